@@ -1,0 +1,14 @@
+//! Deterministic data generation: the same scenario and seed give identical
+//! data on every run and every backend, proven by a checksum.
+
+mod generator;
+mod table;
+mod value;
+mod words;
+
+pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, person_name};
+pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TablePlan, combine_checksums, stream_seed};
+pub use value::{Checksum, Value, write_timestamp};
+
+#[cfg(test)]
+mod tests;

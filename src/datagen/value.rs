@@ -1,0 +1,182 @@
+//! The values generators produce and backends bind: one small enum shared by
+//! data loading, operation parameters and answer comparison.
+
+use std::fmt::{self, Write as _};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    /// A fixed-point decimal: `units / 10^scale` (e.g. 1234 with scale 2 is 12.34).
+    Decimal {
+        units: i64,
+        scale: u8,
+    },
+    Text(String),
+    /// Seconds since the Unix epoch, UTC.
+    Timestamp(i64),
+}
+
+impl Value {
+    /// The decimal as a float, for backends without a decimal type.
+    pub fn decimal_as_f64(units: i64, scale: u8) -> f64 {
+        units as f64 / 10f64.powi(scale as i32)
+    }
+
+    /// Feeds a canonical, type-tagged encoding into a checksum, so equal data
+    /// gives equal checksums on every platform.
+    pub fn checksum_into(&self, sum: &mut Checksum) {
+        match self {
+            Value::Null => sum.update(&[0]),
+            Value::Int(v) => {
+                sum.update(&[1]);
+                sum.update(&v.to_le_bytes());
+            }
+            Value::Float(v) => {
+                sum.update(&[2]);
+                sum.update(&v.to_bits().to_le_bytes());
+            }
+            Value::Decimal { units, scale } => {
+                sum.update(&[3, *scale]);
+                sum.update(&units.to_le_bytes());
+            }
+            Value::Text(s) => {
+                sum.update(&[4]);
+                sum.update(&(s.len() as u64).to_le_bytes());
+                sum.update(s.as_bytes());
+            }
+            Value::Timestamp(t) => {
+                sum.update(&[5]);
+                sum.update(&t.to_le_bytes());
+            }
+        }
+    }
+}
+
+/// Writes a timestamp as `YYYY-MM-DD HH:MM:SS` (UTC), the text form SQLite's
+/// date functions understand and PostgreSQL accepts.
+pub fn write_timestamp(out: &mut String, secs: i64) {
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60
+    );
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day);
+/// Howard Hinnant's `civil_from_days` algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Float(v) => write!(f, "{v}"),
+            Value::Decimal { units, scale } => {
+                let p = 10i64.pow(*scale as u32);
+                let sign = if *units < 0 { "-" } else { "" };
+                let a = units.unsigned_abs();
+                if *scale == 0 {
+                    write!(f, "{sign}{a}")
+                } else {
+                    write!(
+                        f,
+                        "{sign}{}.{:0width$}",
+                        a / p as u64,
+                        a % p as u64,
+                        width = *scale as usize
+                    )
+                }
+            }
+            Value::Text(s) => write!(f, "'{s}'"),
+            Value::Timestamp(t) => {
+                let mut s = String::with_capacity(19);
+                write_timestamp(&mut s, *t);
+                f.write_str(&s)
+            }
+        }
+    }
+}
+
+/// 64-bit FNV-1a: stable across Rust versions and platforms (unlike std's
+/// `DefaultHasher`), which is what a data checksum must be.
+#[derive(Debug, Clone, Copy)]
+pub struct Checksum(u64);
+
+impl Default for Checksum {
+    fn default() -> Self {
+        Checksum(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Checksum {
+    pub fn update(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub fn value(&self) -> u64 {
+        self.0
+    }
+
+    /// The checksum as 16 lowercase hex digits, as reports show it.
+    pub fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_like_sql() {
+        let mut s = String::new();
+        write_timestamp(&mut s, 1_735_734_600);
+        assert_eq!(s, "2025-01-01 12:30:00");
+        s.clear();
+        write_timestamp(&mut s, -1);
+        assert_eq!(s, "1969-12-31 23:59:59");
+        s.clear();
+        write_timestamp(&mut s, 951_782_400); // leap day 2000
+        assert_eq!(s, "2000-02-29 00:00:00");
+    }
+
+    #[test]
+    fn decimals_display_with_their_scale() {
+        assert_eq!(Value::Decimal { units: 1234, scale: 2 }.to_string(), "12.34");
+        assert_eq!(Value::Decimal { units: -5, scale: 2 }.to_string(), "-0.05");
+        assert_eq!(Value::Decimal { units: 7, scale: 0 }.to_string(), "7");
+    }
+
+    #[test]
+    fn checksum_distinguishes_types_with_equal_bytes() {
+        let sum = |v: Value| {
+            let mut c = Checksum::default();
+            v.checksum_into(&mut c);
+            c.value()
+        };
+        assert_ne!(sum(Value::Int(5)), sum(Value::Timestamp(5)));
+        assert_ne!(sum(Value::Text("a".into())), sum(Value::Text("b".into())));
+    }
+}

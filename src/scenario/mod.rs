@@ -1,0 +1,63 @@
+//! Workload and scenario files: parse (serde mirrors with
+//! `deny_unknown_fields`), then resolve into validated domain types with
+//! located, actionable errors.
+
+mod bind;
+mod diag;
+mod model;
+mod per_backend;
+mod raw;
+mod resolve_scenario;
+mod resolve_workload;
+
+pub use bind::{BoundWorkload, bind};
+pub use diag::{ConfigError, ConfigErrors, Source};
+pub use model::*;
+pub use per_backend::PerBackend;
+pub use resolve_scenario::{DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction};
+pub use resolve_workload::load_workload;
+
+use std::path::{Path, PathBuf};
+
+/// A configuration file of either kind.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Scenario(Box<Scenario>),
+    Workload(Box<Workload>),
+}
+
+/// Loads a scenario or a workload, telling them apart by their keys: a
+/// scenario names its `workload`; a workload has `[[table]]`/`[[op]]`.
+pub fn load_any(path: &Path) -> Result<Document, ConfigErrors> {
+    let source = Source::read(path)?;
+    let kind = match toml::from_str::<toml::Table>(&source.text) {
+        Ok(table) if table.contains_key("workload") => Some(true),
+        Ok(table) if table.contains_key("op") || table.contains_key("table") || table.contains_key("schema") => Some(false),
+        Ok(_) => None,
+        // Syntax errors: guess by folder, then let the parser report them.
+        Err(_) => Some(!path.components().any(|c| c.as_os_str() == "workloads")),
+    };
+    match kind {
+        Some(true) => resolve_scenario::resolve_scenario(&source).map(|s| Document::Scenario(Box::new(s))),
+        Some(false) => resolve_workload::resolve_workload(&source).map(|w| Document::Workload(Box::new(w))),
+        None => Err(source
+            .file_error(
+                None,
+                "cannot tell whether this is a scenario or a workload: a scenario names its `workload = \"...\"`; a workload has `schema`, `[[table]]` and `[[op]]` entries",
+            )
+            .into()),
+    }
+}
+
+/// The `.toml` files directly inside `dir`, sorted.
+pub fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests;

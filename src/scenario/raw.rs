@@ -1,0 +1,211 @@
+//! Serde structs that mirror the TOML files one to one. Nothing here is
+//! validated beyond types; `resolve` turns these into domain types.
+
+use super::per_backend::PerBackend;
+use crate::backend::BackendKind;
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub params: IndexMap<S<String>, S<f64>>,
+    #[serde(default)]
+    pub schema: Option<S<PerBackend<Vec<String>>>>,
+    #[serde(default)]
+    pub table: Vec<RawTable>,
+    #[serde(default)]
+    pub op: Vec<RawOp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    pub name: S<String>,
+    pub rows: S<IntOrExpr>,
+    pub columns: IndexMap<S<String>, S<String>>,
+}
+
+/// A count written as a number (`1000`) or an expression (`"users * 10"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged, expecting = "a whole number or an expression string such as \"users * 10\"")]
+pub enum IntOrExpr {
+    Int(i64),
+    Expr(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawOpKind {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawCheck {
+    Unordered,
+    Ordered,
+    None,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOp {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub kind: Option<RawOpKind>,
+    #[serde(default)]
+    pub sql: Option<S<PerBackend<String>>>,
+    #[serde(default)]
+    pub params: Vec<S<String>>,
+    #[serde(default)]
+    pub vars: IndexMap<S<String>, S<String>>,
+    #[serde(default)]
+    pub step: Vec<RawStep>,
+    #[serde(default)]
+    pub transaction: Option<bool>,
+    #[serde(default)]
+    pub check: Option<RawCheck>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub sql: S<PerBackend<String>>,
+    #[serde(default)]
+    pub args: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: S<String>,
+    pub question: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub workload: S<String>,
+    #[serde(default)]
+    pub backends: Option<S<Vec<S<BackendKind>>>>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub params: IndexMap<S<String>, S<f64>>,
+    #[serde(default)]
+    pub load: RawLoad,
+    pub mix: S<IndexMap<S<String>, S<u32>>>,
+    #[serde(default)]
+    pub variant: Vec<RawVariant>,
+    #[serde(default)]
+    pub verdict: Option<RawVerdict>,
+    #[serde(default)]
+    pub quick: Option<RawQuick>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    #[serde(default)]
+    pub clients: Option<S<u32>>,
+    #[serde(default)]
+    pub warmup: Option<S<String>>,
+    #[serde(default)]
+    pub duration: Option<S<String>>,
+    #[serde(default)]
+    pub rounds: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuick {
+    #[serde(default)]
+    pub params: IndexMap<S<String>, S<f64>>,
+    #[serde(default)]
+    pub load: RawLoad,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub setup: Option<S<PerBackend<Vec<String>>>>,
+    #[serde(default)]
+    pub session: Option<S<PerBackend<Vec<String>>>>,
+    #[serde(default)]
+    pub backends: Option<S<Vec<S<BackendKind>>>>,
+    #[serde(default)]
+    pub ops: IndexMap<S<String>, RawOpOverride>,
+}
+
+/// A variant's replacement SQL for one operation; the parameters stay the
+/// workload's, so every variant is driven by the same parameter sequence.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOpOverride {
+    #[serde(default)]
+    pub sql: Option<S<PerBackend<String>>>,
+    #[serde(default)]
+    pub step: Vec<RawStep>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RawMetric {
+    #[serde(rename = "p50")]
+    P50,
+    #[serde(rename = "p90")]
+    P90,
+    #[serde(rename = "p99")]
+    P99,
+    #[serde(rename = "p999", alias = "p99.9")]
+    P999,
+    #[serde(rename = "max")]
+    Max,
+    #[serde(rename = "mean")]
+    Mean,
+    #[serde(rename = "throughput")]
+    Throughput,
+    #[serde(rename = "storage")]
+    Storage,
+    #[serde(rename = "setup_time")]
+    SetupTime,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVerdict {
+    #[serde(default)]
+    pub baseline: Option<S<String>>,
+    #[serde(default)]
+    pub goal: Option<S<RawTarget>>,
+    #[serde(default)]
+    pub guards: Vec<S<RawGuard>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    #[serde(default)]
+    pub op: Option<S<String>>,
+    pub metric: S<RawMetric>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuard {
+    #[serde(default)]
+    pub op: Option<S<String>>,
+    pub metric: S<RawMetric>,
+    pub max_regression: S<String>,
+}

@@ -1,0 +1,100 @@
+//! Small shared helpers: serde adapters and human-readable formatting.
+
+use std::time::Duration;
+
+/// Serialises a `Duration` as whole milliseconds (`warmup_ms`-style fields).
+pub mod duration_ms {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+}
+
+/// Formats nanoseconds with a unit that keeps three significant digits.
+pub fn format_ns(ns: f64) -> String {
+    if ns < 1_000.0 {
+        format!("{ns:.0} ns")
+    } else if ns < 1_000_000.0 {
+        format!("{} µs", sig3(ns / 1_000.0))
+    } else if ns < 1_000_000_000.0 {
+        format!("{} ms", sig3(ns / 1_000_000.0))
+    } else {
+        format!("{} s", sig3(ns / 1_000_000_000.0))
+    }
+}
+
+/// Formats a byte count in binary units.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{} {}", sig3(v), UNITS[unit])
+    }
+}
+
+/// Formats a duration in seconds or milliseconds.
+pub fn format_duration(d: Duration) -> String {
+    format_ns(d.as_nanos() as f64)
+}
+
+/// Three significant digits without scientific notation.
+pub fn sig3(v: f64) -> String {
+    let a = v.abs();
+    if a >= 100.0 {
+        format!("{v:.0}")
+    } else if a >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A ratio as "0.31×".
+pub fn format_ratio(r: f64) -> String {
+    if !r.is_finite() {
+        "n/a".to_string()
+    } else if r >= 10.0 {
+        format!("{r:.1}×")
+    } else {
+        format!("{r:.2}×")
+    }
+}
+
+/// A change as "+12%" / "-40%".
+pub fn format_change(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "n/a".to_string();
+    }
+    let pct = (ratio - 1.0) * 100.0;
+    if pct.abs() < 0.5 {
+        "±0%".to_string()
+    } else {
+        format!("{pct:+.0}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_keep_three_significant_digits() {
+        assert_eq!(format_ns(850.0), "850 ns");
+        assert_eq!(format_ns(48_213.0), "48.2 µs");
+        assert_eq!(format_ns(1_550_000.0), "1.55 ms");
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(3 * 1024 * 1024 + 1), "3.00 MiB");
+        assert_eq!(format_change(1.12), "+12%");
+        assert_eq!(format_change(0.6), "-40%");
+        assert_eq!(format_ratio(0.0312), "0.03×");
+    }
+}

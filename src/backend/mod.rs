@@ -1,8 +1,14 @@
 //! Database engines behind one interface. The runner talks to an [`Engine`]
-//! (load, clone per variant, measure sizes) and to one [`Session`] per client.
+//! (load the base once, clone it per variant, measure sizes) and to one
+//! [`Session`] per client thread.
 
+pub mod sqlite;
+
+use crate::datagen::{TablePlan, Value};
+use crate::scenario::OpKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
 
 /// The engines schemabench can drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -27,4 +33,184 @@ impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// One statement ready for a backend: dialect-specific SQL and which of the
+/// operation's parameter values bind to its placeholders, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementPlan {
+    pub sql: String,
+    pub args: Vec<usize>,
+}
+
+/// An operation as one variant runs it on one backend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpPlan {
+    pub name: String,
+    pub kind: OpKind,
+    pub transaction: bool,
+    pub steps: Vec<StatementPlan>,
+}
+
+/// Why an operation failed, classified the same way for every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// Serialization failure (SQLSTATE 40001); retrying may succeed.
+    SerializationFailure,
+    /// Deadlock detected (SQLSTATE 40P01).
+    Deadlock,
+    /// A lock or statement timeout; SQLite's SQLITE_BUSY/SQLITE_LOCKED after `busy_timeout`.
+    Timeout,
+    /// The connection to the server was lost.
+    ConnectionLost,
+    /// A constraint violation (unique, foreign key, check, not null).
+    Constraint,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorClass {
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::SerializationFailure,
+        ErrorClass::Deadlock,
+        ErrorClass::Timeout,
+        ErrorClass::ConnectionLost,
+        ErrorClass::Constraint,
+        ErrorClass::Other,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::SerializationFailure => "serialization_failure",
+            ErrorClass::Deadlock => "deadlock",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::ConnectionLost => "connection_lost",
+            ErrorClass::Constraint => "constraint",
+            ErrorClass::Other => "other",
+        }
+    }
+}
+
+/// A failed operation: data for the records, not a reason to stop.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{class:?}: {message}")]
+pub struct OpError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+/// A failure of the engine itself (loading, cloning, connecting).
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("{backend}: {context}: {message}")]
+    Database {
+        backend: BackendKind,
+        context: String,
+        message: String,
+    },
+    #[error("{backend}: {context}: {source}")]
+    Io {
+        backend: BackendKind,
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Rows loaded into one table and how long it took.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableLoad {
+    pub table: String,
+    pub rows: u64,
+    /// Data checksum of the generated rows (same on every backend).
+    pub checksum: String,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+}
+
+/// Time spent preparing one variant from the loaded base.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantSetup {
+    /// Copying the loaded base (SQLite file copy, PostgreSQL TEMPLATE clone).
+    pub clone_seconds: f64,
+    /// The variant's `setup` statements (index builds, denormalised copies).
+    pub setup_seconds: f64,
+    /// Per setup statement, in order.
+    pub statement_seconds: Vec<f64>,
+    /// Refreshing planner statistics (`ANALYZE`).
+    pub analyze_seconds: f64,
+}
+
+/// Storage taken by one object (table or index).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectSize {
+    pub name: String,
+    /// `table` or `index`.
+    pub kind: String,
+    /// The table an index belongs to (the table itself for tables).
+    pub table: String,
+    pub bytes: u64,
+}
+
+/// Storage of one variant after setup.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sizes {
+    /// Total database size in bytes.
+    pub total_bytes: u64,
+    pub objects: Vec<ObjectSize>,
+}
+
+/// Callback for loading progress: rows inserted since the last call.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// An engine instance for one run: owns the loaded base and the variants.
+pub trait Engine: Send + Sync {
+    fn kind(&self) -> BackendKind;
+
+    /// Engine version, e.g. "3.54.1".
+    fn version(&self) -> String;
+
+    /// Settings that influence results (durability, cache), as reported.
+    fn settings(&self) -> Vec<(String, String)>;
+
+    /// Creates the base schema and loads every table once.
+    fn load_base(
+        &mut self,
+        schema: &[String],
+        tables: &[TablePlan],
+        seed: u64,
+        progress: Progress<'_>,
+    ) -> Result<Vec<TableLoad>, BackendError>;
+
+    /// Clones the loaded base for `variant`, runs its setup and refreshes
+    /// statistics.
+    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
+
+    /// Opens a client session on a variant, running `session` statements first.
+    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError>;
+
+    /// Table and index sizes of a variant.
+    fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
+
+    /// Rewrites `$n` placeholders into this engine's dialect.
+    fn translate(&self, sql: &str) -> String;
+}
+
+/// One client's connection.
+pub trait Session: Send {
+    /// Runs an operation, reading every row of every result; returns rows read.
+    fn execute(&mut self, op: &OpPlan, params: &[Value]) -> Result<u64, OpError>;
+
+    /// Runs an operation and returns its rows, for answer comparison.
+    fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError>;
+}
+
+/// Seconds of a duration as f64, the unit of timing fields in results.
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
 }

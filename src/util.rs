@@ -64,8 +64,12 @@ pub fn format_ratio(r: f64) -> String {
         "n/a".to_string()
     } else if r >= 10.0 {
         format!("{r:.1}×")
-    } else {
+    } else if r >= 0.1 || r == 0.0 {
         format!("{r:.2}×")
+    } else {
+        // Keep two significant digits for large improvements: 0.012×.
+        let decimals = (-r.log10()).ceil() as usize + 1;
+        format!("{r:.decimals$}×")
     }
 }
 
@@ -95,6 +99,8 @@ mod tests {
         assert_eq!(format_bytes(3 * 1024 * 1024 + 1), "3.00 MiB");
         assert_eq!(format_change(1.12), "+12%");
         assert_eq!(format_change(0.6), "-40%");
-        assert_eq!(format_ratio(0.0312), "0.03×");
+        assert_eq!(format_ratio(0.0312), "0.031×");
+        assert_eq!(format_ratio(0.00123), "0.0012×");
+        assert_eq!(format_ratio(0.5), "0.50×");
     }
 }

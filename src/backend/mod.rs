@@ -29,6 +29,16 @@ impl BackendKind {
     }
 }
 
+impl BackendKind {
+    /// Rewrites `$n` placeholders into this backend's dialect (SQLite: `?n`).
+    pub fn translate(self, sql: &str) -> String {
+        match self {
+            BackendKind::Sqlite => crate::sqltext::to_question_numbered(sql),
+            BackendKind::Postgres => sql.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for BackendKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -113,6 +123,11 @@ pub enum BackendError {
         context: String,
         message: String,
     },
+    #[error("{backend}: {message}")]
+    Unavailable {
+        backend: BackendKind,
+        message: String,
+    },
     #[error("{backend}: {context}: {source}")]
     Io {
         backend: BackendKind,
@@ -189,16 +204,21 @@ pub trait Engine: Send + Sync {
 
     /// Clones the loaded base for `variant`, runs its setup and refreshes
     /// statistics.
-    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
+    fn create_variant(
+        &mut self,
+        variant: &str,
+        setup: &[String],
+    ) -> Result<VariantSetup, BackendError>;
 
     /// Opens a client session on a variant, running `session` statements first.
-    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError>;
+    fn open_session(
+        &self,
+        variant: &str,
+        session: &[String],
+    ) -> Result<Box<dyn Session>, BackendError>;
 
     /// Table and index sizes of a variant.
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
-
-    /// Rewrites `$n` placeholders into this engine's dialect.
-    fn translate(&self, sql: &str) -> String;
 }
 
 /// One client's connection.
@@ -208,6 +228,21 @@ pub trait Session: Send {
 
     /// Runs an operation and returns its rows, for answer comparison.
     fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError>;
+}
+
+/// Starts an engine of `kind`, keeping its files under `work_dir` (the
+/// system temp folder when `None`).
+pub fn open(
+    kind: BackendKind,
+    work_dir: Option<&std::path::Path>,
+) -> Result<Box<dyn Engine>, BackendError> {
+    match kind {
+        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(work_dir)?)),
+        BackendKind::Postgres => Err(BackendError::Unavailable {
+            backend: kind,
+            message: "the PostgreSQL backend is not built yet; run this scenario with `backends = [\"sqlite\"]`".into(),
+        }),
+    }
 }
 
 /// Seconds of a duration as f64, the unit of timing fields in results.

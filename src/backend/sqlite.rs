@@ -3,8 +3,8 @@
 //! thread opens its own connection.
 
 use super::{
-    BackendError, BackendKind, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session, Sizes, TableLoad,
-    VariantSetup, secs,
+    BackendError, BackendKind, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session,
+    Sizes, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value, write_timestamp};
 use crate::scenario::OpKind;
@@ -89,7 +89,9 @@ impl ToSql for Bind<'_> {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
             Value::Float(v) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
-            Value::Decimal { units, scale } => ToSqlOutput::Borrowed(ValueRef::Real(Value::decimal_as_f64(*units, *scale))),
+            Value::Decimal { units, scale } => {
+                ToSqlOutput::Borrowed(ValueRef::Real(Value::decimal_as_f64(*units, *scale)))
+            }
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Timestamp(t) => {
                 let mut s = String::with_capacity(19);
@@ -123,7 +125,9 @@ fn load_table(
     let context = format!("loading table `{}`", table.name);
     let full = insert_sql(table, batch);
     let mut full_stmt = conn.prepare(&full).map_err(db_error(context.clone()))?;
-    let tx = conn.unchecked_transaction().map_err(db_error(context.clone()))?;
+    let tx = conn
+        .unchecked_transaction()
+        .map_err(db_error(context.clone()))?;
     let checksum = table.generate(seed, threads, |chunk| {
         let n = chunk.len();
         let mut row = 0;
@@ -168,8 +172,14 @@ impl Engine for SqliteEngine {
     fn settings(&self) -> Vec<(String, String)> {
         vec![
             ("journal_mode".into(), "wal".into()),
-            ("synchronous".into(), "normal unless the variant's session sets it".into()),
-            ("busy_timeout".into(), format!("{}ms", BUSY_TIMEOUT.as_millis())),
+            (
+                "synchronous".into(),
+                "normal unless the variant's session sets it".into(),
+            ),
+            (
+                "busy_timeout".into(),
+                format!("{}ms", BUSY_TIMEOUT.as_millis()),
+            ),
         ]
     }
 
@@ -183,14 +193,19 @@ impl Engine for SqliteEngine {
         let path = self.base_path();
         let conn = Connection::open(&path).map_err(db_error("creating the base database"))?;
         // Nothing to protect while loading: a failed load is thrown away.
-        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
-            .map_err(db_error("configuring the base database"))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
+        )
+        .map_err(db_error("configuring the base database"))?;
         for (i, statement) in schema.iter().enumerate() {
             conn.execute_batch(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
         }
         // One thread inserts; the others generate.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_sub(1).max(1);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
         let mut loads = Vec::new();
         for table in tables {
             let start = Instant::now();
@@ -206,21 +221,31 @@ impl Engine for SqliteEngine {
         }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_error("switching the base database to WAL"))?;
-        conn.close().map_err(|(_, e)| db_error("closing the base database")(e))?;
+        conn.close()
+            .map_err(|(_, e)| db_error("closing the base database")(e))?;
         Ok(loads)
     }
 
-    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
+    fn create_variant(
+        &mut self,
+        variant: &str,
+        setup: &[String],
+    ) -> Result<VariantSetup, BackendError> {
         let path = self.dir.path().join(format!("{variant}.db"));
         let start = Instant::now();
-        std::fs::copy(self.base_path(), &path).map_err(io_error(format!("copying the base for variant `{variant}`")))?;
+        std::fs::copy(self.base_path(), &path).map_err(io_error(format!(
+            "copying the base for variant `{variant}`"
+        )))?;
         let clone_seconds = secs(start.elapsed());
-        let conn = Connection::open(&path).map_err(db_error(format!("opening variant `{variant}`")))?;
+        let conn =
+            Connection::open(&path).map_err(db_error(format!("opening variant `{variant}`")))?;
         let mut statement_seconds = Vec::new();
         for (i, statement) in setup.iter().enumerate() {
             let start = Instant::now();
-            conn.execute_batch(statement)
-                .map_err(db_error(format!("variant `{variant}`: setup statement {}", i + 1)))?;
+            conn.execute_batch(statement).map_err(db_error(format!(
+                "variant `{variant}`: setup statement {}",
+                i + 1
+            )))?;
             statement_seconds.push(secs(start.elapsed()));
         }
         let start = Instant::now();
@@ -232,20 +257,28 @@ impl Engine for SqliteEngine {
         self.variants.insert(variant.to_string(), path);
         Ok(VariantSetup {
             clone_seconds,
-            setup_seconds: statement_seconds.iter().sum(),
+            setup_seconds: statement_seconds.iter().fold(0.0, |a, b| a + b),
             statement_seconds,
             analyze_seconds,
         })
     }
 
-    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
-        Ok(Box::new(SqliteSession::open(self.variant_path(variant)?, session)?))
+    fn open_session(
+        &self,
+        variant: &str,
+        session: &[String],
+    ) -> Result<Box<dyn Session>, BackendError> {
+        Ok(Box::new(SqliteSession::open(
+            self.variant_path(variant)?,
+            session,
+        )?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
         let path = self.variant_path(variant)?;
         let context = format!("sizes of variant `{variant}`");
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db_error(context.clone()))?;
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db_error(context.clone()))?;
         let mut stmt = conn
             .prepare(
                 "SELECT m.name, m.type, m.tbl_name, sum(s.pgsize) FROM dbstat s \
@@ -272,11 +305,10 @@ impl Engine for SqliteEngine {
                 |r| r.get::<_, i64>(0),
             )
             .map_err(db_error(context))? as u64;
-        Ok(Sizes { total_bytes, objects })
-    }
-
-    fn translate(&self, sql: &str) -> String {
-        crate::sqltext::to_question_numbered(sql)
+        Ok(Sizes {
+            total_bytes,
+            objects,
+        })
     }
 }
 
@@ -287,8 +319,11 @@ pub struct SqliteSession {
 
 impl SqliteSession {
     pub fn open(path: &Path, session: &[String]) -> Result<Self, BackendError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).map_err(db_error("opening a session"))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(db_error("opening a session"))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(db_error("setting busy_timeout"))?;
         conn.execute_batch("PRAGMA synchronous = NORMAL")
@@ -314,7 +349,10 @@ impl SqliteSession {
                 OpKind::Write => "BEGIN IMMEDIATE",
                 OpKind::Read => "BEGIN",
             };
-            self.conn.prepare_cached(begin).and_then(|mut s| s.raw_execute()).map_err(classify)?;
+            self.conn
+                .prepare_cached(begin)
+                .and_then(|mut s| s.raw_execute())
+                .map_err(classify)?;
         }
         let result = op.steps.iter().try_for_each(|step| {
             let mut stmt = self.conn.prepare_cached(&step.sql)?;

@@ -39,16 +39,25 @@ pub struct BuildCtx<'a> {
 /// Every generator name with its signature, as documented and suggested.
 pub const SIGNATURES: &[(&str, &str)] = &[
     ("seq", "seq, seq(start) or seq(start, step)"),
-    ("uniform", "uniform(lo, hi) — whole numbers, both ends included"),
+    (
+        "uniform",
+        "uniform(lo, hi) — whole numbers, both ends included",
+    ),
     ("float", "float(lo, hi)"),
     ("decimal", "decimal(lo, hi, places)"),
     ("normal", "normal(mean, std_dev)"),
-    ("zipf", "zipf(lo, hi, exponent) — lo is the most frequent value"),
+    (
+        "zipf",
+        "zipf(lo, hi, exponent) — lo is the most frequent value",
+    ),
     ("choice", "choice(label: weight, ...)"),
     ("text", "text(min_len, max_len)"),
     ("name", "name() or name(key)"),
     ("email", "email() or email(key)"),
-    ("timestamp", "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01)"),
+    (
+        "timestamp",
+        "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01)",
+    ),
     ("ref", "ref(table.column) — a key of a seq column"),
     ("nullable", "nullable(null_rate, generator)"),
 ];
@@ -135,7 +144,9 @@ impl Generator {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, row: u64) -> Value {
         match self {
             Generator::Const(v) => v.clone(),
-            Generator::Seq { start, step } => Value::Int(start.wrapping_add(step.wrapping_mul(row as i64))),
+            Generator::Seq { start, step } => {
+                Value::Int(start.wrapping_add(step.wrapping_mul(row as i64)))
+            }
             Generator::UniformInt(u) => Value::Int(u.sample(rng)),
             Generator::UniformFloat(u) => Value::Float(u.sample(rng)),
             Generator::Decimal { units, scale } => Value::Decimal {
@@ -164,7 +175,11 @@ impl Generator {
                 // Draw the inner value regardless, so the null rate does not
                 // shift the sequence of non-null values.
                 let v = inner.sample(rng, row);
-                if rng.random::<f64>() < *rate { Value::Null } else { v }
+                if rng.random::<f64>() < *rate {
+                    Value::Null
+                } else {
+                    v
+                }
             }
         }
     }
@@ -202,7 +217,10 @@ fn not_a_generator(err: ExprError, ctx: &BuildCtx<'_>) -> ExprError {
     let _ = ctx;
     ExprError::new(
         err.span.clone(),
-        format!("{}; a value here is a generator call such as uniform(1, 10), a constant, or arithmetic over parameters", err.message),
+        format!(
+            "{}; a value here is a generator call such as uniform(1, 10), a constant, or arithmetic over parameters",
+            err.message
+        ),
     )
 }
 
@@ -240,13 +258,13 @@ fn build_call(
             ))
         }
     };
-    if name != "choice" {
-        if let Some(label) = args.iter().find_map(|a| a.label.as_ref()) {
-            return Err(ExprError::new(
-                label.span.clone(),
-                format!("labels (`{}:`) are only used by choice(...)", label.text),
-            ));
-        }
+    if name != "choice"
+        && let Some(label) = args.iter().find_map(|a| a.label.as_ref())
+    {
+        return Err(ExprError::new(
+            label.span.clone(),
+            format!("labels (`{}:`) are only used by choice(...)", label.text),
+        ));
     }
     let num = |i: usize| eval_number(&args[i].value, ctx.params);
     let int = |i: usize| eval_integer(&args[i].value, ctx.params, ctx.src);
@@ -275,7 +293,9 @@ fn build_call(
             if lo > hi {
                 return Err(bad(1, format!("uniform needs lo <= hi, got {lo} > {hi}")));
             }
-            Ok(Generator::UniformInt(Uniform::new_inclusive(lo, hi).map_err(|e| bad(0, e.to_string()))?))
+            Ok(Generator::UniformInt(
+                Uniform::new_inclusive(lo, hi).map_err(|e| bad(0, e.to_string()))?,
+            ))
         }
         "float" => {
             arity(&[2])?;
@@ -283,13 +303,18 @@ fn build_call(
             if lo >= hi {
                 return Err(bad(1, format!("float needs lo < hi, got {lo} >= {hi}")));
             }
-            Ok(Generator::UniformFloat(Uniform::new(lo, hi).map_err(|e| bad(0, e.to_string()))?))
+            Ok(Generator::UniformFloat(
+                Uniform::new(lo, hi).map_err(|e| bad(0, e.to_string()))?,
+            ))
         }
         "decimal" => {
             arity(&[3])?;
             let (lo, hi, places) = (num(0)?, num(1)?, int(2)?);
             if !(0..=9).contains(&places) {
-                return Err(bad(2, format!("decimal places must be 0..=9, got {places}")));
+                return Err(bad(
+                    2,
+                    format!("decimal places must be 0..=9, got {places}"),
+                ));
             }
             let p = 10f64.powi(places as i32);
             let (lo_u, hi_u) = ((lo * p).round() as i64, (hi * p).round() as i64);
@@ -307,7 +332,9 @@ fn build_call(
             if sd <= 0.0 {
                 return Err(bad(1, format!("normal needs std_dev > 0, got {sd}")));
             }
-            Ok(Generator::Normal(Normal::new(mean, sd).map_err(|e| bad(1, e.to_string()))?))
+            Ok(Generator::Normal(
+                Normal::new(mean, sd).map_err(|e| bad(1, e.to_string()))?,
+            ))
         }
         "zipf" => {
             arity(&[3])?;
@@ -326,14 +353,23 @@ fn build_call(
         }
         "choice" => {
             if args.is_empty() {
-                return Err(ExprError::new(span.clone(), format!("choice needs at least one option; usage: {}", signature(name))));
+                return Err(ExprError::new(
+                    span.clone(),
+                    format!(
+                        "choice needs at least one option; usage: {}",
+                        signature(name)
+                    ),
+                ));
             }
             let mut labels = Vec::with_capacity(args.len());
             let mut cumulative = Vec::with_capacity(args.len());
             let mut total = 0u64;
             for (i, arg) in args.iter().enumerate() {
                 let Some(label) = &arg.label else {
-                    return Err(bad(i, "every choice option needs a label: `label: weight`".into()));
+                    return Err(bad(
+                        i,
+                        "every choice option needs a label: `label: weight`".into(),
+                    ));
                 };
                 let w = int(i)?;
                 if w < 0 {
@@ -360,10 +396,14 @@ fn build_call(
             arity(&[2])?;
             let (lo, hi) = (int(0)?, int(1)?);
             if lo < 0 || lo > hi {
-                return Err(bad(1, format!("text needs 0 <= min_len <= max_len, got {lo}, {hi}")));
+                return Err(bad(
+                    1,
+                    format!("text needs 0 <= min_len <= max_len, got {lo}, {hi}"),
+                ));
             }
             Ok(Generator::Text {
-                len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(0, e.to_string()))?,
+                len: Uniform::new_inclusive(lo as usize, hi as usize)
+                    .map_err(|e| bad(0, e.to_string()))?,
             })
         }
         "name" | "email" => {
@@ -373,7 +413,9 @@ fn build_call(
             } else if ctx.place == Place::OpParam {
                 return Err(ExprError::new(
                     span.clone(),
-                    format!("{name}() without a key only works in table columns (it uses the row number); in an operation pass the key, e.g. {name}(uniform(1, users))"),
+                    format!(
+                        "{name}() without a key only works in table columns (it uses the row number); in an operation pass the key, e.g. {name}(uniform(1, users))"
+                    ),
                 ));
             } else {
                 Key::Row
@@ -388,13 +430,18 @@ fn build_call(
             arity(&[2])?;
             let ts = |i: usize| match &args[i].value.kind {
                 ExprKind::Timestamp(t) => Ok(*t),
-                _ => Err(bad(i, "expected a date such as 2024-01-01 or 2024-01-01T08:00:00".into())),
+                _ => Err(bad(
+                    i,
+                    "expected a date such as 2024-01-01 or 2024-01-01T08:00:00".into(),
+                )),
             };
             let (lo, hi) = (ts(0)?, ts(1)?);
             if lo >= hi {
                 return Err(bad(1, "timestamp needs from < to".into()));
             }
-            Ok(Generator::Timestamp(Uniform::new(lo, hi).map_err(|e| bad(0, e.to_string()))?))
+            Ok(Generator::Timestamp(
+                Uniform::new(lo, hi).map_err(|e| bad(0, e.to_string()))?,
+            ))
         }
         "ref" => {
             arity(&[1])?;
@@ -417,7 +464,10 @@ fn build_call(
             arity(&[2])?;
             let rate = num(0)?;
             if !(0.0..=1.0).contains(&rate) {
-                return Err(bad(0, format!("null rate must be between 0 and 1, got {rate}")));
+                return Err(bad(
+                    0,
+                    format!("null rate must be between 0 and 1, got {rate}"),
+                ));
             }
             let inner = Generator::build(&args[1].value, ctx)?;
             Ok(Generator::Nullable {
@@ -434,7 +484,11 @@ fn build_call(
                 name_span.clone(),
                 format!(
                     "unknown generator `{name}`{hint} (known: {})",
-                    SIGNATURES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    SIGNATURES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ))
         }
@@ -455,7 +509,7 @@ fn lorem<R: Rng + ?Sized>(rng: &mut R, len: usize) -> String {
 }
 
 /// SplitMix64 finaliser: a fixed bijective mix used to derive names from keys.
-pub(crate) fn mix64(mut z: u64) -> u64 {
+pub fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);

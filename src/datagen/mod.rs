@@ -6,7 +6,9 @@ mod table;
 mod value;
 mod words;
 
-pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, person_name};
+pub use generator::{
+    BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name,
+};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TablePlan, combine_checksums, stream_seed};
 pub use value::{Checksum, Value, write_timestamp};
 

@@ -177,8 +177,11 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
 fn date_literal(s: &str) -> Option<(i64, usize)> {
     let b = s.as_bytes();
     let digits = |r: Range<usize>| r.clone().all(|k| b.get(k).is_some_and(u8::is_ascii_digit));
-    if !(digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-'))
-        || !digits(8..10)
+    if !(digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10))
     {
         return None;
     }
@@ -189,19 +192,20 @@ fn date_literal(s: &str) -> Option<(i64, usize)> {
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
     let mut len = 10;
     let mut tod = time::Time::MIDNIGHT;
-    if matches!(b.get(10), Some(b'T') | Some(b' ')) && digits(11..13) && b.get(13) == Some(&b':')
+    if matches!(b.get(10), Some(b'T') | Some(b' '))
+        && digits(11..13)
+        && b.get(13) == Some(&b':')
+        && digits(14..16)
     {
-        if digits(14..16) {
-            let hour = num(11..13)? as u8;
-            let minute = num(14..16)? as u8;
-            len = 16;
-            let mut second = 0u8;
-            if b.get(16) == Some(&b':') && digits(17..19) {
-                second = num(17..19)? as u8;
-                len = 19;
-            }
-            tod = time::Time::from_hms(hour, minute, second).ok()?;
+        let hour = num(11..13)? as u8;
+        let minute = num(14..16)? as u8;
+        len = 16;
+        let mut second = 0u8;
+        if b.get(16) == Some(&b':') && digits(17..19) {
+            second = num(17..19)? as u8;
+            len = 19;
         }
+        tod = time::Time::from_hms(hour, minute, second).ok()?;
     }
     let secs = time::PrimitiveDateTime::new(date, tod)
         .assume_utc()
@@ -328,7 +332,11 @@ impl Parser {
         Ok(Expr { kind, span })
     }
 
-    fn expect_rparen(&mut self, what: &str, open: &Range<usize>) -> Result<Range<usize>, ExprError> {
+    fn expect_rparen(
+        &mut self,
+        what: &str,
+        open: &Range<usize>,
+    ) -> Result<Range<usize>, ExprError> {
         match self.next() {
             Some(Token {
                 tok: Tok::RParen,

@@ -35,7 +35,10 @@ pub struct RawTable {
 
 /// A count written as a number (`1000`) or an expression (`"users * 10"`).
 #[derive(Debug, Deserialize)]
-#[serde(untagged, expecting = "a whole number or an expression string such as \"users * 10\"")]
+#[serde(
+    untagged,
+    expecting = "a whole number or an expression string such as \"users * 10\""
+)]
 pub enum IntOrExpr {
     Int(i64),
     Expr(String),

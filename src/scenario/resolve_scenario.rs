@@ -2,8 +2,9 @@
 //! cross-check (mix, variants, backends, verdict, parameters).
 
 use super::diag::{ConfigErrors, Source, SourceRef};
-use super::model::{Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload};
-use super::per_backend::PerBackend;
+use super::model::{
+    Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
+};
 use super::raw::{RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
 use crate::backend::BackendKind;
@@ -52,7 +53,11 @@ pub fn workload_path(scenario: &Path, name: &str) -> Result<PathBuf, Vec<PathBuf
         ]
     };
     let candidates: Vec<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or(candidates)
 }
 
 /// Removes `.` and `name/..` pairs lexically, so messages show
@@ -88,7 +93,11 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
             p.at(
                 &raw.workload,
                 "workload",
-                format!("workload `{}` not found; looked for {}", raw.workload.get_ref(), list.join(", ")),
+                format!(
+                    "workload `{}` not found; looked for {}",
+                    raw.workload.get_ref(),
+                    list.join(", ")
+                ),
             );
             return Err(ConfigErrors(p.errors));
         }
@@ -103,7 +112,15 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     let quick = match &raw.quick {
         Some(q) => QuickProfile {
             params: merged_params(&mut p, &workload, &q.params, "quick.params"),
-            load: load_shape(&mut p, &q.load, LoadShape { clients: load.clients, ..QUICK_LOAD }, "quick.load"),
+            load: load_shape(
+                &mut p,
+                &q.load,
+                LoadShape {
+                    clients: load.clients,
+                    ..QUICK_LOAD
+                },
+                "quick.load",
+            ),
         },
         None => QuickProfile {
             params: workload.params.clone(),
@@ -120,14 +137,22 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         let hint = did_you_mean(name, op_names.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_default();
-        format!("workload `{}` has no operation `{name}` (it has: {}){hint}", workload.name, op_names.join(", "))
+        format!(
+            "workload `{}` has no operation `{name}` (it has: {}){hint}",
+            workload.name,
+            op_names.join(", ")
+        )
     };
 
     let mut mix = Vec::new();
     for (name, weight) in raw.mix.get_ref() {
         match op_index(name.get_ref()) {
             Some(i) => mix.push((i, *weight.get_ref())),
-            None => p.at(name, format!("mix.{}", name.get_ref()), unknown_op(name.get_ref())),
+            None => p.at(
+                name,
+                format!("mix.{}", name.get_ref()),
+                unknown_op(name.get_ref()),
+            ),
         }
     }
     if raw.mix.get_ref().is_empty() || mix.iter().all(|(_, w)| *w == 0) {
@@ -142,14 +167,34 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     for v in &raw.variant {
         check_name(&mut p, &v.name, "variant.name", "variant");
         if !seen.insert(v.name.get_ref().clone()) {
-            p.at(&v.name, "variant.name", format!("variant `{}` is defined twice", v.name.get_ref()));
+            p.at(
+                &v.name,
+                "variant.name",
+                format!("variant `{}` is defined twice", v.name.get_ref()),
+            );
         }
-        variants.push(resolve_variant(&mut p, v, &workload, &backends, &op_index, &unknown_op));
+        variants.push(resolve_variant(
+            &mut p,
+            v,
+            &workload,
+            &backends,
+            &op_index,
+            &unknown_op,
+        ));
     }
 
     // After a misspelt mix entry, "not in the mix" would only repeat that error.
     let mix_complete = mix.len() == raw.mix.get_ref().len();
-    let verdict = resolve_verdict(&mut p, raw.verdict.as_ref(), &variants, &backends, &mix, mix_complete, &op_index, &unknown_op);
+    let verdict = resolve_verdict(
+        &mut p,
+        raw.verdict.as_ref(),
+        &variants,
+        &backends,
+        &mix,
+        mix_complete,
+        &op_index,
+        &unknown_op,
+    );
 
     let scenario = Scenario {
         name: raw.name.get_ref().clone(),
@@ -190,7 +235,14 @@ fn backend_list(
         let kind = *b.get_ref();
         if !allowed.contains(&kind) {
             let list: Vec<&str> = allowed.iter().map(|b| b.as_str()).collect();
-            p.at(b, field, format!("backend `{kind}` is not one of the scenario's backends ({})", list.join(", ")));
+            p.at(
+                b,
+                field,
+                format!(
+                    "backend `{kind}` is not one of the scenario's backends ({})",
+                    list.join(", ")
+                ),
+            );
         } else if out.contains(&kind) {
             p.at(b, field, format!("backend `{kind}` is listed twice"));
         } else {
@@ -198,20 +250,31 @@ fn backend_list(
         }
     }
     if out.is_empty() && raw.get_ref().is_empty() {
-        p.at(raw, field, "the list of backends is empty; use e.g. [\"sqlite\"]");
+        p.at(
+            raw,
+            field,
+            "the list of backends is empty; use e.g. [\"sqlite\"]",
+        );
     }
     Some(out)
 }
 
 /// Every backend the scenario runs needs a schema and SQL for every op.
 fn check_backend_sql(p: &mut Problems, w: &Workload, backends: &[BackendKind], raw: &RawScenario) {
-    let at = raw.backends.as_ref().map(|b| b.span()).unwrap_or_else(|| raw.workload.span());
+    let at = raw
+        .backends
+        .as_ref()
+        .map(|b| b.span())
+        .unwrap_or_else(|| raw.workload.span());
     for &b in backends {
         if w.schema.get(b).is_none() {
             let e = p.source.error(
                 at.clone(),
                 Some("backends".into()),
-                format!("workload `{}` has no schema for {b} (add `schema.{b}` or a common `schema`)", w.name),
+                format!(
+                    "workload `{}` has no schema for {b} (add `schema.{b}` or a common `schema`)",
+                    w.name
+                ),
             );
             p.errors.push(e);
         }
@@ -220,7 +283,10 @@ fn check_backend_sql(p: &mut Problems, w: &Workload, backends: &[BackendKind], r
                 let e = p.source.error(
                     at.clone(),
                     Some("backends".into()),
-                    format!("operation `{}` has no SQL for {b} (add `sql.{b}` or a common `sql`)", op.name),
+                    format!(
+                        "operation `{}` has no SQL for {b} (add `sql.{b}` or a common `sql`)",
+                        op.name
+                    ),
                 );
                 p.errors.push(e);
             }
@@ -228,7 +294,12 @@ fn check_backend_sql(p: &mut Problems, w: &Workload, backends: &[BackendKind], r
     }
 }
 
-fn merged_params(p: &mut Problems, w: &Workload, raw: &indexmap::IndexMap<S<String>, S<f64>>, field: &str) -> Params {
+fn merged_params(
+    p: &mut Problems,
+    w: &Workload,
+    raw: &indexmap::IndexMap<S<String>, S<f64>>,
+    field: &str,
+) -> Params {
     let overrides = params_map(p, raw, field);
     let mut params = w.params.clone();
     for (k, _) in raw {
@@ -240,7 +311,12 @@ fn merged_params(p: &mut Problems, w: &Workload, raw: &indexmap::IndexMap<S<Stri
             p.at(
                 k,
                 format!("{field}.{}", k.get_ref()),
-                format!("workload `{}` has no parameter `{}` (it has: {}){hint}", w.name, k.get_ref(), known.join(", ")),
+                format!(
+                    "workload `{}` has no parameter `{}` (it has: {}){hint}",
+                    w.name,
+                    k.get_ref(),
+                    known.join(", ")
+                ),
             );
         }
     }
@@ -258,12 +334,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str) -> LoadShape {
     let nonzero = |p: &mut Problems, v: &Option<S<u32>>, name: &str, default: NonZeroU32| match v {
         Some(s) => NonZeroU32::new(*s.get_ref()).unwrap_or_else(|| {
-            p.at(s, format!("{field}.{name}"), format!("`{name}` must be at least 1"));
+            p.at(
+                s,
+                format!("{field}.{name}"),
+                format!("`{name}` must be at least 1"),
+            );
             default
         }),
         None => default,
     };
-    let duration = |p: &mut Problems, v: &Option<S<String>>, name: &str, default: Duration| match v {
+    let duration = |p: &mut Problems, v: &Option<S<String>>, name: &str, default: Duration| match v
+    {
         Some(s) => parse_duration(s.get_ref()).unwrap_or_else(|m| {
             p.at(s, format!("{field}.{name}"), m);
             default
@@ -276,15 +357,23 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
         duration: duration(p, &raw.duration, "duration", defaults.duration),
         rounds: nonzero(p, &raw.rounds, "rounds", defaults.rounds),
     };
-    if let Some(d) = &raw.duration {
-        if shape.duration.is_zero() {
-            p.at(d, format!("{field}.duration"), "the measured duration must be above 0");
-        }
+    if let Some(d) = &raw.duration
+        && shape.duration.is_zero()
+    {
+        p.at(
+            d,
+            format!("{field}.duration"),
+            "the measured duration must be above 0",
+        );
     }
-    if shape.clients.get() > 1024 {
-        if let Some(c) = &raw.clients {
-            p.at(c, format!("{field}.clients"), "at most 1024 clients are supported");
-        }
+    if shape.clients.get() > 1024
+        && let Some(c) = &raw.clients
+    {
+        p.at(
+            c,
+            format!("{field}.clients"),
+            "at most 1024 clients are supported",
+        );
     }
     shape
 }
@@ -298,8 +387,13 @@ fn resolve_variant(
     unknown_op: &dyn Fn(&str) -> String,
 ) -> Variant {
     let vname = v.name.get_ref();
-    let backends = backend_list(p, v.backends.as_ref(), scenario_backends, &format!("variant.{vname}.backends"))
-        .unwrap_or_else(|| scenario_backends.to_vec());
+    let backends = backend_list(
+        p,
+        v.backends.as_ref(),
+        scenario_backends,
+        &format!("variant.{vname}.backends"),
+    )
+    .unwrap_or_else(|| scenario_backends.to_vec());
     let mut overrides = BTreeMap::new();
     for (op_name, o) in &v.ops {
         let field = format!("variant.{vname}.ops.{}", op_name.get_ref());
@@ -315,7 +409,13 @@ fn resolve_variant(
                     p.at(sql, format!("{field}.sql"), format!("operation `{}` uses named vars; override it with `[[variant.ops.{}.step]]` entries that list `args`", op.name, op.name));
                     continue;
                 }
-                check_placeholders(p, sql, op.vars.len(), &format!("{field}.sql"), "the operation's `params` lists");
+                check_placeholders(
+                    p,
+                    sql,
+                    op.vars.len(),
+                    &format!("{field}.sql"),
+                    "the operation's `params` lists",
+                );
                 vec![super::model::Step {
                     sql: sql.get_ref().clone(),
                     args: (0..op.vars.len()).collect(),
@@ -330,13 +430,24 @@ fn resolve_variant(
                     .collect()
             }
             _ => {
-                p.at(op_name, &field, "an override gives either `sql` or `[[...step]]` entries (exactly one of them)");
+                p.at(
+                    op_name,
+                    &field,
+                    "an override gives either `sql` or `[[...step]]` entries (exactly one of them)",
+                );
                 continue;
             }
         };
         for &b in &backends {
-            if steps.iter().any(|s: &super::model::Step| s.sql.get(b).is_none()) {
-                p.at(op_name, &field, format!("the override has no SQL for {b}, where this variant runs"));
+            if steps
+                .iter()
+                .any(|s: &super::model::Step| s.sql.get(b).is_none())
+            {
+                p.at(
+                    op_name,
+                    &field,
+                    format!("the override has no SQL for {b}, where this variant runs"),
+                );
             }
         }
         overrides.insert(i, steps);
@@ -344,8 +455,16 @@ fn resolve_variant(
     Variant {
         name: vname.clone(),
         description: v.description.clone(),
-        setup: v.setup.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default(),
-        session: v.session.as_ref().map(|s| s.get_ref().clone()).unwrap_or_else(PerBackend::default),
+        setup: v
+            .setup
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
+        session: v
+            .session
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
         backends,
         overrides,
     }
@@ -418,18 +537,37 @@ fn resolve_verdict(
                 let hint = did_you_mean(b.get_ref(), names.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                p.at(b, "verdict.baseline", format!("no variant named `{}` (variants: {}){hint}", b.get_ref(), names.join(", ")));
+                p.at(
+                    b,
+                    "verdict.baseline",
+                    format!(
+                        "no variant named `{}` (variants: {}){hint}",
+                        b.get_ref(),
+                        names.join(", ")
+                    ),
+                );
             }
         }
     }
-    let target_op = |p: &mut Problems, op: &Option<S<String>>, m: &S<RawMetric>, field: &str| -> Option<(Option<usize>, Metric)> {
+    let target_op = |p: &mut Problems,
+                     op: &Option<S<String>>,
+                     m: &S<RawMetric>,
+                     field: &str|
+     -> Option<(Option<usize>, Metric)> {
         let metric = metric(*m.get_ref());
         match (op, metric.is_per_op()) {
             (Some(o), true) => match op_index(o.get_ref()) {
                 Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
                 Some(_) => {
                     if mix_complete {
-                        p.at(o, format!("{field}.op"), format!("operation `{}` is not in the mix, so it is never measured", o.get_ref()));
+                        p.at(
+                            o,
+                            format!("{field}.op"),
+                            format!(
+                                "operation `{}` is not in the mix, so it is never measured",
+                                o.get_ref()
+                            ),
+                        );
                     }
                     None
                 }
@@ -439,20 +577,39 @@ fn resolve_verdict(
                 }
             },
             (None, true) => {
-                p.at(m, format!("{field}.metric"), format!("`{}` is measured per operation; add `op = \"...\"`", metric.label()));
+                p.at(
+                    m,
+                    format!("{field}.metric"),
+                    format!(
+                        "`{}` is measured per operation; add `op = \"...\"`",
+                        metric.label()
+                    ),
+                );
                 None
             }
             (Some(o), false) => {
-                p.at(o, format!("{field}.op"), format!("`{}` belongs to the whole variant; remove `op`", metric.label()));
+                p.at(
+                    o,
+                    format!("{field}.op"),
+                    format!(
+                        "`{}` belongs to the whole variant; remove `op`",
+                        metric.label()
+                    ),
+                );
                 None
             }
             (None, false) => Some((None, metric)),
         }
     };
-    if let Some(goal) = &raw.goal {
-        if let Some((op, metric)) = target_op(p, &goal.get_ref().op, &goal.get_ref().metric, "verdict.goal") {
-            rule.goal = Target { op, metric };
-        }
+    if let Some(goal) = &raw.goal
+        && let Some((op, metric)) = target_op(
+            p,
+            &goal.get_ref().op,
+            &goal.get_ref().metric,
+            "verdict.goal",
+        )
+    {
+        rule.goal = Target { op, metric };
     }
     for (i, g) in raw.guards.iter().enumerate() {
         let field = format!("verdict.guards[{i}]");

@@ -1,7 +1,9 @@
 //! Workload files: raw structs to validated [`Workload`]s.
 
 use super::diag::{ConfigError, ConfigErrors, Source, SourceRef};
-use super::model::{AnswerCheck, ColumnDef, ExprAt, OpDef, OpKind, Step, TableDef, VarDef, Workload};
+use super::model::{
+    AnswerCheck, ColumnDef, ExprAt, OpDef, OpKind, Step, TableDef, VarDef, Workload,
+};
 use super::per_backend::PerBackend;
 use super::raw::{IntOrExpr, RawCheck, RawOp, RawOpKind, RawStep, RawWorkload, S};
 use crate::expr::{self, Expr, ExprKind, Params};
@@ -24,7 +26,9 @@ impl Problems {
     }
 
     pub fn at<T>(&mut self, spanned: &S<T>, field: impl Into<String>, message: impl Into<String>) {
-        let e = self.source.error(spanned.span(), Some(field.into()), message);
+        let e = self
+            .source
+            .error(spanned.span(), Some(field.into()), message);
         self.errors.push(e);
     }
 
@@ -45,17 +49,27 @@ impl Problems {
 /// A name usable in file names and reports: letters, digits, `_` and `-`.
 pub(super) fn check_name(p: &mut Problems, name: &S<String>, field: &str, what: &str) {
     let n = name.get_ref();
-    if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if n.is_empty()
+        || !n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         p.at(
             name,
             field,
-            format!("{what} name `{n}` must be non-empty and use only letters, digits, `_` and `-`"),
+            format!(
+                "{what} name `{n}` must be non-empty and use only letters, digits, `_` and `-`"
+            ),
         );
     }
 }
 
 /// Parses a TOML string holding an expression into an [`ExprAt`].
-pub(super) fn expr_at(source: &SourceRef, text: &S<String>, field: String) -> Result<ExprAt, ConfigError> {
+pub(super) fn expr_at(
+    source: &SourceRef,
+    text: &S<String>,
+    field: String,
+) -> Result<ExprAt, ConfigError> {
     let offset = source.string_content_offset(&text.span());
     let at = |e: expr::ExprError| {
         source.error(
@@ -74,11 +88,19 @@ pub(super) fn expr_at(source: &SourceRef, text: &S<String>, field: String) -> Re
     })
 }
 
-pub(super) fn params_map(p: &mut Problems, raw: &indexmap::IndexMap<S<String>, S<f64>>, field: &str) -> Params {
+pub(super) fn params_map(
+    p: &mut Problems,
+    raw: &indexmap::IndexMap<S<String>, S<f64>>,
+    field: &str,
+) -> Params {
     let mut out = Params::new();
     for (k, v) in raw {
         if !v.get_ref().is_finite() {
-            p.at(v, format!("{field}.{}", k.get_ref()), "must be a finite number");
+            p.at(
+                v,
+                format!("{field}.{}", k.get_ref()),
+                "must be a finite number",
+            );
         }
         out.insert(k.get_ref().clone(), *v.get_ref());
     }
@@ -104,7 +126,11 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
     for t in &raw.table {
         let tname = t.name.get_ref();
         if !table_names.insert(tname.clone()) {
-            p.at(&t.name, "table.name", format!("table `{tname}` is defined twice"));
+            p.at(
+                &t.name,
+                "table.name",
+                format!("table `{tname}` is defined twice"),
+            );
         }
         let rows_field = format!("table.{tname}.rows");
         let rows = match t.rows.get_ref() {
@@ -130,13 +156,25 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
         let mut columns = Vec::new();
         let mut seen = HashSet::new();
         if t.columns.is_empty() {
-            p.at(&t.name, format!("table.{tname}.columns"), "a table needs at least one column generator, e.g. `columns.id = \"seq\"`");
+            p.at(
+                &t.name,
+                format!("table.{tname}.columns"),
+                "a table needs at least one column generator, e.g. `columns.id = \"seq\"`",
+            );
         }
         for (cname, cexpr) in &t.columns {
             if !seen.insert(cname.get_ref().clone()) {
-                p.at(cname, format!("table.{tname}.columns"), format!("column `{}` is given twice", cname.get_ref()));
+                p.at(
+                    cname,
+                    format!("table.{tname}.columns"),
+                    format!("column `{}` is given twice", cname.get_ref()),
+                );
             }
-            match expr_at(source, cexpr, format!("table.{tname}.columns.{}", cname.get_ref())) {
+            match expr_at(
+                source,
+                cexpr,
+                format!("table.{tname}.columns.{}", cname.get_ref()),
+            ) {
                 Ok(expr) => columns.push(ColumnDef {
                     name: cname.get_ref().clone(),
                     expr,
@@ -159,7 +197,11 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
     for op in &raw.op {
         check_name(&mut p, &op.name, "op.name", "operation");
         if !op_names.insert(op.name.get_ref().clone()) {
-            p.at(&op.name, "op.name", format!("operation `{}` is defined twice", op.name.get_ref()));
+            p.at(
+                &op.name,
+                "op.name",
+                format!("operation `{}` is defined twice", op.name.get_ref()),
+            );
         }
         if let Some(def) = resolve_op(&mut p, source, op) {
             ops.push(def);
@@ -205,7 +247,11 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
             }
         }
         if op.step.is_empty() {
-            p.at(&op.name, field("step"), "`vars` are given but there is no `[[op.step]]` to use them");
+            p.at(
+                &op.name,
+                field("step"),
+                "`vars` are given but there is no `[[op.step]]` to use them",
+            );
             return None;
         }
         let names: Vec<&str> = op.vars.keys().map(|k| k.get_ref().as_str()).collect();
@@ -216,7 +262,11 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
             .collect()
     } else {
         let Some(sql) = &op.sql else {
-            p.at(&op.name, field("sql"), "an operation needs `sql` (with `params`) or `[[op.step]]` statements");
+            p.at(
+                &op.name,
+                field("sql"),
+                "an operation needs `sql` (with `params`) or `[[op.step]]` statements",
+            );
             return None;
         };
         for (i, e) in op.params.iter().enumerate() {
@@ -234,7 +284,10 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
             args: (0..op.params.len()).collect(),
         }]
     };
-    let inferred = if steps.iter().all(|s: &Step| s.sql.entries().all(|(_, q)| sqltext::is_read_only(q))) {
+    let inferred = if steps
+        .iter()
+        .all(|s: &Step| s.sql.entries().all(|(_, q)| sqltext::is_read_only(q)))
+    {
         OpKind::Read
     } else {
         OpKind::Write
@@ -273,12 +326,22 @@ pub(super) fn resolve_step(p: &mut Problems, step: &RawStep, vars: &[&str], fiel
                 p.at(
                     a,
                     format!("{field}.args"),
-                    format!("`{}` is not one of the operation's vars ({}){hint}", a.get_ref(), vars.join(", ")),
+                    format!(
+                        "`{}` is not one of the operation's vars ({}){hint}",
+                        a.get_ref(),
+                        vars.join(", ")
+                    ),
                 );
             }
         }
     }
-    check_placeholders(p, &step.sql, step.args.len(), &format!("{field}.sql"), "`args` lists");
+    check_placeholders(
+        p,
+        &step.sql,
+        step.args.len(),
+        &format!("{field}.sql"),
+        "`args` lists",
+    );
     Step {
         sql: step.sql.get_ref().clone(),
         args,
@@ -286,7 +349,13 @@ pub(super) fn resolve_step(p: &mut Problems, step: &RawStep, vars: &[&str], fiel
 }
 
 /// Every SQL text must use exactly `$1..$n` for the `n` bound values.
-pub(super) fn check_placeholders(p: &mut Problems, sql: &S<PerBackend<String>>, bound: usize, field: &str, what: &str) {
+pub(super) fn check_placeholders(
+    p: &mut Problems,
+    sql: &S<PerBackend<String>>,
+    bound: usize,
+    field: &str,
+    what: &str,
+) {
     for (backend, text) in sql.get_ref().entries() {
         let used = sqltext::max_placeholder(text);
         let label = backend.map(|b| format!(" ({b})")).unwrap_or_default();

@@ -89,8 +89,22 @@ fn a_valid_scenario_resolves_with_overrides_and_defaults() {
     assert_eq!(s.mix, [(0, 9), (1, 1)]);
     assert_eq!(s.verdict.baseline, 0);
     assert_eq!(s.verdict.guards[0].max_regression, 0.3);
-    assert!(s.steps_for(1, 0)[0].sql.default.as_ref().unwrap().contains("INDEXED BY"));
-    assert!(!s.steps_for(0, 0)[0].sql.default.as_ref().unwrap().contains("INDEXED BY"));
+    assert!(
+        s.steps_for(1, 0)[0]
+            .sql
+            .default
+            .as_ref()
+            .unwrap()
+            .contains("INDEXED BY")
+    );
+    assert!(
+        !s.steps_for(0, 0)[0]
+            .sql
+            .default
+            .as_ref()
+            .unwrap()
+            .contains("INDEXED BY")
+    );
     let w = &s.workload;
     assert_eq!(w.ops[0].kind, OpKind::Read);
     assert_eq!(w.ops[1].kind, OpKind::Write);
@@ -127,16 +141,31 @@ fn cross_checks_report_every_problem_with_suggestions() {
         .replace("orders = 2000", "order = 2000")
         .replace("warmup = \"500ms\"", "warmup = \"half a second\"");
     let msg = scenario_error(WORKLOAD, &bad);
-    assert!(msg.contains("no operation `by_usr`") && msg.contains("did you mean `by_user`?"), "{msg}");
-    assert!(msg.contains("no variant named `plian`") && msg.contains("did you mean `plain`?"), "{msg}");
-    assert!(msg.contains("no parameter `order`") && msg.contains("did you mean `orders`?"), "{msg}");
-    assert!(msg.contains("load.warmup") && msg.contains("not a duration"), "{msg}");
+    assert!(
+        msg.contains("no operation `by_usr`") && msg.contains("did you mean `by_user`?"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("no variant named `plian`") && msg.contains("did you mean `plain`?"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("no parameter `order`") && msg.contains("did you mean `orders`?"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("load.warmup") && msg.contains("not a duration"),
+        "{msg}"
+    );
     assert!(msg.contains("4 problems found"), "{msg}");
 }
 
 #[test]
 fn generator_errors_point_inside_the_string() {
-    let bad = WORKLOAD.replace("zipf(1, users, 1.1)\"\ncolumns.total", "zipf(1, usrs, 1.1)\"\ncolumns.total");
+    let bad = WORKLOAD.replace(
+        "zipf(1, users, 1.1)\"\ncolumns.total",
+        "zipf(1, usrs, 1.1)\"\ncolumns.total",
+    );
     let msg = scenario_error(&bad, SCENARIO);
     // `columns.user_id = "zipf(1, usrs, 1.1)"`: usrs starts at column 28.
     assert!(msg.contains("workloads/shop.toml:12:28"), "{msg}");
@@ -148,32 +177,53 @@ fn generator_errors_point_inside_the_string() {
 fn placeholders_must_match_params() {
     let bad = WORKLOAD.replace("VALUES ($1, $2)", "VALUES ($1, $3)");
     let msg = scenario_error(&bad, SCENARIO);
-    assert!(msg.contains("placeholders up to $3 but `params` lists 2"), "{msg}");
+    assert!(
+        msg.contains("placeholders up to $3 but `params` lists 2"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn step_args_must_name_vars_and_variant_backends_must_be_declared() {
     let bad = WORKLOAD.replace("args = [\"b\"]", "args = [\"bb\"]");
     let msg = scenario_error(&bad, SCENARIO);
-    assert!(msg.contains("`bb` is not one of the operation's vars"), "{msg}");
-    let bad = SCENARIO.replace("name = \"indexed\"", "name = \"indexed\"\nbackends = [\"postgres\"]");
+    assert!(
+        msg.contains("`bb` is not one of the operation's vars"),
+        "{msg}"
+    );
+    let bad = SCENARIO.replace(
+        "name = \"indexed\"",
+        "name = \"indexed\"\nbackends = [\"postgres\"]",
+    );
     let msg = scenario_error(WORKLOAD, &bad);
-    assert!(msg.contains("backend `postgres` is not one of the scenario's backends (sqlite)"), "{msg}");
+    assert!(
+        msg.contains("backend `postgres` is not one of the scenario's backends (sqlite)"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn backends_need_schema_and_sql() {
-    let bad = SCENARIO.replace("workload = \"shop\"", "workload = \"shop\"\nbackends = [\"sqlite\", \"postgres\"]");
+    let bad = SCENARIO.replace(
+        "workload = \"shop\"",
+        "workload = \"shop\"\nbackends = [\"sqlite\", \"postgres\"]",
+    );
     let msg = scenario_error(WORKLOAD, &bad);
     assert!(msg.contains("no schema for postgres"), "{msg}");
 }
 
 #[test]
 fn guards_and_goals_check_metric_scope() {
-    let bad = SCENARIO.replace("{ metric = \"storage\", max_regression = \"30%\" }", "{ op = \"by_user\", metric = \"storage\", max_regression = \"lots\" }");
+    let bad = SCENARIO.replace(
+        "{ metric = \"storage\", max_regression = \"30%\" }",
+        "{ op = \"by_user\", metric = \"storage\", max_regression = \"lots\" }",
+    );
     let msg = scenario_error(WORKLOAD, &bad);
     assert!(msg.contains("not a percentage"), "{msg}");
-    let bad = SCENARIO.replace("goal = { op = \"by_user\", metric = \"p99\" }", "goal = { metric = \"p99\" }");
+    let bad = SCENARIO.replace(
+        "goal = { op = \"by_user\", metric = \"p99\" }",
+        "goal = { metric = \"p99\" }",
+    );
     let msg = scenario_error(WORKLOAD, &bad);
     assert!(msg.contains("measured per operation; add `op"), "{msg}");
     let bad = SCENARIO.replace("metric = \"p99\"", "metric = \"p98\"");
@@ -189,8 +239,15 @@ fn load_any_tells_scenarios_from_workloads() {
     assert!(matches!(load_any(&w).unwrap(), Document::Workload(_)));
     let other = dir.path().join("other.toml");
     std::fs::write(&other, "x = 1").unwrap();
-    assert!(load_any(&other).unwrap_err().to_string().contains("cannot tell whether"));
-    let missing = load_any(Path::new("/nonexistent/x.toml")).unwrap_err().to_string();
+    assert!(
+        load_any(&other)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot tell whether")
+    );
+    let missing = load_any(Path::new("/nonexistent/x.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("cannot read file"), "{missing}");
 }
 

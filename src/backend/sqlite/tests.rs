@@ -10,7 +10,13 @@ fn orders_tables(users: f64, orders: f64) -> (Vec<String>, Vec<TablePlan>) {
     params.insert("users".into(), users);
     params.insert("orders".into(), orders);
     let bound = bind(&w, &params).expect("binds");
-    (w.schema.get(BackendKind::Sqlite).cloned().unwrap_or_default(), bound.tables)
+    (
+        w.schema
+            .get(BackendKind::Sqlite)
+            .cloned()
+            .unwrap_or_default(),
+        bound.tables,
+    )
 }
 
 fn loaded(users: f64, orders: f64) -> (SqliteEngine, Vec<TableLoad>) {
@@ -22,7 +28,11 @@ fn loaded(users: f64, orders: f64) -> (SqliteEngine, Vec<TableLoad>) {
             rows.fetch_add(n, Ordering::Relaxed);
         })
         .unwrap();
-    assert_eq!(rows.load(Ordering::Relaxed), (users + orders) as u64, "progress reports every row");
+    assert_eq!(
+        rows.load(Ordering::Relaxed),
+        (users + orders) as u64,
+        "progress reports every row"
+    );
     (engine, loads)
 }
 
@@ -44,7 +54,10 @@ fn op(name: &str, kind: OpKind, transaction: bool, steps: &[(&str, &[usize])]) -
 #[test]
 fn loads_every_row_and_the_same_seed_gives_the_same_checksum() {
     let (engine, loads) = loaded(500.0, 3000.0);
-    assert_eq!(loads.iter().map(|l| l.rows).collect::<Vec<_>>(), [500, 3000]);
+    assert_eq!(
+        loads.iter().map(|l| l.rows).collect::<Vec<_>>(),
+        [500, 3000]
+    );
     let mut engine2 = SqliteEngine::new(None).unwrap();
     let (schema, tables) = orders_tables(500.0, 3000.0);
     let again = engine2.load_base(&schema, &tables, 7, &|_| {}).unwrap();
@@ -53,13 +66,26 @@ fn loads_every_row_and_the_same_seed_gives_the_same_checksum() {
     let mut engine = engine;
     engine.create_variant("plain", &[]).unwrap();
     let mut s = engine.open_session("plain", &[]).unwrap();
-    let count = op("count", OpKind::Read, false, &[("SELECT count(*), min(id), max(id) FROM orders", &[])]);
+    let count = op(
+        "count",
+        OpKind::Read,
+        false,
+        &[("SELECT count(*), min(id), max(id) FROM orders", &[])],
+    );
     assert_eq!(
         s.fetch(&count, &[]).unwrap(),
         vec![vec![Value::Int(3000), Value::Int(1), Value::Int(3000)]]
     );
     // Timestamps are stored as text that SQLite's date functions understand.
-    let ts = op("ts", OpKind::Read, false, &[("SELECT count(*) FROM orders WHERE julianday(created_at) IS NULL", &[])]);
+    let ts = op(
+        "ts",
+        OpKind::Read,
+        false,
+        &[(
+            "SELECT count(*) FROM orders WHERE julianday(created_at) IS NULL",
+            &[],
+        )],
+    );
     assert_eq!(s.fetch(&ts, &[]).unwrap(), vec![vec![Value::Int(0)]]);
 }
 
@@ -69,20 +95,38 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
     let plain = engine.create_variant("plain", &[]).unwrap();
     assert!(plain.statement_seconds.is_empty());
     let indexed = engine
-        .create_variant("indexed", &["CREATE INDEX orders_user ON orders (user_id)".into()])
+        .create_variant(
+            "indexed",
+            &["CREATE INDEX orders_user ON orders (user_id)".into()],
+        )
         .unwrap();
     assert_eq!(indexed.statement_seconds.len(), 1);
 
     let plain_sizes = engine.sizes("plain").unwrap();
     let indexed_sizes = engine.sizes("indexed").unwrap();
-    let index = indexed_sizes.objects.iter().find(|o| o.name == "orders_user").expect("index is measured");
-    assert_eq!((index.kind.as_str(), index.table.as_str()), ("index", "orders"));
+    let index = indexed_sizes
+        .objects
+        .iter()
+        .find(|o| o.name == "orders_user")
+        .expect("index is measured");
+    assert_eq!(
+        (index.kind.as_str(), index.table.as_str()),
+        ("index", "orders")
+    );
     assert!(index.bytes > 0);
     assert!(!plain_sizes.objects.iter().any(|o| o.name == "orders_user"));
     assert!(indexed_sizes.total_bytes > plain_sizes.total_bytes);
 
     // The plan of the indexed copy uses the index; the plain copy cannot.
-    let plan = op("plan", OpKind::Read, false, &[("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE user_id = 3", &[])]);
+    let plan = op(
+        "plan",
+        OpKind::Read,
+        false,
+        &[(
+            "EXPLAIN QUERY PLAN SELECT id FROM orders WHERE user_id = 3",
+            &[],
+        )],
+    );
     let text = |v: &str| {
         let mut s = engine.open_session(v, &[]).unwrap();
         format!("{:?}", s.fetch(&plan, &[]).unwrap())
@@ -95,7 +139,9 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
 fn sessions_run_transactions_and_classify_errors() {
     let (mut engine, _) = loaded(100.0, 1000.0);
     engine.create_variant("v", &[]).unwrap();
-    let mut s = engine.open_session("v", &["PRAGMA synchronous = FULL".into()]).unwrap();
+    let mut s = engine
+        .open_session("v", &["PRAGMA synchronous = FULL".into()])
+        .unwrap();
     let move_user = op(
         "move",
         OpKind::Write,
@@ -105,9 +151,21 @@ fn sessions_run_transactions_and_classify_errors() {
             ("SELECT user_id FROM orders WHERE id = $1", &[0]),
         ],
     );
-    assert_eq!(s.execute(&move_user, &[Value::Int(5), Value::Int(42)]).unwrap(), 1);
-    let read = op("read", OpKind::Read, false, &[("SELECT user_id FROM orders WHERE id = $1", &[0])]);
-    assert_eq!(s.fetch(&read, &[Value::Int(5)]).unwrap(), vec![vec![Value::Int(42)]]);
+    assert_eq!(
+        s.execute(&move_user, &[Value::Int(5), Value::Int(42)])
+            .unwrap(),
+        1
+    );
+    let read = op(
+        "read",
+        OpKind::Read,
+        false,
+        &[("SELECT user_id FROM orders WHERE id = $1", &[0])],
+    );
+    assert_eq!(
+        s.fetch(&read, &[Value::Int(5)]).unwrap(),
+        vec![vec![Value::Int(42)]]
+    );
 
     // A failing second step rolls the first back and is classified.
     let failing = op(
@@ -116,14 +174,25 @@ fn sessions_run_transactions_and_classify_errors() {
         true,
         &[
             ("UPDATE orders SET user_id = 7 WHERE id = $1", &[0]),
-            ("INSERT INTO orders (id, user_id, status, total, created_at) VALUES ($1, 1, 'x', 1, 'y')", &[0]),
+            (
+                "INSERT INTO orders (id, user_id, status, total, created_at) VALUES ($1, 1, 'x', 1, 'y')",
+                &[0],
+            ),
         ],
     );
     let err = s.execute(&failing, &[Value::Int(5)]).unwrap_err();
     assert_eq!(err.class, ErrorClass::Constraint, "{err}");
-    assert_eq!(s.fetch(&read, &[Value::Int(5)]).unwrap(), vec![vec![Value::Int(42)]]);
+    assert_eq!(
+        s.fetch(&read, &[Value::Int(5)]).unwrap(),
+        vec![vec![Value::Int(42)]]
+    );
 
-    let bad = op("bad", OpKind::Read, false, &[("SELECT nope FROM orders", &[])]);
+    let bad = op(
+        "bad",
+        OpKind::Read,
+        false,
+        &[("SELECT nope FROM orders", &[])],
+    );
     assert_eq!(s.execute(&bad, &[]).unwrap_err().class, ErrorClass::Other);
 }
 
@@ -131,7 +200,13 @@ fn sessions_run_transactions_and_classify_errors() {
 fn a_broken_setup_statement_names_the_variant_and_statement() {
     let (mut engine, _) = loaded(10.0, 10.0);
     let err = engine
-        .create_variant("broken", &["CREATE INDEX i ON orders (id)".into(), "CREATE INDEX j ON nowhere (x)".into()])
+        .create_variant(
+            "broken",
+            &[
+                "CREATE INDEX i ON orders (id)".into(),
+                "CREATE INDEX j ON nowhere (x)".into(),
+            ],
+        )
         .err()
         .unwrap()
         .to_string();

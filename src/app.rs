@@ -1,0 +1,312 @@
+//! The library entry point behind the binary: `run`, `validate` and `list`
+//! with typed errors. Tests call these in process.
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::evidence::Environment;
+use crate::report::{self, RunFolder};
+use crate::result::RunResult;
+use crate::run::{self, Observer, PlanError, RunOptions, Silent};
+use crate::scenario::{ConfigErrors, Document, Scenario, load_any, load_scenario, toml_files};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use time::OffsetDateTime;
+
+/// How a successful command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// The run completed but found something a user must look at: variants
+    /// that returned different answers, or failed operations (exit code 1).
+    Findings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    #[error("{0}")]
+    Plan(#[from] PlanError),
+    #[error("cannot create a run folder in `{path}`: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the run did not complete ({reason}); what was measured is in {}", report.display())]
+    Incomplete { reason: String, report: PathBuf },
+    #[error("{invalid} of {total} files are invalid")]
+    Invalid { invalid: usize, total: usize },
+    #[error("cannot read folder `{path}`: {source}")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::Run(args) => run_command(&args),
+        Command::Validate { files } => validate(&files, &mut std::io::stdout()),
+        Command::List { dirs } => list(&dirs, &mut std::io::stdout()),
+    }
+}
+
+impl RunArgs {
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            seed: self.seed,
+            clients: self.clients,
+            warmup: self.warmup,
+            duration: self.duration,
+            rounds: self.rounds,
+            params: self.params.clone(),
+            quick: self.quick,
+            work_dir: self.work_dir.clone(),
+        }
+    }
+}
+
+fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
+    let scenario = load_scenario(&args.scenario)?;
+    // First Ctrl-C stops measuring and keeps what was measured.
+    let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
+    let progress = report::progress::Progress::new();
+    let observer: &dyn Observer = if args.quiet || args.json {
+        &Silent
+    } else {
+        &progress
+    };
+    let finished = run_scenario(&scenario, &args.options(), &args.out, observer)?;
+    let summary = report::terminal::render(&finished.result, &finished.folder);
+    if args.json {
+        print!("{}", report::json(&finished.result));
+        eprint!("{summary}");
+    } else if args.quiet {
+        for v in &finished.result.verdicts {
+            println!("{}", v.text.replace("**", ""));
+        }
+        println!("Report: {}", finished.folder.join("report.md").display());
+    } else {
+        print!("{summary}");
+    }
+    finished.outcome()
+}
+
+/// A run's result and where its folder is.
+#[derive(Debug)]
+pub struct Finished {
+    pub result: RunResult,
+    pub folder: PathBuf,
+}
+
+impl Finished {
+    /// Maps the result to an outcome: incomplete runs are errors (their
+    /// folder is kept); differing answers and failed operations are findings.
+    pub fn outcome(&self) -> Result<Outcome, Error> {
+        let r = &self.result;
+        if !r.run.complete {
+            let reason = r
+                .run
+                .failure
+                .clone()
+                .unwrap_or_else(|| "interrupted".into());
+            return Err(Error::Incomplete {
+                reason,
+                report: self.folder.clone(),
+            });
+        }
+        let findings = r.backends.iter().any(|b| {
+            !b.answers.mismatches.is_empty()
+                || b.variants
+                    .iter()
+                    .any(|v| v.ops.iter().any(|o| !o.errors.is_empty()))
+        });
+        Ok(if findings {
+            Outcome::Findings
+        } else {
+            Outcome::Success
+        })
+    }
+}
+
+/// Plans, runs and reports one scenario into a new folder under `out`.
+pub fn run_scenario(
+    scenario: &Scenario,
+    options: &RunOptions,
+    out: &Path,
+    observer: &dyn Observer,
+) -> Result<Finished, Error> {
+    let plan = run::plan(scenario, options)?;
+    let id = report::run_id(OffsetDateTime::now_utc(), &scenario.name);
+    let folder = RunFolder::create(out, &id).map_err(|source| Error::Output {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let records = run::execute(&plan, options, observer);
+    let mut result = crate::result::summarise(&plan, &records, &id, Environment::detect());
+    let op_names: Vec<String> = scenario
+        .workload
+        .ops
+        .iter()
+        .map(|o| o.name.clone())
+        .collect();
+    result.verdicts = crate::compare::verdicts(&result, &scenario.verdict, &op_names);
+    let io = |source| Error::Output {
+        path: out.to_path_buf(),
+        source,
+    };
+    folder
+        .write("result.json", report::json(&result).as_bytes())
+        .map_err(io)?;
+    folder
+        .write("report.md", report::markdown::render(&result).as_bytes())
+        .map_err(io)?;
+    let folder = folder.finish().map_err(io)?;
+    Ok(Finished { result, folder })
+}
+
+/// Checks files and prints what each resolves to (or its errors).
+pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, Error> {
+    let mut invalid = 0;
+    for path in files {
+        match load_any(path) {
+            Ok(doc) => {
+                let _ = write!(out, "{}", describe(path, &doc));
+            }
+            Err(errors) => {
+                invalid += 1;
+                let _ = writeln!(out, "{errors}");
+            }
+        }
+    }
+    if invalid == 0 {
+        Ok(Outcome::Success)
+    } else {
+        Err(Error::Invalid {
+            invalid,
+            total: files.len(),
+        })
+    }
+}
+
+fn describe(path: &Path, doc: &Document) -> String {
+    let mut s = String::new();
+    match doc {
+        Document::Scenario(sc) => {
+            let _ = writeln!(
+                s,
+                "ok  {}: scenario `{}` — {}",
+                path.display(),
+                sc.name,
+                sc.question
+            );
+            let backends: Vec<&str> = sc.backends.iter().map(|b| b.as_str()).collect();
+            let _ = writeln!(
+                s,
+                "    workload `{}` ({}); backends {}; seed {}",
+                sc.workload.name,
+                sc.workload.path.display(),
+                backends.join(", "),
+                sc.seed
+            );
+            match run::plan(sc, &RunOptions::default()) {
+                Ok(plan) => {
+                    let tables: Vec<String> = plan
+                        .tables()
+                        .iter()
+                        .map(|t| format!("{} {} rows", t.name, t.rows))
+                        .collect();
+                    let _ = writeln!(s, "    tables: {}", tables.join(", "));
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "    tables: cannot bind: {e}");
+                }
+            }
+            let l = &sc.load;
+            let _ = writeln!(
+                s,
+                "    load: {} clients, warmup {:?}, duration {:?}, {} rounds (--quick: {:?} + {:?}, 1 round)",
+                l.clients,
+                l.warmup,
+                l.duration,
+                l.rounds,
+                sc.quick.load.warmup,
+                sc.quick.load.duration
+            );
+            let mix: Vec<String> = sc
+                .mix
+                .iter()
+                .map(|(op, w)| format!("{} {w}", sc.op_name(*op)))
+                .collect();
+            let _ = writeln!(s, "    mix: {}", mix.join(", "));
+            let variants: Vec<String> = sc
+                .variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    if i == sc.verdict.baseline {
+                        format!("{} (baseline)", v.name)
+                    } else {
+                        v.name.clone()
+                    }
+                })
+                .collect();
+            let _ = writeln!(s, "    variants: {}", variants.join(", "));
+        }
+        Document::Workload(w) => {
+            let _ = writeln!(
+                s,
+                "ok  {}: workload `{}` — {}",
+                path.display(),
+                w.name,
+                w.description.as_deref().unwrap_or("")
+            );
+            let params: Vec<String> = w.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let _ = writeln!(s, "    params: {}", params.join(", "));
+            let tables: Vec<&str> = w.tables.iter().map(|t| t.name.as_str()).collect();
+            let _ = writeln!(s, "    tables: {}", tables.join(", "));
+            let ops: Vec<String> = w
+                .ops
+                .iter()
+                .map(|o| format!("{} ({:?})", o.name, o.kind).to_lowercase())
+                .collect();
+            let _ = writeln!(s, "    ops: {}", ops.join(", "));
+        }
+    }
+    s
+}
+
+/// Lists scenarios and workloads found in `dirs`.
+pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, Error> {
+    let defaults = [PathBuf::from("scenarios"), PathBuf::from("workloads")];
+    let dirs = if dirs.is_empty() { &defaults[..] } else { dirs };
+    for dir in dirs {
+        let files = toml_files(dir).map_err(|source| Error::Folder {
+            path: dir.clone(),
+            source,
+        })?;
+        let _ = writeln!(out, "{}:", dir.display());
+        for path in files {
+            let line = match load_any(&path) {
+                Ok(Document::Scenario(sc)) => format!("  {:24} scenario  {}", sc.name, sc.question),
+                Ok(Document::Workload(w)) => format!(
+                    "  {:24} workload  {}",
+                    w.name,
+                    w.description.as_deref().unwrap_or("")
+                ),
+                Err(e) => format!(
+                    "  {:24} INVALID   {}",
+                    path.file_stem().unwrap_or_default().to_string_lossy(),
+                    e.0.first()
+                        .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
+                        .unwrap_or_default()
+                ),
+            };
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    Ok(Outcome::Success)
+}

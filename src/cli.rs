@@ -1,0 +1,87 @@
+//! Command-line interface: clap structs and nothing else.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "schemabench",
+    version,
+    about = "Settles database design questions with measurements."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario: load data, prepare every variant, measure, and report.
+    Run(RunArgs),
+    /// Check scenario or workload files and print what they resolve to.
+    Validate {
+        /// Scenario or workload files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List scenarios and workloads with their question or description.
+    List {
+        /// Folders to look in [default: scenarios workloads].
+        dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Seed of data and parameter streams [default: the scenario's, else 1].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Concurrent clients (threads, one connection each).
+    #[arg(long)]
+    pub clients: Option<std::num::NonZeroU32>,
+    /// Warmup per variant and round, excluded from results (e.g. `2s`).
+    #[arg(long, value_parser = parse_duration)]
+    pub warmup: Option<std::time::Duration>,
+    /// Measured time per variant and round (e.g. `10s`).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Rounds; variants run in a fresh random order each round.
+    #[arg(long)]
+    pub rounds: Option<std::num::NonZeroU32>,
+    /// Override a scale parameter, e.g. `--param orders=50000` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, f64)>,
+    /// Smoke profile: small scale, short phases, one round. Not fit for decisions.
+    #[arg(long)]
+    pub quick: bool,
+    /// No progress display and no summary table; the verdict and report path only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print result.json to stdout (everything else goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Folder that receives run folders.
+    #[arg(long, default_value = "reports/runs")]
+    pub out: PathBuf,
+    /// Folder for the databases' temporary files [default: system temp].
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::parse_duration(s)
+}
+
+fn parse_param(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, e.g. orders=50000, got `{s}`"))?;
+    let value: f64 = value
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number (in `{s}`)"))?;
+    Ok((name.trim().to_string(), value))
+}

@@ -1,0 +1,257 @@
+use super::*;
+use crate::backend::{Sizes, VariantSetup};
+use crate::result::*;
+use crate::run::{AnswerReport, Mismatch};
+use crate::scenario::{Guard, LoadShape, Target};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// An operation whose p99 per round is given (ns); p50 is a tenth of it.
+fn op(name: &str, p99s: &[u64]) -> OpResult {
+    let lat = |p99: u64| Latency {
+        p50: p99 / 10,
+        p90: p99 / 2,
+        p99,
+        p999: p99,
+        max: p99,
+        mean: p99 as f64 / 5.0,
+    };
+    let merged = p99s.iter().sum::<u64>() / p99s.len() as u64;
+    OpResult {
+        op: name.into(),
+        count: 100 * p99s.len() as u64,
+        errors: Default::default(),
+        first_error: None,
+        rows: 0,
+        throughput_per_s: 1e9 / merged as f64,
+        latency_ns: lat(merged),
+        rounds: p99s
+            .iter()
+            .map(|&p| RoundOp {
+                count: 100,
+                throughput_per_s: 1e9 / p as f64,
+                latency_ns: lat(p),
+            })
+            .collect(),
+        histogram: String::new(),
+    }
+}
+
+fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult {
+    VariantResult {
+        name: name.into(),
+        setup: VariantSetup {
+            clone_seconds: 0.0,
+            setup_seconds: 0.0,
+            statement_seconds: vec![],
+            analyze_seconds: 0.0,
+        },
+        sizes: Sizes {
+            total_bytes: bytes,
+            objects: vec![],
+        },
+        rounds_completed: read.len(),
+        ops: vec![op("read", read), op("write", write)],
+    }
+}
+
+fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult {
+    let load = LoadShape {
+        clients: NonZeroU32::MIN,
+        warmup: Duration::ZERO,
+        duration: Duration::from_secs(1),
+        rounds: NonZeroU32::MIN,
+    };
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        run: RunInfo {
+            id: "t".into(),
+            started_at: String::new(),
+            finished_at: String::new(),
+            complete: true,
+            interrupted: false,
+            failure: None,
+            quick: false,
+            fit_for_decisions: true,
+            load_model: "closed".into(),
+            peak_rss_bytes: None,
+        },
+        scenario: ScenarioSummary {
+            name: "t".into(),
+            question: "q".into(),
+            description: None,
+            path: String::new(),
+            workload: "w".into(),
+            workload_path: String::new(),
+            backends: vec![BackendKind::Sqlite],
+            params: Default::default(),
+            load,
+            mix: vec![],
+            variants: vec![],
+            verdict_rule: VerdictRuleSummary {
+                baseline: "base".into(),
+                goal: String::new(),
+                guards: vec![],
+            },
+        },
+        seed: 1,
+        environment: crate::evidence::Environment::detect(),
+        backends: vec![BackendResult {
+            backend: BackendKind::Sqlite,
+            version: "3".into(),
+            settings: Default::default(),
+            load: LoadResult {
+                tables: vec![],
+                rows: 0,
+                seconds: 0.0,
+                rows_per_sec: 0.0,
+                data_checksum: String::new(),
+            },
+            answers: AnswerReport {
+                checked_ops: vec!["read".into()],
+                samples_per_op: 20,
+                mismatches,
+            },
+            round_order: vec![],
+            variants,
+        }],
+        verdicts: vec![],
+    }
+}
+
+fn rule(guards: Vec<Guard>) -> VerdictRule {
+    VerdictRule {
+        baseline: 0,
+        goal: Target {
+            op: Some(0),
+            metric: Metric::P99,
+        },
+        guards,
+    }
+}
+
+fn names() -> Vec<String> {
+    vec!["read".into(), "write".into()]
+}
+
+fn write_guard(max: f64) -> Guard {
+    Guard {
+        op: Some(1),
+        metric: Metric::P99,
+        max_regression: max,
+    }
+}
+
+#[test]
+fn the_fastest_variant_that_passes_its_guards_wins() {
+    let r = result(
+        vec![
+            variant("base", &[1000, 1100, 1050], &[100, 100, 100], 1000),
+            variant("fast_but_heavy", &[100, 110, 105], &[200, 210, 190], 1000),
+            variant("good", &[300, 310, 290], &[110, 105, 115], 1200),
+        ],
+        vec![],
+    );
+    let v = &verdicts(&r, &rule(vec![write_guard(0.25)]), &names())[0];
+    assert_eq!(v.outcome, Outcome::Winner);
+    assert_eq!(v.winner.as_deref(), Some("good"));
+    assert!(v.text.contains("**good** wins"), "{}", v.text);
+    assert!(v.text.contains("write p99"), "{}", v.text);
+    assert!(
+        v.text.contains("fast_but_heavy") && v.text.contains("guard failed"),
+        "{}",
+        v.text
+    );
+    let heavy = v
+        .candidates
+        .iter()
+        .find(|c| c.variant == "fast_but_heavy")
+        .unwrap();
+    assert!(!heavy.qualified);
+    assert!(!heavy.guards[0].pass);
+}
+
+#[test]
+fn rounds_that_disagree_make_the_verdict_inconclusive() {
+    let r = result(
+        vec![
+            variant("base", &[1000, 1000, 1000], &[100; 3], 1000),
+            variant("noisy", &[700, 1200, 800], &[100; 3], 1000),
+        ],
+        vec![],
+    );
+    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    assert_eq!(v.outcome, Outcome::Inconclusive);
+    assert_eq!(v.winner, None);
+    assert!(
+        v.text.contains("inconclusive — run more rounds or longer"),
+        "{}",
+        v.text
+    );
+}
+
+#[test]
+fn a_variant_with_different_answers_never_wins() {
+    let mismatch = Mismatch {
+        backend: BackendKind::Sqlite,
+        op: "read".into(),
+        variant: "wrong".into(),
+        baseline: "base".into(),
+        params: "1".into(),
+        differing_samples: 3,
+        samples: 20,
+        detail: "0 rows instead of 2".into(),
+    };
+    let r = result(
+        vec![
+            variant("base", &[1000; 2], &[100; 2], 1000),
+            variant("wrong", &[10; 2], &[100; 2], 1000),
+        ],
+        vec![mismatch],
+    );
+    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    assert_eq!(v.outcome, Outcome::BaselineHolds);
+    assert!(v.text.contains("returned different answers"), "{}", v.text);
+}
+
+#[test]
+fn storage_guards_compare_whole_variants() {
+    let r = result(
+        vec![
+            variant("base", &[1000; 2], &[100; 2], 1000),
+            variant("big", &[100; 2], &[100; 2], 1600),
+        ],
+        vec![],
+    );
+    let storage = Guard {
+        op: None,
+        metric: Metric::Storage,
+        max_regression: 0.5,
+    };
+    let v = &verdicts(&r, &rule(vec![storage]), &names())[0];
+    assert_eq!(v.outcome, Outcome::BaselineHolds);
+    let g = &v.candidates[0].guards[0];
+    assert_eq!((g.guard.as_str(), g.pass), ("storage", false));
+    assert!((g.effect.unwrap().ratio - 1.6).abs() < 1e-9);
+    assert!(
+        v.text.contains("storage 1.60× (limit 1.50×) FAIL"),
+        "{}",
+        v.text
+    );
+}
+
+#[test]
+fn throughput_goals_prefer_higher_values() {
+    let r = result(
+        vec![
+            variant("base", &[1000; 2], &[100; 2], 1000),
+            variant("fast", &[500; 2], &[100; 2], 1000),
+        ],
+        vec![],
+    );
+    let mut rule = rule(vec![]);
+    rule.goal.metric = Metric::Throughput;
+    let v = &verdicts(&r, &rule, &names())[0];
+    assert_eq!(v.winner.as_deref(), Some("fast"));
+    assert!(v.text.contains("2.00×"), "{}", v.text);
+}

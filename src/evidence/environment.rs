@@ -1,0 +1,95 @@
+//! The machine and harness a run used, stored with every result so numbers
+//! can be explained (and distrusted) later.
+
+use serde::Serialize;
+
+/// Host and harness facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Environment {
+    /// CPU model from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs available to this process.
+    pub cpus: usize,
+    /// Total memory in bytes.
+    pub memory_bytes: u64,
+    pub os: String,
+    pub hostname: String,
+    /// schemabench version.
+    pub harness_version: String,
+    /// Git commit the harness was built from (`-dirty` with local changes).
+    pub harness_commit: String,
+    /// The client runs in the same process as SQLite; recorded for every backend.
+    pub client_placement: String,
+}
+
+impl Environment {
+    pub fn detect() -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        Environment {
+            cpu_model: field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes: field(&meminfo, "MemTotal")
+                .and_then(|v| kib(&v))
+                .unwrap_or(0),
+            os: os_name(),
+            hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into()),
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            harness_commit: env!("SCHEMABENCH_GIT_COMMIT").to_string(),
+            client_placement: "same host; unpinned".into(),
+        }
+    }
+}
+
+fn field(text: &str, name: &str) -> Option<String> {
+    text.lines()
+        .find(|l| l.split(':').next().is_some_and(|k| k.trim() == name))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+fn kib(v: &str) -> Option<u64> {
+    v.split_whitespace()
+        .next()?
+        .parse::<u64>()
+        .ok()
+        .map(|k| k * 1024)
+}
+
+fn os_name() -> String {
+    let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    let pretty =
+        field(&release.replace('=', ":"), "PRETTY_NAME").map(|s| s.trim_matches('"').to_string());
+    let kernel =
+        std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
+    match (pretty, kernel) {
+        (Some(p), Ok(k)) => format!("{p}, Linux {k}"),
+        (Some(p), Err(_)) => p,
+        (None, _) => std::env::consts::OS.to_string(),
+    }
+}
+
+/// Peak resident memory of this process so far (VmHWM), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    field(&status, "VmHWM").and_then(|v| kib(&v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_this_machine() {
+        let env = Environment::detect();
+        assert!(env.cpus >= 1);
+        if cfg!(target_os = "linux") {
+            assert!(env.memory_bytes > 0);
+            assert_ne!(env.cpu_model, "");
+            assert!(peak_rss_bytes().unwrap() > 0);
+        }
+        assert_eq!(env.harness_version, env!("CARGO_PKG_VERSION"));
+    }
+}

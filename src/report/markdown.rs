@@ -1,0 +1,300 @@
+//! `report.md`: the verdict first, then per-operation tables with ratios
+//! against the baseline, storage and setup, load, and the environment.
+
+use crate::compare::{Effect, effect};
+use crate::result::{BackendResult, RunResult, VariantResult};
+use crate::scenario::Metric;
+use crate::util::{format_bytes, format_ns, format_ratio, sig3};
+use std::fmt::Write as _;
+
+fn ratio_cell(e: Option<Effect>) -> String {
+    match e {
+        Some(e) => match (e.round_min, e.round_max) {
+            (Some(lo), Some(hi)) if e.rounds > 1 => {
+                format!(
+                    "{} ({}–{})",
+                    format_ratio(e.ratio),
+                    format_ratio(lo),
+                    format_ratio(hi)
+                )
+            }
+            _ => format_ratio(e.ratio),
+        },
+        None => "—".into(),
+    }
+}
+
+fn errors_cell(v: &VariantResult, op: &str) -> String {
+    let Some(o) = v.op(op) else {
+        return "—".into();
+    };
+    if o.errors.is_empty() {
+        return "0".into();
+    }
+    o.errors
+        .iter()
+        .map(|(class, n)| format!("{n} {}", class.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders the Markdown report.
+pub fn render(r: &RunResult) -> String {
+    let mut md = String::new();
+    let sc = &r.scenario;
+    let _ = writeln!(md, "# {}\n\n**Question:** {}\n", sc.name, sc.question);
+    if !r.run.complete {
+        let why = match (&r.run.failure, r.run.interrupted) {
+            (Some(f), _) => format!("failed: {f}"),
+            (None, true) => "interrupted".to_string(),
+            (None, false) => "incomplete".to_string(),
+        };
+        let _ = writeln!(
+            md,
+            "> **INCOMPLETE RUN** ({why}). Only what was measured before that is shown.\n"
+        );
+    }
+    let _ = writeln!(md, "## Verdict\n");
+    for v in &r.verdicts {
+        let _ = writeln!(md, "{}\n", v.text);
+    }
+    if r.verdicts.is_empty() {
+        let _ = writeln!(md, "No verdict: nothing was measured.\n");
+    }
+    let load = &sc.load;
+    let _ = writeln!(
+        md,
+        "Run `{}`: workload `{}`, seed {}, closed loop with {} clients, warmup {} s, measured {} s × {} rounds \
+         (variants in a fresh random order each round).{}\n",
+        r.run.id,
+        sc.workload,
+        r.seed,
+        load.clients,
+        load.warmup.as_secs_f64(),
+        load.duration.as_secs_f64(),
+        load.rounds,
+        if r.run.quick {
+            " **Smoke profile (`--quick`): not fit for decisions.**"
+        } else {
+            ""
+        }
+    );
+    let params: Vec<String> = sc
+        .params
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let mix: Vec<String> = sc
+        .mix
+        .iter()
+        .map(|m| format!("{} {}", m.op, m.weight))
+        .collect();
+    let _ = writeln!(
+        md,
+        "Scale: {}. Mix: {}.\n",
+        params.join(", "),
+        mix.join(", ")
+    );
+
+    for b in &r.backends {
+        backend_section(&mut md, r, b);
+    }
+    environment_section(&mut md, r);
+    md
+}
+
+fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
+    let baseline_name = &r.scenario.verdict_rule.baseline;
+    let baseline = b.variant(baseline_name);
+    let _ = writeln!(md, "## Answers ({})\n", b.backend);
+    if b.answers.mismatches.is_empty() {
+        let _ = writeln!(
+            md,
+            "Every variant returned the baseline's rows for {} ({} parameter samples each).\n",
+            if b.answers.checked_ops.is_empty() {
+                "no read operations".to_string()
+            } else {
+                b.answers.checked_ops.join(", ")
+            },
+            b.answers.samples_per_op
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "**Answers differ — these variants are not comparable:**\n"
+        );
+        let _ = writeln!(
+            md,
+            "| op | variant | differing samples | first difference | parameters |\n|---|---|---|---|---|"
+        );
+        for m in &b.answers.mismatches {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {}/{} | {} | {} |",
+                m.op, m.variant, m.differing_samples, m.samples, m.detail, m.params
+            );
+        }
+        md.push('\n');
+    }
+
+    let _ = writeln!(md, "## Operations ({})\n", b.backend);
+    let _ = writeln!(
+        md,
+        "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with the per-round range in parentheses.\n"
+    );
+    for m in &r.scenario.mix {
+        let kind = match m.kind {
+            crate::scenario::OpKind::Read => "read",
+            crate::scenario::OpKind::Write => "write",
+        };
+        let _ = writeln!(md, "### {} (weight {}, {kind})\n", m.op, m.weight);
+        for sql in &m.sql {
+            let _ = writeln!(
+                md,
+                "`{}`\n",
+                sql.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+        let _ = writeln!(
+            md,
+            "| variant | ops | ops/s | p50 | p90 | p99 | p99.9 | max | errors | p50 vs base | p99 vs base | ops/s vs base |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"
+        );
+        for v in &b.variants {
+            let Some(o) = v.op(&m.op) else { continue };
+            let l = o.latency_ns;
+            let is_base = v.name == *baseline_name;
+            let cmp = |metric| {
+                if is_base {
+                    return "baseline".to_string();
+                }
+                ratio_cell(baseline.and_then(|base| effect(v, base, Some(&m.op), metric)))
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                v.name,
+                o.count,
+                sig3(o.throughput_per_s),
+                format_ns(l.p50 as f64),
+                format_ns(l.p90 as f64),
+                format_ns(l.p99 as f64),
+                format_ns(l.p999 as f64),
+                format_ns(l.max as f64),
+                errors_cell(v, &m.op),
+                cmp(Metric::P50),
+                cmp(Metric::P99),
+                cmp(Metric::Throughput),
+            );
+        }
+        md.push('\n');
+        for v in &b.variants {
+            if let Some(e) = v.op(&m.op).and_then(|o| o.first_error.as_ref()) {
+                let _ = writeln!(md, "- `{}` first error: {e}", v.name);
+            }
+        }
+    }
+
+    let _ = writeln!(md, "## Storage and setup ({})\n", b.backend);
+    let _ = writeln!(
+        md,
+        "| variant | total size | vs base | setup | analyze | copy of base | objects |\n|---|---:|---:|---:|---:|---:|---|"
+    );
+    for v in &b.variants {
+        let objects: Vec<String> = v
+            .sizes
+            .objects
+            .iter()
+            .map(|o| format!("{} {}", o.name, format_bytes(o.bytes)))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            v.name,
+            format_bytes(v.sizes.total_bytes),
+            if v.name == *baseline_name {
+                "baseline".to_string()
+            } else {
+                ratio_cell(baseline.and_then(|base| effect(v, base, None, Metric::Storage)))
+            },
+            if v.setup.statement_seconds.is_empty() {
+                "—".to_string()
+            } else {
+                format_ns(v.setup.setup_seconds * 1e9)
+            },
+            format_ns(v.setup.analyze_seconds * 1e9),
+            format_ns(v.setup.clone_seconds * 1e9),
+            objects.join(", ")
+        );
+    }
+    md.push('\n');
+
+    let _ = writeln!(md, "## Load ({})\n", b.backend);
+    let _ = writeln!(
+        md,
+        "{} rows in {} s: **{} rows/s**. Data checksum `{}`.\n",
+        b.load.rows,
+        sig3(b.load.seconds),
+        sig3(b.load.rows_per_sec),
+        b.load.data_checksum
+    );
+    let _ = writeln!(
+        md,
+        "| table | rows | seconds | rows/s | checksum |\n|---|---:|---:|---:|---|"
+    );
+    for t in &b.load.tables {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | `{}` |",
+            t.table,
+            t.rows,
+            sig3(t.seconds),
+            sig3(t.rows_per_sec),
+            t.checksum
+        );
+    }
+    md.push('\n');
+    if !b.round_order.is_empty() {
+        let orders: Vec<String> = b.round_order.iter().map(|o| o.join(" → ")).collect();
+        let _ = writeln!(md, "Round order: {}.\n", orders.join("; "));
+    }
+}
+
+fn environment_section(md: &mut String, r: &RunResult) {
+    let e = &r.environment;
+    let _ = writeln!(md, "## Environment\n");
+    let _ = writeln!(
+        md,
+        "- Host: {} ({} CPUs, {} memory), {}",
+        e.cpu_model,
+        e.cpus,
+        format_bytes(e.memory_bytes),
+        e.os
+    );
+    let _ = writeln!(
+        md,
+        "- Harness: schemabench {} (commit {}), client {}",
+        e.harness_version, e.harness_commit, e.client_placement
+    );
+    for b in &r.backends {
+        let settings: Vec<String> = b
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        let _ = writeln!(md, "- {} {}: {}", b.backend, b.version, settings.join(", "));
+    }
+    if let Some(rss) = r.run.peak_rss_bytes {
+        let _ = writeln!(md, "- Peak harness memory (RSS): {}", format_bytes(rss));
+    }
+    let _ = writeln!(
+        md,
+        "- Started {}, finished {}",
+        r.run.started_at, r.run.finished_at
+    );
+    let _ = writeln!(
+        md,
+        "- Scenario file: `{}`; workload file: `{}`",
+        r.scenario.path, r.scenario.workload_path
+    );
+}

@@ -1,0 +1,407 @@
+//! The result document (`result.json`, schema version 1): the resolved
+//! scenario, seed and environment, per-variant evidence and per-operation
+//! statistics with their HDR histograms, so every number can be recomputed.
+//! Built from [`Records`] by a pure function; the comparison is added by
+//! `compare`, and reporters only read it.
+
+use crate::backend::{BackendKind, ErrorClass, Sizes, TableLoad, VariantSetup};
+use crate::compare::Verdict;
+use crate::evidence::Environment;
+use crate::record::{OpRecord, encode_histogram};
+use crate::run::{AnswerReport, Records, RunPlan, Window};
+use crate::scenario::{LoadShape, Metric, OpKind};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::format_description::well_known::Rfc3339;
+
+/// Version of the `result.json` layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub scenario: ScenarioSummary,
+    /// Seed of all data and parameter streams.
+    pub seed: u64,
+    pub environment: Environment,
+    pub backends: Vec<BackendResult>,
+    /// One verdict per backend, from the scenario's `[verdict]` rule.
+    pub verdicts: Vec<Verdict>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    /// The run folder's name.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    /// False when the run failed or was interrupted: what was measured is kept.
+    pub complete: bool,
+    pub interrupted: bool,
+    pub failure: Option<String>,
+    /// A `--quick` smoke run: small scale, short phases, one round.
+    pub quick: bool,
+    /// False for smoke runs and incomplete runs.
+    pub fit_for_decisions: bool,
+    /// `closed`: each client issues its next operation when the last one ends.
+    pub load_model: String,
+    /// Peak resident memory of the harness process, bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioSummary {
+    pub name: String,
+    pub question: String,
+    pub description: Option<String>,
+    pub path: String,
+    pub workload: String,
+    pub workload_path: String,
+    pub backends: Vec<BackendKind>,
+    /// Scale parameters as used (workload defaults, scenario, then CLI).
+    pub params: BTreeMap<String, f64>,
+    /// Load shape as used; durations in milliseconds.
+    pub load: LoadShape,
+    pub mix: Vec<MixEntry>,
+    pub variants: Vec<VariantSummary>,
+    pub verdict_rule: VerdictRuleSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MixEntry {
+    pub op: String,
+    pub weight: u32,
+    pub kind: OpKind,
+    /// SQL per step as written in the workload (before variant overrides).
+    pub sql: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantSummary {
+    pub name: String,
+    pub description: Option<String>,
+    pub backends: Vec<BackendKind>,
+    /// Operations whose SQL this variant replaces.
+    pub overridden_ops: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerdictRuleSummary {
+    pub baseline: String,
+    /// e.g. `recent_orders p99`.
+    pub goal: String,
+    /// e.g. `place_order p99 <= +25%`.
+    pub guards: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendResult {
+    pub backend: BackendKind,
+    pub version: String,
+    pub settings: BTreeMap<String, String>,
+    pub load: LoadResult,
+    pub answers: AnswerReport,
+    /// Variant names in the order they ran, per round.
+    pub round_order: Vec<Vec<String>>,
+    pub variants: Vec<VariantResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadResult {
+    pub tables: Vec<TableLoad>,
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+    /// Checksum of all generated data; equal across runs and backends for
+    /// the same scenario, scale and seed.
+    pub data_checksum: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantResult {
+    pub name: String,
+    pub setup: VariantSetup,
+    pub sizes: Sizes,
+    pub rounds_completed: usize,
+    /// One entry per operation in the mix, all rounds merged.
+    pub ops: Vec<OpResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpResult {
+    pub op: String,
+    /// Successful executions in all measured windows.
+    pub count: u64,
+    /// Failed executions by class.
+    pub errors: BTreeMap<ErrorClass, u64>,
+    pub first_error: Option<String>,
+    /// Rows read by successful executions.
+    pub rows: u64,
+    /// Successful executions per second of measured time.
+    pub throughput_per_s: f64,
+    pub latency_ns: Latency,
+    /// The same statistics per round, in round order.
+    pub rounds: Vec<RoundOp>,
+    /// HdrHistogram V2 (deflate) of latency in ns, base64.
+    pub histogram: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundOp {
+    pub count: u64,
+    pub throughput_per_s: f64,
+    pub latency_ns: Latency,
+}
+
+/// Latency percentiles in integer nanoseconds (HDR, 3 significant digits).
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Latency {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+impl Latency {
+    fn of(r: &OpRecord) -> Self {
+        let h = &r.latency;
+        if h.is_empty() {
+            return Latency::default();
+        }
+        Latency {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+impl OpResult {
+    /// The value of a per-operation metric, all rounds merged.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        metric_of(&self.latency_ns, self.throughput_per_s, self.count, metric)
+    }
+
+    /// The value of a per-operation metric in each round.
+    pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
+        self.rounds
+            .iter()
+            .map(|r| metric_of(&r.latency_ns, r.throughput_per_s, r.count, metric))
+            .collect()
+    }
+}
+
+fn metric_of(l: &Latency, throughput: f64, count: u64, metric: Metric) -> Option<f64> {
+    if count == 0 {
+        return None;
+    }
+    Some(match metric {
+        Metric::P50 => l.p50 as f64,
+        Metric::P90 => l.p90 as f64,
+        Metric::P99 => l.p99 as f64,
+        Metric::P999 => l.p999 as f64,
+        Metric::Max => l.max as f64,
+        Metric::Mean => l.mean,
+        Metric::Throughput => throughput,
+        Metric::Storage | Metric::SetupTime => return None,
+    })
+}
+
+impl VariantResult {
+    pub fn op(&self, name: &str) -> Option<&OpResult> {
+        self.ops.iter().find(|o| o.op == name)
+    }
+
+    /// The value of a whole-variant metric.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::Storage => Some(self.sizes.total_bytes as f64),
+            Metric::SetupTime => Some(self.setup.setup_seconds),
+            _ => None,
+        }
+    }
+}
+
+impl BackendResult {
+    pub fn variant(&self, name: &str) -> Option<&VariantResult> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
+    let mut all = OpRecord::default();
+    let mut seconds = 0.0;
+    let mut rounds = Vec::new();
+    for w in windows {
+        let r = &w.records.ops[op];
+        all.merge(r);
+        seconds += w.seconds;
+        rounds.push(RoundOp {
+            count: r.count(),
+            throughput_per_s: r.count() as f64 / w.seconds.max(1e-9),
+            latency_ns: Latency::of(r),
+        });
+    }
+    let errors = ErrorClass::ALL
+        .iter()
+        .filter(|c| all.errors[c.index()] > 0)
+        .map(|c| (*c, all.errors[c.index()]))
+        .collect();
+    OpResult {
+        op: name.to_string(),
+        count: all.count(),
+        errors,
+        first_error: all.first_error.clone(),
+        rows: all.rows,
+        throughput_per_s: if seconds > 0.0 {
+            all.count() as f64 / seconds
+        } else {
+            0.0
+        },
+        latency_ns: Latency::of(&all),
+        rounds,
+        histogram: encode_histogram(&all.latency),
+    }
+}
+
+/// Summarises a run's records. `verdicts` start empty; `compare` fills them.
+pub fn summarise(
+    plan: &RunPlan,
+    records: &Records,
+    id: &str,
+    environment: Environment,
+) -> RunResult {
+    let sc = &plan.scenario;
+    let rfc = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let mix_ops: Vec<usize> = plan.mix.ops().collect();
+    let backends = records
+        .backends
+        .iter()
+        .map(|b| {
+            let rows: u64 = b.loads.iter().map(|l| l.rows).sum();
+            BackendResult {
+                backend: b.backend,
+                version: b.version.clone(),
+                settings: b.settings.iter().cloned().collect(),
+                load: LoadResult {
+                    tables: b.loads.clone(),
+                    rows,
+                    seconds: b.load_seconds,
+                    rows_per_sec: rows as f64 / b.load_seconds.max(1e-9),
+                    data_checksum: b.data_checksum.clone(),
+                },
+                answers: b.answers.clone(),
+                round_order: b.round_order.clone(),
+                variants: b
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let windows: Vec<&Window> = v.rounds.iter().collect();
+                        VariantResult {
+                            name: plan.targets[v.target].name.clone(),
+                            setup: v.setup.clone(),
+                            sizes: v.sizes.clone(),
+                            rounds_completed: v.rounds.len(),
+                            ops: mix_ops
+                                .iter()
+                                .map(|&op| op_result(sc.op_name(op), &windows, op))
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let target_label = |op: Option<usize>, metric: Metric| match op {
+        Some(op) => format!("{} {}", sc.op_name(op), metric.label()),
+        None => metric.label().to_string(),
+    };
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        run: RunInfo {
+            id: id.to_string(),
+            started_at: rfc(records.started_at),
+            finished_at: rfc(records.finished_at),
+            complete: records.complete(),
+            interrupted: records.interrupted,
+            failure: records.failure.clone(),
+            quick: plan.quick,
+            fit_for_decisions: records.complete() && !plan.quick,
+            load_model: "closed".into(),
+            peak_rss_bytes: crate::evidence::peak_rss_bytes(),
+        },
+        scenario: ScenarioSummary {
+            name: sc.name.clone(),
+            question: sc.question.clone(),
+            description: sc.description.clone(),
+            path: sc.path.display().to_string(),
+            workload: sc.workload.name.clone(),
+            workload_path: sc.workload.path.display().to_string(),
+            backends: sc.backends.clone(),
+            params: plan.params.clone(),
+            load: plan.load,
+            mix: sc
+                .mix
+                .iter()
+                .filter(|(_, w)| *w > 0)
+                .map(|&(op, weight)| MixEntry {
+                    op: sc.op_name(op).to_string(),
+                    weight,
+                    kind: sc.workload.ops[op].kind,
+                    sql: sc.workload.ops[op]
+                        .steps
+                        .iter()
+                        .map(|s| {
+                            s.sql
+                                .entries()
+                                .map(|(_, q)| q.clone())
+                                .next()
+                                .unwrap_or_default()
+                        })
+                        .collect(),
+                })
+                .collect(),
+            variants: sc
+                .variants
+                .iter()
+                .map(|v| VariantSummary {
+                    name: v.name.clone(),
+                    description: v.description.clone(),
+                    backends: v.backends.clone(),
+                    overridden_ops: v
+                        .overrides
+                        .keys()
+                        .map(|&op| sc.op_name(op).to_string())
+                        .collect(),
+                })
+                .collect(),
+            verdict_rule: VerdictRuleSummary {
+                baseline: sc.variants[sc.verdict.baseline].name.clone(),
+                goal: target_label(sc.verdict.goal.op, sc.verdict.goal.metric),
+                guards: sc
+                    .verdict
+                    .guards
+                    .iter()
+                    .map(|g| {
+                        format!(
+                            "{} <= +{:.0}%",
+                            target_label(g.op, g.metric),
+                            g.max_regression * 100.0
+                        )
+                    })
+                    .collect(),
+            },
+        },
+        seed: plan.seed,
+        environment,
+        backends,
+        verdicts: Vec::new(),
+    }
+}

@@ -1,0 +1,212 @@
+//! Running a plan: load each backend's base once, prepare every variant,
+//! check answers, then measure in rounds with the variants in a fresh random
+//! order each round. Produces [`Records`]; it never prints (progress goes to
+//! an [`Observer`]) and never gives up what was measured when a later step
+//! fails or the user interrupts.
+
+pub mod answers;
+pub mod plan;
+pub mod workers;
+
+pub use answers::{AnswerReport, Mismatch};
+pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
+pub use workers::Window;
+
+use crate::backend::{self, BackendError, BackendKind, Engine, Sizes, TableLoad, VariantSetup};
+use crate::datagen::{combine_checksums, mix64};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Progress notifications, called from the coordinating thread only.
+pub trait Observer: Sync {
+    fn loading(&self, _backend: BackendKind, _total_rows: u64) {}
+    /// Rows loaded so far on the current backend.
+    fn loaded_rows(&self, _rows: u64) {}
+    fn preparing(&self, _backend: BackendKind, _variant: &str) {}
+    fn checking_answers(&self, _backend: BackendKind) {}
+    fn measuring(
+        &self,
+        _round: u32,
+        _rounds: u32,
+        _backend: BackendKind,
+        _variant: &str,
+        _total: Duration,
+    ) {
+    }
+    fn measure_tick(&self, _elapsed: Duration) {}
+    fn finished(&self) {}
+}
+
+/// An observer that ignores everything (`--quiet`, tests).
+pub struct Silent;
+impl Observer for Silent {}
+
+/// One variant's records on one backend.
+#[derive(Debug, Clone)]
+pub struct VariantRecords {
+    /// Index into `RunPlan::targets`.
+    pub target: usize,
+    pub setup: VariantSetup,
+    pub sizes: Sizes,
+    /// Measured windows, one per completed round.
+    pub rounds: Vec<Window>,
+}
+
+/// Everything measured on one backend.
+#[derive(Debug, Clone)]
+pub struct BackendRecords {
+    pub backend: BackendKind,
+    pub version: String,
+    pub settings: Vec<(String, String)>,
+    pub loads: Vec<TableLoad>,
+    /// Checksum over all generated tables: equal on every backend and run for
+    /// the same scenario, scale and seed.
+    pub data_checksum: String,
+    pub load_seconds: f64,
+    pub variants: Vec<VariantRecords>,
+    pub answers: AnswerReport,
+    /// Variant names in the order they ran, per round.
+    pub round_order: Vec<Vec<String>>,
+}
+
+/// The raw outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Records {
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub backends: Vec<BackendRecords>,
+    /// Set when the user interrupted the run.
+    pub interrupted: bool,
+    /// Set when a step failed; what was measured before it is kept.
+    pub failure: Option<String>,
+}
+
+impl Records {
+    pub fn complete(&self) -> bool {
+        !self.interrupted && self.failure.is_none()
+    }
+}
+
+/// Set by the interrupt handler; every loop checks it.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Runs `plan` on every backend it names.
+pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) -> Records {
+    let mut records = Records {
+        started_at: OffsetDateTime::now_utc(),
+        finished_at: OffsetDateTime::now_utc(),
+        backends: Vec::new(),
+        interrupted: false,
+        failure: None,
+    };
+    for &kind in &plan.scenario.backends {
+        if let Err(e) = run_backend(plan, options, kind, observer, &mut records) {
+            records.failure = Some(e.to_string());
+            break;
+        }
+        if STOP.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    records.interrupted = STOP.load(Ordering::Relaxed);
+    records.finished_at = OffsetDateTime::now_utc();
+    observer.finished();
+    records
+}
+
+fn run_backend(
+    plan: &RunPlan,
+    options: &RunOptions,
+    kind: BackendKind,
+    observer: &dyn Observer,
+    records: &mut Records,
+) -> Result<(), BackendError> {
+    let mut engine = backend::open(kind, options.work_dir.as_deref())?;
+    let schema = plan
+        .scenario
+        .workload
+        .schema
+        .get(kind)
+        .cloned()
+        .unwrap_or_default();
+    observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
+    let loaded = AtomicU64::new(0);
+    let start = Instant::now();
+    let loads = engine.load_base(&schema, plan.tables(), plan.seed, &|n| {
+        let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
+        observer.loaded_rows(total);
+    })?;
+    let load_seconds = start.elapsed().as_secs_f64();
+    records.backends.push(BackendRecords {
+        backend: kind,
+        version: engine.version(),
+        settings: engine.settings(),
+        data_checksum: combine_checksums(loads.iter().map(|l| l.checksum.as_str())),
+        loads,
+        load_seconds,
+        variants: Vec::new(),
+        answers: AnswerReport::default(),
+        round_order: Vec::new(),
+    });
+    let rec = records.backends.last_mut().expect("just pushed");
+
+    let targets: Vec<usize> = (0..plan.targets.len())
+        .filter(|&i| plan.targets[i].backend == kind)
+        .collect();
+    for &ti in &targets {
+        let t = &plan.targets[ti];
+        observer.preparing(kind, &t.name);
+        let setup = engine.create_variant(&t.name, &t.setup)?;
+        let sizes = engine.sizes(&t.name)?;
+        rec.variants.push(VariantRecords {
+            target: ti,
+            setup,
+            sizes,
+            rounds: Vec::new(),
+        });
+    }
+
+    observer.checking_answers(kind);
+    let baseline = targets
+        .iter()
+        .map(|&i| &plan.targets[i])
+        .find(|t| t.variant == plan.scenario.verdict.baseline)
+        .unwrap_or(&plan.targets[targets[0]]);
+    rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
+
+    measure_rounds(engine.as_ref(), plan, observer, rec)
+}
+
+fn measure_rounds(
+    engine: &dyn Engine,
+    plan: &RunPlan,
+    observer: &dyn Observer,
+    rec: &mut BackendRecords,
+) -> Result<(), BackendError> {
+    let rounds = plan.load.rounds.get();
+    let total = plan.load.warmup + plan.load.duration;
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..rec.variants.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix64(
+            plan.seed ^ 0x726f_756e_6400 ^ round as u64,
+        )));
+        rec.round_order.push(Vec::new());
+        for v in order {
+            let target = &plan.targets[rec.variants[v].target];
+            observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
+            let window = workers::measure(engine, target, plan, round, &STOP, &|e| {
+                observer.measure_tick(e)
+            })?;
+            if window.interrupted {
+                return Ok(()); // a cut-short window would bias the comparison
+            }
+            rec.variants[v].rounds.push(window);
+            rec.round_order[round as usize].push(target.name.clone());
+        }
+    }
+    Ok(())
+}

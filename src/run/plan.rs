@@ -1,0 +1,225 @@
+//! From a resolved scenario and command-line options to a concrete plan:
+//! scale and load shape with precedence CLI > `--quick` profile > scenario >
+//! defaults, bound generators, and every (backend, variant) target with its
+//! operations translated into the backend's dialect.
+
+use crate::backend::{BackendKind, OpPlan, StatementPlan};
+use crate::datagen::{TablePlan, Value, mix64};
+use crate::expr::Params;
+use crate::scenario::{BoundWorkload, ConfigErrors, LoadShape, Scenario, bind};
+use crate::suggest::did_you_mean;
+use rand::Rng;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Typed run options (the CLI's flags, or a library caller's choices).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub clients: Option<NonZeroU32>,
+    pub warmup: Option<Duration>,
+    pub duration: Option<Duration>,
+    pub rounds: Option<NonZeroU32>,
+    /// Scale parameter overrides, applied last.
+    pub params: Vec<(String, f64)>,
+    /// Use the scenario's smoke profile: small scale, short phases, one round.
+    pub quick: bool,
+    /// Where backends keep their temporary files (system temp folder if unset).
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("--param {name}: the workload has no scale parameter `{name}`{hint} (it has: {known})")]
+    UnknownParam {
+        name: String,
+        hint: String,
+        known: String,
+    },
+    #[error("binding the workload to its scale parameters:\n{0}")]
+    Bind(ConfigErrors),
+}
+
+/// One variant on one backend.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub backend: BackendKind,
+    /// Index into `Scenario::variants`.
+    pub variant: usize,
+    pub name: String,
+    pub setup: Vec<String>,
+    pub session: Vec<String>,
+    /// Indexed like `Workload::ops`.
+    pub ops: Vec<OpPlan>,
+}
+
+/// The weighted operation mix, sampled with one uniform draw.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    /// (operation index, cumulative weight) for weights above zero.
+    cumulative: Vec<(usize, u64)>,
+}
+
+impl Mix {
+    pub fn new(weights: &[(usize, u32)]) -> Self {
+        let mut total = 0u64;
+        let cumulative = weights
+            .iter()
+            .filter(|(_, w)| *w > 0)
+            .map(|&(op, w)| {
+                total += w as u64;
+                (op, total)
+            })
+            .collect();
+        Mix { cumulative }
+    }
+
+    pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        let total = self.cumulative.last().map_or(1, |c| c.1);
+        let x = rng.next_u64() % total;
+        self.cumulative
+            .iter()
+            .find(|(_, c)| x < *c)
+            .map_or(self.cumulative[0].0, |(op, _)| *op)
+    }
+
+    /// Operations that take part, in mix order.
+    pub fn ops(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cumulative.iter().map(|(op, _)| *op)
+    }
+}
+
+/// Everything a run needs, resolved.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub scenario: Scenario,
+    pub params: Params,
+    pub load: LoadShape,
+    pub seed: u64,
+    pub quick: bool,
+    pub bound: BoundWorkload,
+    pub mix: Mix,
+    pub targets: Vec<Target>,
+}
+
+impl RunPlan {
+    pub fn tables(&self) -> &[TablePlan] {
+        &self.bound.tables
+    }
+
+    /// Samples operation `op`'s parameters.
+    pub fn sample_params<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64) -> Vec<Value> {
+        self.bound.op_params[op]
+            .iter()
+            .map(|g| g.sample(rng, n))
+            .collect()
+    }
+
+    /// Seed of client `client`'s stream in `round`: the same for every
+    /// variant, so all variants replay the same operations and parameters.
+    pub fn client_seed(&self, round: u32, client: u32) -> u64 {
+        mix64(self.seed ^ mix64(0x6c6f_6164 ^ mix64(((round as u64) << 32) | client as u64)))
+    }
+
+    pub fn targets_on(&self, backend: BackendKind) -> impl Iterator<Item = &Target> {
+        self.targets.iter().filter(move |t| t.backend == backend)
+    }
+}
+
+/// Builds the plan for `scenario` under `options`.
+pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanError> {
+    let (mut params, base_load) = if options.quick {
+        (scenario.quick.params.clone(), scenario.quick.load)
+    } else {
+        (scenario.params.clone(), scenario.load)
+    };
+    for (name, value) in &options.params {
+        if !params.contains_key(name) {
+            let known: Vec<&str> = params.keys().map(String::as_str).collect();
+            return Err(PlanError::UnknownParam {
+                name: name.clone(),
+                hint: did_you_mean(name, known.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default(),
+                known: known.join(", "),
+            });
+        }
+        params.insert(name.clone(), *value);
+    }
+    let load = LoadShape {
+        clients: options.clients.unwrap_or(base_load.clients),
+        warmup: options.warmup.unwrap_or(base_load.warmup),
+        duration: options.duration.unwrap_or(base_load.duration),
+        rounds: options.rounds.unwrap_or(base_load.rounds),
+    };
+    let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
+
+    let mut targets = Vec::new();
+    for &backend in &scenario.backends {
+        for (vi, variant) in scenario.variants.iter().enumerate() {
+            if !variant.runs_on(backend) {
+                continue;
+            }
+            let ops = scenario
+                .workload
+                .ops
+                .iter()
+                .enumerate()
+                .map(|(oi, op)| OpPlan {
+                    name: op.name.clone(),
+                    kind: op.kind,
+                    transaction: op.transaction,
+                    steps: scenario
+                        .steps_for(vi, oi)
+                        .iter()
+                        .map(|s| StatementPlan {
+                            sql: backend.translate(s.sql.get(backend).map_or("", String::as_str)),
+                            args: s.args.clone(),
+                        })
+                        .collect(),
+                })
+                .collect();
+            targets.push(Target {
+                backend,
+                variant: vi,
+                name: variant.name.clone(),
+                setup: variant.setup.get(backend).cloned().unwrap_or_default(),
+                session: variant.session.get(backend).cloned().unwrap_or_default(),
+                ops,
+            });
+        }
+    }
+
+    Ok(RunPlan {
+        scenario: scenario.clone(),
+        params,
+        load,
+        seed: options.seed.unwrap_or(scenario.seed),
+        quick: options.quick,
+        bound,
+        mix: Mix::new(&scenario.mix),
+        targets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn the_mix_follows_its_weights() {
+        let mix = Mix::new(&[(3, 80), (5, 0), (1, 20)]);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut counts = [0u32; 6];
+        for _ in 0..100_000 {
+            counts[mix.pick(&mut rng)] += 1;
+        }
+        assert_eq!(counts[5], 0, "weight 0 never runs");
+        let share = counts[3] as f64 / 100_000.0;
+        assert!((share - 0.8).abs() < 0.01, "{share}");
+        assert_eq!(mix.ops().collect::<Vec<_>>(), [3, 1]);
+    }
+}

@@ -155,7 +155,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
             ),
         }
     }
-    if raw.mix.get_ref().is_empty() || mix.iter().all(|(_, w)| *w == 0) {
+    if raw.mix.get_ref().values().all(|w| *w.get_ref() == 0) {
         p.at(&raw.mix, "mix", "the mix needs at least one operation with a weight above 0, e.g. `[mix] recent_orders = 80`");
     }
 

@@ -1,0 +1,402 @@
+//! Integration tests through the `schemabench` binary and the library entry
+//! point: bad inputs are rejected cleanly, shipped files validate, and the
+//! quickstart scenario runs end to end at tiny scale on real SQLite.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_schemabench"))
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn toml_in(dir: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
+    let files = toml_in("tests/bad_inputs");
+    assert!(files.len() >= 15, "the corpus has {} files", files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect:"))
+            .unwrap_or_else(|| panic!("{} must start with `# expect: <text>`", file.display()))
+            .trim();
+        let rel = file.strip_prefix(root()).unwrap();
+        let out = bin()
+            .current_dir(root())
+            .arg("validate")
+            .arg(rel)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let all = format!("{stdout}{stderr}");
+        let name = rel.display().to_string();
+        assert_eq!(out.status.code(), Some(2), "{name}: exit code\n{all}");
+        assert!(!all.contains("panicked"), "{name} panicked:\n{all}");
+        assert!(
+            all.contains(expect),
+            "{name}: expected `{expect}` in:\n{all}"
+        );
+        // The first line names the file and, unless the problem is the file as
+        // a whole, the line and column.
+        let first = stdout.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&name),
+            "{name}: first line does not name the file: {first}"
+        );
+        if !text.contains("cannot tell whether") {
+            let position = first[name.len()..].split(':').take(3).collect::<Vec<_>>();
+            assert!(
+                position.len() == 3
+                    && position[1].parse::<u32>().is_ok()
+                    && position[2].parse::<u32>().is_ok(),
+                "{name}: no line:column in `{first}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn shipped_scenarios_and_workloads_validate_and_list() {
+    let mut files = toml_in("scenarios");
+    files.extend(toml_in("workloads"));
+    let out = bin()
+        .current_dir(root())
+        .arg("validate")
+        .args(&files)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("scenario `quickstart`"), "{stdout}");
+    assert!(
+        stdout.contains("variants: no_index (baseline), user_id, user_created"),
+        "{stdout}"
+    );
+
+    let out = bin().current_dir(root()).arg("list").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for f in &files {
+        let stem = f.file_stem().unwrap().to_string_lossy();
+        assert!(stdout.contains(&*stem), "list misses {stem}:\n{stdout}");
+    }
+    assert!(!stdout.contains("INVALID"), "{stdout}");
+}
+
+#[test]
+fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "--json",
+            "--rounds",
+            "2",
+        ])
+        .args(["--warmup", "100ms", "--duration", "400ms"])
+        .args(["--param", "users=500", "--param", "orders=20000"])
+        .arg("--out")
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints the result");
+
+    assert_eq!(result["schema_version"], 1);
+    assert_eq!(result["run"]["complete"], true);
+    assert_eq!(result["scenario"]["params"]["orders"], 20000.0);
+    let sqlite = &result["backends"][0];
+    assert_eq!(sqlite["backend"], "sqlite");
+    assert_eq!(sqlite["load"]["rows"], 20500);
+    assert!(sqlite["load"]["rows_per_sec"].as_f64().unwrap() > 0.0);
+    let variants: Vec<&str> = sqlite["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(variants, ["no_index", "user_id", "user_created"]);
+    for v in sqlite["variants"].as_array().unwrap() {
+        assert_eq!(v["rounds_completed"], 2);
+        for op in v["ops"].as_array().unwrap() {
+            assert!(
+                op["count"].as_u64().unwrap() > 0,
+                "{} {} ran nothing",
+                v["name"],
+                op["op"]
+            );
+            let l = &op["latency_ns"];
+            assert!(l["p50"].as_u64().unwrap() <= l["p99"].as_u64().unwrap());
+            assert!(l["p99"].as_u64().unwrap() <= l["max"].as_u64().unwrap());
+            assert!(!op["histogram"].as_str().unwrap().is_empty());
+        }
+    }
+    // The composite index must be measurably larger than no index at all.
+    let size = |i: usize| {
+        sqlite["variants"][i]["sizes"]["total_bytes"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(size(2) > size(0));
+    assert_eq!(sqlite["answers"]["mismatches"].as_array().unwrap().len(), 0);
+
+    let verdict = &result["verdicts"][0];
+    let text = verdict["text"].as_str().unwrap();
+    assert!(
+        variants.iter().any(|v| text.contains(v)),
+        "the verdict names no variant: {text}"
+    );
+    if let Some(winner) = verdict["winner"].as_str() {
+        assert!(variants.contains(&winner));
+    }
+
+    // The run folder holds the same result and a report that leads with the verdict.
+    let folder = out_dir.path().join(result["run"]["id"].as_str().unwrap());
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(on_disk, result);
+    let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    let verdict_at = report.find("## Verdict").unwrap();
+    assert!(verdict_at < report.find("## Operations").unwrap());
+    assert!(report.contains("| user_created |"));
+    assert!(
+        report.contains(text.split('.').next().unwrap()),
+        "report lacks the verdict"
+    );
+    assert!(report.contains("## Environment"));
+}
+
+#[test]
+fn a_variant_that_returns_wrong_answers_is_flagged_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("wrong.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "wrong"
+question = "Does a broken rewrite get caught?"
+workload = "{}"
+[params]
+users = 200
+orders = 2000
+[load]
+clients = 1
+warmup = "50ms"
+duration = "200ms"
+rounds = 1
+[mix]
+recent_orders = 1
+[[variant]]
+name = "right"
+[[variant]]
+name = "broken"
+ops.recent_orders = {{ sql = "SELECT id, status, total, created_at FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 5" }}
+[verdict]
+baseline = "right"
+goal = {{ op = "recent_orders", metric = "p99" }}
+"#,
+            root().join("workloads/orders.toml").display()
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ANSWERS DIFFER"), "{stdout}");
+    assert!(stdout.contains("broken on recent_orders"), "{stdout}");
+    assert!(!stdout.contains("broken wins"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_param_override_is_an_error_before_any_work() {
+    let out = bin()
+        .current_dir(root())
+        .args([
+            "run",
+            "scenarios/quickstart.toml",
+            "--param",
+            "user=10",
+            "--out",
+        ])
+        .arg(std::env::temp_dir().join("schemabench-never-created"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("no scale parameter `user`; did you mean `users`?"),
+        "{stderr}"
+    );
+    assert!(
+        !std::env::temp_dir()
+            .join("schemabench-never-created")
+            .exists()
+    );
+}
+
+fn small_scenario(dir: &Path, variants: &str, duration: &str) -> PathBuf {
+    let scenario = dir.join("small.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "small"
+question = "q"
+workload = "{}"
+[params]
+users = 200
+orders = 2000
+[load]
+clients = 2
+warmup = "50ms"
+duration = "{duration}"
+rounds = 2
+[mix]
+order_by_id = 1
+{variants}
+[verdict]
+baseline = "a"
+goal = {{ op = "order_by_id", metric = "p99" }}
+"#,
+            root().join("workloads/orders.toml").display()
+        ),
+    )
+    .unwrap();
+    scenario
+}
+
+fn only_run_folder(runs: &Path) -> PathBuf {
+    let entries: Vec<PathBuf> = std::fs::read_dir(runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+#[test]
+fn a_failing_setup_statement_keeps_an_incomplete_report_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_scenario(
+        dir.path(),
+        "[[variant]]\nname = \"a\"\n[[variant]]\nname = \"b\"\nsetup = [\"CREATE INDEX oops ON orders (no_such_column)\"]",
+        "200ms",
+    );
+    let runs = dir.path().join("runs");
+    let out = bin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&runs)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("variant `b`: setup statement 1"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no_such_column"), "{stderr}");
+    let folder = only_run_folder(&runs);
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["run"]["complete"], false);
+    assert!(
+        result["run"]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_column")
+    );
+    assert!(
+        std::fs::read_to_string(folder.join("report.md"))
+            .unwrap()
+            .contains("INCOMPLETE RUN")
+    );
+}
+
+#[test]
+fn an_interrupt_stops_measuring_and_keeps_what_was_measured() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = small_scenario(
+        dir.path(),
+        "[[variant]]\nname = \"a\"\n[[variant]]\nname = \"b\"",
+        "30s",
+    );
+    let runs = dir.path().join("runs");
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let child = bin()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--out")
+        .arg(&runs)
+        .arg("--work-dir")
+        .arg(&work)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until measuring has started (the first round's line on stderr is
+    // not observable without blocking, so give loading a generous moment).
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let started = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "the interrupt was not honoured promptly"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let folder = only_run_folder(&runs);
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["run"]["complete"], false);
+    assert_eq!(result["run"]["interrupted"], true);
+    assert_eq!(result["run"]["fit_for_decisions"], false);
+    // Nothing the run started is left behind: its database folder is gone.
+    assert_eq!(
+        std::fs::read_dir(&work).unwrap().count(),
+        0,
+        "work files left behind"
+    );
+}

@@ -63,7 +63,7 @@ impl SqliteEngine {
     }
 
     fn base_path(&self) -> PathBuf {
-        self.dir.path().join("base.db")
+        self.dir.path().join("base.sqlite")
     }
 
     /// The database file of a variant.
@@ -231,7 +231,8 @@ impl Engine for SqliteEngine {
         variant: &str,
         setup: &[String],
     ) -> Result<VariantSetup, BackendError> {
-        let path = self.dir.path().join(format!("{variant}.db"));
+        // A prefix keeps every variant name (even `base`) clear of the base file.
+        let path = self.dir.path().join(format!("variant-{variant}.sqlite"));
         let start = Instant::now();
         std::fs::copy(self.base_path(), &path).map_err(io_error(format!(
             "copying the base for variant `{variant}`"

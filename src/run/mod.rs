@@ -10,7 +10,7 @@ pub mod workers;
 
 pub use answers::{AnswerReport, Mismatch};
 pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
-pub use workers::Window;
+pub use workers::{Client, Window};
 
 use crate::backend::{self, BackendError, BackendKind, Engine, Sizes, TableLoad, VariantSetup};
 use crate::datagen::{combine_checksums, mix64};

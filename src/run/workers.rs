@@ -22,6 +22,56 @@ pub struct Window {
     pub interrupted: bool,
 }
 
+/// One client: its connection, its seeded stream of operations and
+/// parameters, and its recorder. `step` is the whole per-operation path.
+pub struct Client<'a> {
+    plan: &'a RunPlan,
+    target: &'a Target,
+    session: Box<dyn Session>,
+    rng: ChaCha8Rng,
+    n: u64,
+    pub recorder: Recorder,
+}
+
+impl<'a> Client<'a> {
+    /// Client `client` of `round`: the same operation and parameter sequence
+    /// for every variant.
+    pub fn new(
+        plan: &'a RunPlan,
+        target: &'a Target,
+        session: Box<dyn Session>,
+        round: u32,
+        client: u32,
+    ) -> Self {
+        Client {
+            plan,
+            target,
+            session,
+            rng: ChaCha8Rng::seed_from_u64(plan.client_seed(round, client)),
+            n: 0,
+            recorder: Recorder::new(target.ops.len()),
+        }
+    }
+
+    /// Picks the next operation, samples its parameters, runs it, and records
+    /// its latency if it started at or after `record_from`. Returns when it
+    /// ended.
+    #[inline]
+    pub fn step(&mut self, record_from: Instant) -> Instant {
+        let op = self.plan.mix.pick(&mut self.rng);
+        let params = self.plan.sample_params(op, &mut self.rng, self.n);
+        self.n += 1;
+        let started = Instant::now();
+        let outcome = self.session.execute(&self.target.ops[op], &params);
+        let done = Instant::now();
+        if started >= record_from {
+            self.recorder
+                .record(op, (done - started).as_nanos() as u64, outcome);
+        }
+        done
+    }
+}
+
 /// Measures `target` for one round: warmup, then the measured duration.
 /// `tick` is called from the coordinating thread about ten times a second
 /// with the time elapsed since the start of warmup.
@@ -40,40 +90,25 @@ pub fn measure(
     }
     let barrier = Barrier::new(clients as usize + 1);
     let running = AtomicUsize::new(clients as usize);
-    let ops = target.ops.len();
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
 
     let (recorders, start) = std::thread::scope(|scope| {
         let handles: Vec<_> = sessions
             .into_iter()
             .enumerate()
-            .map(|(client, mut session)| {
+            .map(|(i, session)| {
                 let (barrier, running) = (&barrier, &running);
                 scope.spawn(move || {
-                    let mut rng = ChaCha8Rng::seed_from_u64(plan.client_seed(round, client as u32));
-                    let mut recorder = Recorder::new(ops);
+                    let mut client = Client::new(plan, target, session, round, i as u32);
                     barrier.wait();
                     let begin = Instant::now();
                     let (measure_from, end) = (begin + warmup, begin + warmup + duration);
                     let mut last = begin;
-                    for n in 0u64.. {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let op = plan.mix.pick(&mut rng);
-                        let params = plan.sample_params(op, &mut rng, n);
-                        let started = Instant::now();
-                        if started >= end {
-                            break;
-                        }
-                        let outcome = session.execute(&target.ops[op], &params);
-                        last = Instant::now();
-                        if started >= measure_from {
-                            recorder.record(op, (last - started).as_nanos() as u64, outcome);
-                        }
+                    while last < end && !stop.load(Ordering::Relaxed) {
+                        last = client.step(measure_from);
                     }
                     running.fetch_sub(1, Ordering::Release);
-                    (recorder, last)
+                    (client.recorder, last)
                 })
             })
             .collect();
@@ -96,7 +131,7 @@ pub fn measure(
         .map(|(_, t)| *t)
         .max()
         .unwrap_or(measure_from);
-    let mut records = Recorder::new(ops);
+    let mut records = Recorder::new(target.ops.len());
     for (r, _) in &recorders {
         records.merge(r);
     }

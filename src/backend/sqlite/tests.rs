@@ -213,3 +213,24 @@ fn a_broken_setup_statement_names_the_variant_and_statement() {
     assert!(err.contains("variant `broken`: setup statement 2"), "{err}");
     assert!(err.contains("nowhere"), "{err}");
 }
+
+#[test]
+fn a_variant_named_base_does_not_overwrite_the_loaded_base() {
+    let (mut engine, _) = loaded(10.0, 100.0);
+    engine.create_variant("base", &[]).unwrap();
+    engine.create_variant("other", &[]).unwrap();
+    let count = op(
+        "count",
+        OpKind::Read,
+        false,
+        &[("SELECT count(*) FROM orders", &[])],
+    );
+    for v in ["base", "other"] {
+        let mut s = engine.open_session(v, &[]).unwrap();
+        assert_eq!(
+            s.fetch(&count, &[]).unwrap(),
+            vec![vec![Value::Int(100)]],
+            "variant {v}"
+        );
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: formatting, lints, unit and integration tests,
+# and every bench in its quick smoke mode. Installs what is missing first
+# (a C compiler for the bundled SQLite, rustfmt and clippy) and is a no-op
+# for things already present, so it is safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_missing=()
+command -v cc >/dev/null 2>&1 || apt_missing+=(gcc libc6-dev)
+command -v git >/dev/null 2>&1 || apt_missing+=(git)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  log "installing ${apt_missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo not found; install a Rust toolchain (https://rustup.rs) and run this again" >&2
+  exit 2
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    log "installing $component"
+    rustup component add "$component"
+  fi
+done
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+log "cargo test (unit, integration, benches in smoke mode)"
+cargo test --locked --all-targets
+log "all tests passed"

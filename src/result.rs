@@ -9,7 +9,7 @@ use crate::compare::Verdict;
 use crate::evidence::Environment;
 use crate::record::{OpRecord, encode_histogram};
 use crate::run::{AnswerReport, Records, RunPlan, Window};
-use crate::scenario::{LoadShape, Metric, OpKind};
+use crate::scenario::{LoadShape, Metric, OpKind, PerBackend};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::format_description::well_known::Rfc3339;
@@ -83,6 +83,10 @@ pub struct VariantSummary {
     pub name: String,
     pub description: Option<String>,
     pub backends: Vec<BackendKind>,
+    /// Statements run once after copying the base, per backend.
+    pub setup: PerBackend<Vec<String>>,
+    /// Statements run on every new connection, per backend.
+    pub session: PerBackend<Vec<String>>,
     /// Operations whose SQL this variant replaces.
     pub overridden_ops: Vec<String>,
 }
@@ -375,6 +379,8 @@ pub fn summarise(
                     name: v.name.clone(),
                     description: v.description.clone(),
                     backends: v.backends.clone(),
+                    setup: v.setup.clone(),
+                    session: v.session.clone(),
                     overridden_ops: v
                         .overrides
                         .keys()

@@ -141,6 +141,7 @@ fn run_backend(
         observer.loaded_rows(total);
     })?;
     let load_seconds = start.elapsed().as_secs_f64();
+    tracing::debug!(backend = %kind, load_seconds, "base loaded");
     records.backends.push(BackendRecords {
         backend: kind,
         version: engine.version(),
@@ -158,9 +159,13 @@ fn run_backend(
         .filter(|&i| plan.targets[i].backend == kind)
         .collect();
     for &ti in &targets {
+        if STOP.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let t = &plan.targets[ti];
         observer.preparing(kind, &t.name);
         let setup = engine.create_variant(&t.name, &t.setup)?;
+        tracing::debug!(backend = %kind, variant = %t.name, setup_seconds = setup.setup_seconds, "variant ready");
         let sizes = engine.sizes(&t.name)?;
         rec.variants.push(VariantRecords {
             target: ti,
@@ -170,6 +175,9 @@ fn run_backend(
         });
     }
 
+    if STOP.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     observer.checking_answers(kind);
     let baseline = targets
         .iter()

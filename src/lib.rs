@@ -9,6 +9,7 @@ pub mod compare;
 pub mod datagen;
 pub mod evidence;
 pub mod expr;
+pub mod provision;
 pub mod record;
 pub mod report;
 pub mod result;

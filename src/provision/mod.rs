@@ -1,0 +1,140 @@
+//! Where a PostgreSQL server comes from: an existing server (`url`), a
+//! throwaway cluster made with the installed `initdb`/`postgres` (`local`),
+//! or — later — a container. Whatever a provisioner starts, dropping its
+//! [`Server`] stops and deletes: on success, error, panic unwinding and
+//! Ctrl-C (which ends the run normally).
+
+pub mod local;
+pub mod url;
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// How to connect to a provisioned server. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    /// Unix socket folder, when the server listens on one we can reach.
+    pub socket_dir: Option<PathBuf>,
+    pub user: String,
+    pub password: Option<String>,
+    /// A database to connect to for administration (creating databases).
+    pub admin_db: String,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket_dir", &self.socket_dir)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("admin_db", &self.admin_db)
+            .finish()
+    }
+}
+
+impl Endpoint {
+    /// A connection configuration for database `db` over TCP.
+    pub fn config(&self, db: &str) -> postgres::Config {
+        let mut c = postgres::Config::new();
+        c.host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .dbname(db);
+        c.application_name("schemabench");
+        if let Some(p) = &self.password {
+            c.password(p);
+        }
+        c
+    }
+
+    /// `postgres://user@host:port/db`, never with the password.
+    pub fn display(&self, db: &str) -> String {
+        format!("postgres://{}@{}:{}/{db}", self.user, self.host, self.port)
+    }
+}
+
+/// A running server for the duration of a run.
+pub trait Server: Send + Sync {
+    /// `local`, `url` or `docker`.
+    fn provisioner(&self) -> &'static str;
+    fn endpoint(&self) -> &Endpoint;
+    /// One line for the start of a run, e.g. "local throwaway cluster (PostgreSQL 15.18) on 127.0.0.1:41234".
+    fn describe(&self) -> String;
+    /// Whether the server was started by schemabench (and all its databases
+    /// are throwaway).
+    fn owned(&self) -> bool;
+}
+
+/// Which provisioner to use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// URL if given, else a local cluster if binaries are found.
+    #[default]
+    Auto,
+    Local,
+    Url,
+}
+
+/// What the run asks of its server.
+#[derive(Clone, Default)]
+pub struct Request {
+    pub choice: Choice,
+    /// `--postgres-url` or `SCHEMABENCH_POSTGRES_URL`.
+    pub url: Option<String>,
+    /// Server settings for servers schemabench starts (name, value).
+    pub settings: Vec<(String, String)>,
+    /// Libraries the workload needs preloaded (e.g. `timescaledb`).
+    pub preload: Vec<String>,
+    /// Parent folder for a local cluster (system temp when `None`).
+    pub work_dir: Option<PathBuf>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("choice", &self.choice)
+            .field("url", &self.url.as_deref().map(url::redact))
+            .field("settings", &self.settings)
+            .field("preload", &self.preload)
+            .field("work_dir", &self.work_dir)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error(
+        "no PostgreSQL server available: pass --postgres-url (or set SCHEMABENCH_POSTGRES_URL), \
+         or install PostgreSQL 15 (scripts/install-backends.sh) so a local throwaway cluster can be started"
+    )]
+    NothingAvailable,
+    #[error("local cluster: {0}")]
+    Local(String),
+    #[error("--postgres-url {url}: {message}")]
+    Url { url: String, message: String },
+}
+
+/// Provisions a server as requested. Auto order: URL → local binaries.
+pub fn provision(request: &Request) -> Result<Box<dyn Server>, ProvisionError> {
+    match (&request.choice, &request.url) {
+        (Choice::Url, None) => Err(ProvisionError::Url {
+            url: String::new(),
+            message: "--provisioner url needs --postgres-url or SCHEMABENCH_POSTGRES_URL".into(),
+        }),
+        (Choice::Url | Choice::Auto, Some(u)) => Ok(Box::new(url::UrlServer::connect(u)?)),
+        (Choice::Local, _) | (Choice::Auto, None) => match local::find_binaries() {
+            Some(bins) => Ok(Box::new(local::LocalCluster::start(&bins, request)?)),
+            None if request.choice == Choice::Local => Err(ProvisionError::Local(
+                "initdb/postgres not found (looked in $SCHEMABENCH_PG_BIN, /usr/lib/postgresql/*/bin and PATH); run scripts/install-backends.sh".into(),
+            )),
+            None => Err(ProvisionError::NothingAvailable),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

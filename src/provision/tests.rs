@@ -1,0 +1,76 @@
+use super::*;
+
+fn process_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
+}
+
+#[test]
+fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
+    let Some(bins) = local::find_binaries() else {
+        panic!("PostgreSQL binaries not found: run scripts/install-backends.sh");
+    };
+    let cluster = local::LocalCluster::start(&bins, &Request::default()).expect("starts");
+    let (pid, dir) = (cluster.pid(), cluster.dir().to_path_buf());
+    assert!(process_alive(pid));
+    let mut c = cluster
+        .endpoint()
+        .config("postgres")
+        .connect(postgres::NoTls)
+        .unwrap();
+    let fsync: String = c.query_one("SHOW fsync", &[]).unwrap().get(0);
+    assert_eq!(fsync, "on");
+    let user: String = c.query_one("SELECT current_user", &[]).unwrap().get(0);
+    assert_eq!(user, "postgres");
+    assert!(cluster.describe().starts_with("local throwaway cluster"));
+    drop(c);
+    drop(cluster);
+    assert!(!process_alive(pid), "server {pid} still running");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+#[test]
+fn settings_from_the_request_reach_the_server() {
+    let bins = local::find_binaries().expect("PostgreSQL binaries");
+    let request = Request {
+        settings: vec![
+            ("synchronous_commit".into(), "off".into()),
+            ("work_mem".into(), "8MB".into()),
+        ],
+        ..Request::default()
+    };
+    let cluster = local::LocalCluster::start(&bins, &request).unwrap();
+    let mut c = cluster
+        .endpoint()
+        .config("postgres")
+        .connect(postgres::NoTls)
+        .unwrap();
+    let get = |c: &mut postgres::Client, name: &str| -> String {
+        c.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0)
+    };
+    assert_eq!(get(&mut c, "synchronous_commit"), "off");
+    assert_eq!(get(&mut c, "work_mem"), "8MB");
+}
+
+#[test]
+fn a_bad_setting_fails_with_the_server_log_and_cleans_up() {
+    let bins = local::find_binaries().expect("PostgreSQL binaries");
+    let work = tempfile::tempdir().unwrap();
+    let request = Request {
+        settings: vec![("shared_buffers".into(), "lots".into())],
+        work_dir: Some(work.path().to_path_buf()),
+        ..Request::default()
+    };
+    let err = local::LocalCluster::start(&bins, &request)
+        .err()
+        .expect("fails")
+        .to_string();
+    assert!(err.contains("shared_buffers"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(work.path()).unwrap().count(),
+        0,
+        "cluster folder left behind"
+    );
+}

@@ -1,8 +1,9 @@
 //! The library entry point behind the binary: `run`, `validate` and `list`
 //! with typed errors. Tests call these in process.
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, ProvisionerArg, RunArgs};
 use crate::evidence::Environment;
+use crate::provision;
 use crate::report::{self, RunFolder};
 use crate::result::RunResult;
 use crate::run::{self, Observer, PlanError, RunOptions, Silent};
@@ -55,7 +56,13 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
 }
 
 impl RunArgs {
-    pub fn options(&self) -> RunOptions {
+    /// Typed options; PostgreSQL settings are the scenario's, then the CLI's.
+    pub fn options(&self, scenario: &Scenario) -> RunOptions {
+        let mut settings = scenario.postgres_settings.clone();
+        for (k, v) in &self.pg_settings {
+            settings.retain(|(name, _)| name != k);
+            settings.push((k.clone(), v.clone()));
+        }
         RunOptions {
             seed: self.seed,
             clients: self.clients,
@@ -65,6 +72,17 @@ impl RunArgs {
             params: self.params.clone(),
             quick: self.quick,
             work_dir: self.work_dir.clone(),
+            postgres: provision::Request {
+                choice: match self.provisioner {
+                    ProvisionerArg::Auto => provision::Choice::Auto,
+                    ProvisionerArg::Local => provision::Choice::Local,
+                    ProvisionerArg::Url => provision::Choice::Url,
+                },
+                url: self.postgres_url.clone(),
+                settings,
+                preload: Vec::new(),
+                work_dir: self.work_dir.clone(),
+            },
         }
     }
 }
@@ -79,7 +97,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     } else {
         &progress
     };
-    let finished = run_scenario(&scenario, &args.options(), &args.out, observer)?;
+    let finished = run_scenario(&scenario, &args.options(&scenario), &args.out, observer)?;
     let summary = report::terminal::render(&finished.result, &finished.folder);
     if args.json {
         print!("{}", report::json(&finished.result));

@@ -68,6 +68,32 @@ pub struct RunArgs {
     /// Folder for the databases' temporary files [default: system temp].
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Where PostgreSQL comes from: auto (URL if given, else a local
+    /// throwaway cluster), local, or url.
+    #[arg(long, value_enum, default_value_t = ProvisionerArg::Auto)]
+    pub provisioner: ProvisionerArg,
+    /// An existing PostgreSQL server; schemabench creates and drops only its
+    /// own `schemabench_*` databases there.
+    #[arg(long, env = "SCHEMABENCH_POSTGRES_URL", hide_env_values = true)]
+    pub postgres_url: Option<String>,
+    /// A server setting for clusters schemabench starts, e.g.
+    /// `--pg-setting shared_buffers=1GB` (repeatable; overrides the scenario).
+    #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
+    pub pg_settings: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProvisionerArg {
+    Auto,
+    Local,
+    Url,
+}
+
+fn parse_setting(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, e.g. shared_buffers=1GB, got `{s}`"))?;
+    Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

@@ -8,6 +8,7 @@ use crate::backend::{BackendKind, ErrorClass, Sizes, TableLoad, VariantSetup};
 use crate::compare::Verdict;
 use crate::evidence::Environment;
 use crate::record::{OpRecord, encode_histogram};
+use crate::run::evidence::OpPlanEvidence;
 use crate::run::{AnswerReport, Records, RunPlan, Window};
 use crate::scenario::{LoadShape, Metric, OpKind, PerBackend};
 use serde::Serialize;
@@ -104,6 +105,8 @@ pub struct VerdictRuleSummary {
 pub struct BackendResult {
     pub backend: BackendKind,
     pub version: String,
+    /// Where the engine ran: provisioner and server for PostgreSQL.
+    pub server: String,
     pub settings: BTreeMap<String, String>,
     pub load: LoadResult,
     pub answers: AnswerReport,
@@ -131,6 +134,27 @@ pub struct VariantResult {
     pub rounds_completed: usize,
     /// One entry per operation in the mix, all rounds merged.
     pub ops: Vec<OpResult>,
+    /// Each mix operation's plan on a sample parameter.
+    pub plans: Vec<OpPlanEvidence>,
+    /// Indexes this variant added to the base.
+    pub added_indexes: Vec<String>,
+    /// Added indexes that no operation's plan uses.
+    pub unused_indexes: Vec<String>,
+    /// Server-side evidence over the measured windows (PostgreSQL).
+    pub server_counters: Option<ServerCounters>,
+}
+
+/// Server counters summed over all measured windows of a variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerCounters {
+    /// WAL written, bytes (cluster-wide insert position delta).
+    pub wal_bytes: u64,
+    /// Successful write operations in the same windows.
+    pub write_ops: u64,
+    pub wal_bytes_per_write: Option<f64>,
+    /// Shared buffer hits / (hits + reads) in the variant's database.
+    /// Approximate: PostgreSQL publishes statistics with a delay of up to a second.
+    pub buffer_hit_ratio: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -239,6 +263,34 @@ impl BackendResult {
     }
 }
 
+fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters> {
+    let pairs: Vec<_> = windows
+        .iter()
+        .filter_map(|w| w.counters.map(|c| (c, &w.records)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let (mut wal, mut hit, mut read, mut writes) = (0u64, 0u64, 0u64, 0u64);
+    for ((a, b), records) in pairs {
+        wal += b.wal_bytes.saturating_sub(a.wal_bytes);
+        hit += b.blocks_hit.saturating_sub(a.blocks_hit);
+        read += b.blocks_read.saturating_sub(a.blocks_read);
+        writes += plan
+            .mix
+            .ops()
+            .filter(|&op| plan.scenario.workload.ops[op].kind == OpKind::Write)
+            .map(|op| records.ops[op].count())
+            .sum::<u64>();
+    }
+    Some(ServerCounters {
+        wal_bytes: wal,
+        write_ops: writes,
+        wal_bytes_per_write: (writes > 0).then(|| wal as f64 / writes as f64),
+        buffer_hit_ratio: (hit + read > 0).then(|| hit as f64 / (hit + read) as f64),
+    })
+}
+
 fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
     let mut all = OpRecord::default();
     let mut seconds = 0.0;
@@ -293,6 +345,7 @@ pub fn summarise(
             BackendResult {
                 backend: b.backend,
                 version: b.version.clone(),
+                server: b.server.clone(),
                 settings: b.settings.iter().cloned().collect(),
                 load: LoadResult {
                     tables: b.loads.clone(),
@@ -317,6 +370,10 @@ pub fn summarise(
                                 .iter()
                                 .map(|&op| op_result(sc.op_name(op), &windows, op))
                                 .collect(),
+                            plans: v.plans.clone(),
+                            added_indexes: v.added_indexes.clone(),
+                            unused_indexes: v.unused_indexes.clone(),
+                            server_counters: server_counters(plan, &windows),
                         }
                     })
                     .collect(),

@@ -2,6 +2,7 @@
 //! (load the base once, clone it per variant, measure sizes) and to one
 //! [`Session`] per client thread.
 
+pub mod postgres;
 pub mod sqlite;
 
 use crate::datagen::{TablePlan, Value};
@@ -169,7 +170,10 @@ pub struct ObjectSize {
     pub kind: String,
     /// The table an index belongs to (the table itself for tables).
     pub table: String,
+    /// Main storage (tables include their free-space and visibility maps).
     pub bytes: u64,
+    /// Out-of-line storage of large values (PostgreSQL TOAST; 0 on SQLite).
+    pub toast_bytes: u64,
 }
 
 /// Storage of one variant after setup.
@@ -183,6 +187,47 @@ pub struct Sizes {
 /// Callback for loading progress: rows inserted since the last call.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// What to create before and after loading the generated tables.
+#[derive(Debug, Clone, Default)]
+pub struct BaseSpec {
+    pub schema: Vec<String>,
+    /// Run after every table is loaded (e.g. primary keys, like `pgbench -i`).
+    pub after_load: Vec<String>,
+    /// Extensions to create first (PostgreSQL).
+    pub extensions: Vec<String>,
+}
+
+/// Server-side counters of a variant's database, read around a measured
+/// window (PostgreSQL: WAL position and buffer cache hits).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counters {
+    /// WAL insert position in bytes.
+    pub wal_bytes: u64,
+    pub blocks_hit: u64,
+    pub blocks_read: u64,
+}
+
+/// How to start engines for a run.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Parent folder for temporary files (system temp when `None`).
+    pub work_dir: Option<std::path::PathBuf>,
+    /// Where a PostgreSQL server comes from.
+    pub postgres: crate::provision::Request,
+}
+
+/// A query plan of one operation step on one variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPlan {
+    /// One line, e.g. "Index Only Scan using orders_user_cov on orders".
+    pub summary: String,
+    /// Indexes the plan uses.
+    pub indexes: Vec<String>,
+    /// The engine's full plan output (PostgreSQL: EXPLAIN JSON; SQLite:
+    /// EXPLAIN QUERY PLAN lines).
+    pub detail: serde_json::Value,
+}
+
 /// An engine instance for one run: owns the loaded base and the variants.
 pub trait Engine: Send + Sync {
     fn kind(&self) -> BackendKind;
@@ -193,10 +238,14 @@ pub trait Engine: Send + Sync {
     /// Settings that influence results (durability, cache), as reported.
     fn settings(&self) -> Vec<(String, String)>;
 
+    /// Where the engine runs, for the start of a run and the report
+    /// (e.g. the PostgreSQL provisioner and server).
+    fn describe(&self) -> String;
+
     /// Creates the base schema and loads every table once.
     fn load_base(
         &mut self,
-        schema: &[String],
+        spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
         progress: Progress<'_>,
@@ -219,6 +268,23 @@ pub trait Engine: Send + Sync {
 
     /// Table and index sizes of a variant.
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
+
+    /// Names of the indexes in the loaded base (before any variant setup).
+    fn base_indexes(&self) -> Result<Vec<String>, BackendError>;
+
+    /// Server counters for a variant, if the engine has them.
+    fn counters(&self, _variant: &str) -> Result<Option<Counters>, BackendError> {
+        Ok(None)
+    }
+
+    /// The plan of every step of `op` with `params` on a variant. Writes are
+    /// rolled back.
+    fn explain(
+        &self,
+        variant: &str,
+        op: &OpPlan,
+        params: &[Value],
+    ) -> Result<Vec<StepPlan>, BackendError>;
 }
 
 /// One client's connection.
@@ -230,18 +296,16 @@ pub trait Session: Send {
     fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError>;
 }
 
-/// Starts an engine of `kind`, keeping its files under `work_dir` (the
-/// system temp folder when `None`).
-pub fn open(
-    kind: BackendKind,
-    work_dir: Option<&std::path::Path>,
-) -> Result<Box<dyn Engine>, BackendError> {
+/// Starts an engine of `kind`: SQLite in a temp folder, PostgreSQL on a
+/// provisioned server.
+pub fn open(kind: BackendKind, options: &EngineOptions) -> Result<Box<dyn Engine>, BackendError> {
     match kind {
-        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(work_dir)?)),
-        BackendKind::Postgres => Err(BackendError::Unavailable {
-            backend: kind,
-            message: "the PostgreSQL backend is not built yet; run this scenario with `backends = [\"sqlite\"]`".into(),
-        }),
+        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(
+            options.work_dir.as_deref(),
+        )?)),
+        BackendKind::Postgres => Ok(Box::new(postgres::PostgresEngine::start(
+            &options.postgres,
+        )?)),
     }
 }
 

@@ -3,8 +3,8 @@
 //! thread opens its own connection.
 
 use super::{
-    BackendError, BackendKind, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session,
-    Sizes, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress,
+    Session, Sizes, StepPlan, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value, write_timestamp};
 use crate::scenario::OpKind;
@@ -169,6 +169,43 @@ impl Engine for SqliteEngine {
         rusqlite::version().to_string()
     }
 
+    fn describe(&self) -> String {
+        format!(
+            "embedded SQLite {} in {}",
+            rusqlite::version(),
+            self.dir.path().display()
+        )
+    }
+
+    fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
+        let conn = Connection::open_with_flags(self.base_path(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db_error("listing base indexes"))?;
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
+            .map_err(db_error("listing base indexes"))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(db_error("listing base indexes"))
+    }
+
+    fn explain(
+        &self,
+        variant: &str,
+        op: &OpPlan,
+        params: &[Value],
+    ) -> Result<Vec<StepPlan>, BackendError> {
+        let conn = Connection::open_with_flags(
+            self.variant_path(variant)?,
+            OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .map_err(db_error(format!("explaining `{}`", op.name)))?;
+        op.steps
+            .iter()
+            .map(|step| explain_step(&conn, &step.sql, &step.args, params))
+            .collect::<Result<_, _>>()
+            .map_err(db_error(format!("EXPLAIN QUERY PLAN of `{}`", op.name)))
+    }
+
     fn settings(&self) -> Vec<(String, String)> {
         vec![
             ("journal_mode".into(), "wal".into()),
@@ -185,7 +222,7 @@ impl Engine for SqliteEngine {
 
     fn load_base(
         &mut self,
-        schema: &[String],
+        spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
         progress: Progress<'_>,
@@ -197,7 +234,7 @@ impl Engine for SqliteEngine {
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
         )
         .map_err(db_error("configuring the base database"))?;
-        for (i, statement) in schema.iter().enumerate() {
+        for (i, statement) in spec.schema.iter().enumerate() {
             conn.execute_batch(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
         }
@@ -218,6 +255,10 @@ impl Engine for SqliteEngine {
                 seconds,
                 rows_per_sec: table.rows as f64 / seconds.max(1e-9),
             });
+        }
+        for (i, statement) in spec.after_load.iter().enumerate() {
+            conn.execute_batch(statement)
+                .map_err(db_error(format!("after_load statement {}", i + 1)))?;
         }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_error("switching the base database to WAL"))?;
@@ -295,6 +336,7 @@ impl Engine for SqliteEngine {
                     kind: r.get(1)?,
                     table: r.get(2)?,
                     bytes: r.get::<_, i64>(3)? as u64,
+                    toast_bytes: 0,
                 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -311,6 +353,39 @@ impl Engine for SqliteEngine {
             objects,
         })
     }
+}
+
+/// `EXPLAIN QUERY PLAN` of one statement: its detail lines as the summary,
+/// and the indexes named in them.
+fn explain_step(
+    conn: &Connection,
+    sql: &str,
+    args: &[usize],
+    params: &[Value],
+) -> rusqlite::Result<StepPlan> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    for (i, &arg) in args.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, Bind(&params[arg]))?;
+    }
+    let mut lines = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        lines.push(r.get::<_, String>(3)?);
+    }
+    let mut indexes = Vec::new();
+    for line in &lines {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for w in words.windows(2) {
+            if w[0] == "INDEX" && !indexes.iter().any(|x: &String| x == w[1]) {
+                indexes.push(w[1].to_string());
+            }
+        }
+    }
+    Ok(StepPlan {
+        summary: lines.join("; "),
+        indexes,
+        detail: serde_json::Value::from(lines),
+    })
 }
 
 /// One client connection to a variant's file.

@@ -52,6 +52,10 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         },
         rounds_completed: read.len(),
         ops: vec![op("read", read), op("write", write)],
+        plans: vec![],
+        added_indexes: vec![],
+        unused_indexes: vec![],
+        server_counters: None,
     }
 }
 
@@ -99,6 +103,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
         backends: vec![BackendResult {
             backend: BackendKind::Sqlite,
             version: "3".into(),
+            server: "embedded".into(),
             settings: Default::default(),
             load: LoadResult {
                 tables: vec![],

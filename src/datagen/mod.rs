@@ -9,7 +9,9 @@ mod words;
 pub use generator::{
     BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name,
 };
-pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TablePlan, combine_checksums, stream_seed};
+pub use table::{
+    CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed,
+};
 pub use value::{Checksum, Value, write_timestamp};
 
 #[cfg(test)]

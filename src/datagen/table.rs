@@ -92,8 +92,7 @@ impl TablePlan {
     ) -> Result<String, E> {
         let chunks = self.chunk_count();
         let threads = threads.clamp(1, chunks.max(1) as usize);
-        let mut total = Checksum::default();
-        total.update(self.name.as_bytes());
+        let mut total = TableChecksum::new(&self.name);
         std::thread::scope(|scope| {
             let receivers: Vec<_> = (0..threads as u64)
                 .map(|t| {
@@ -114,11 +113,31 @@ impl TablePlan {
                 let Ok(chunk) = receivers[(index % threads as u64) as usize].recv() else {
                     break;
                 };
-                total.update(&chunk.checksum.to_le_bytes());
+                total.add(chunk.checksum);
                 sink(chunk)?;
             }
-            Ok(total.hex())
+            Ok(total.finish())
         })
+    }
+}
+
+/// A table's checksum: its name, then every chunk's checksum in chunk order.
+pub struct TableChecksum(Checksum);
+
+impl TableChecksum {
+    pub fn new(table: &str) -> Self {
+        let mut c = Checksum::default();
+        c.update(table.as_bytes());
+        TableChecksum(c)
+    }
+
+    /// Adds the next chunk's checksum (chunks must come in order).
+    pub fn add(&mut self, chunk_checksum: u64) {
+        self.0.update(&chunk_checksum.to_le_bytes());
+    }
+
+    pub fn finish(&self) -> String {
+        self.0.hex()
     }
 }
 

@@ -47,11 +47,16 @@ impl RunFolder {
         &self.id
     }
 
-    /// Writes one file into the folder (temp file, then rename).
+    /// Writes one file into the folder (temp file, then rename); `name` may
+    /// include a subfolder, e.g. `plans/x.json`.
     pub fn write(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let tmp = self.partial.join(format!(".{name}.tmp"));
+        let target = self.partial.join(name);
+        let parent = target.parent().unwrap_or(&self.partial);
+        std::fs::create_dir_all(parent)?;
+        let file = target.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = parent.join(format!(".{file}.tmp"));
         std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, self.partial.join(name))
+        std::fs::rename(&tmp, target)
     }
 
     /// Moves the folder into place and returns its final path.

@@ -99,6 +99,7 @@ pub fn render(r: &RunResult) -> String {
     for b in &r.backends {
         backend_section(&mut md, r, b);
     }
+    cross_engine_section(&mut md, r);
     environment_section(&mut md, r);
     md
 }
@@ -198,18 +199,31 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let _ = writeln!(md, "## Storage and setup ({})\n", b.backend);
     let _ = writeln!(
         md,
-        "| variant | total size | vs base | setup | analyze | copy of base | objects |\n|---|---:|---:|---:|---:|---:|---|"
+        "| variant | total size | vs base | setup | analyze | copy of base | WAL per write | buffer hit ratio | objects |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     for v in &b.variants {
         let objects: Vec<String> = v
             .sizes
             .objects
             .iter()
-            .map(|o| format!("{} {}", o.name, format_bytes(o.bytes)))
+            .map(|o| {
+                if o.toast_bytes > 0 {
+                    format!(
+                        "{} {} (+{} TOAST)",
+                        o.name,
+                        format_bytes(o.bytes),
+                        format_bytes(o.toast_bytes)
+                    )
+                } else {
+                    format!("{} {}", o.name, format_bytes(o.bytes))
+                }
+            })
             .collect();
+        let counters = v.server_counters.as_ref();
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             v.name,
             format_bytes(v.sizes.total_bytes),
             if v.name == *baseline_name {
@@ -224,8 +238,42 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             },
             format_ns(v.setup.analyze_seconds * 1e9),
             format_ns(v.setup.clone_seconds * 1e9),
+            counters
+                .and_then(|c| c.wal_bytes_per_write)
+                .map_or("—".into(), |w| format_bytes(w as u64)),
+            counters
+                .and_then(|c| c.buffer_hit_ratio)
+                .map_or("—".into(), |h| format!("{:.2}%", h * 100.0)),
             objects.join(", ")
         );
+    }
+    md.push('\n');
+
+    let _ = writeln!(md, "## Plans ({})\n", b.backend);
+    for v in &b.variants {
+        for i in &v.unused_indexes {
+            let _ = writeln!(
+                md,
+                "> **Unused index:** `{i}`, added by `{}`, appears in no operation's plan.\n",
+                v.name
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "| variant | op | plan (sample parameters) |\n|---|---|---|"
+    );
+    for v in &b.variants {
+        for p in &v.plans {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} ({}) |",
+                v.name,
+                p.op,
+                p.summary().replace('|', "\\|"),
+                p.params
+            );
+        }
     }
     md.push('\n');
 
@@ -297,4 +345,67 @@ fn environment_section(md: &mut String, r: &RunResult) {
         "- Scenario file: `{}`; workload file: `{}`",
         r.scenario.path, r.scenario.workload_path
     );
+}
+
+/// Durability settings that are relaxed, as `name = value`.
+pub fn relaxed_durability(b: &BackendResult) -> Vec<String> {
+    let relaxed = |name: &str, v: &str| match name {
+        "fsync" | "full_page_writes" => v == "off",
+        "synchronous_commit" => v == "off" || v == "local",
+        "synchronous" => v == "off" || v == "0",
+        _ => false,
+    };
+    b.settings
+        .iter()
+        .filter(|(k, v)| relaxed(k, v))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect()
+}
+
+fn cross_engine_section(md: &mut String, r: &RunResult) {
+    let [a, b] = match r.backends.as_slice() {
+        [a, b] => [a, b],
+        _ => return,
+    };
+    let _ = writeln!(md, "## Across engines ({} vs {})\n", b.backend, a.backend);
+    let _ = writeln!(
+        md,
+        "The same variant on both engines; ratios are {} / {} (below 1: {} is faster).\n",
+        b.backend, a.backend, b.backend
+    );
+    let _ = writeln!(
+        md,
+        "| variant | op | {a} p50 | {b} p50 | p50 ratio | {a} p99 | {b} p99 | p99 ratio | ops/s ratio |\n|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        a = a.backend,
+        b = b.backend
+    );
+    for va in &a.variants {
+        let Some(vb) = b.variant(&va.name) else {
+            continue;
+        };
+        for oa in &va.ops {
+            let Some(ob) = vb.op(&oa.op) else { continue };
+            let ratio = |x: f64, y: f64| {
+                if x > 0.0 {
+                    format_ratio(y / x)
+                } else {
+                    "—".into()
+                }
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                va.name,
+                oa.op,
+                format_ns(oa.latency_ns.p50 as f64),
+                format_ns(ob.latency_ns.p50 as f64),
+                ratio(oa.latency_ns.p50 as f64, ob.latency_ns.p50 as f64),
+                format_ns(oa.latency_ns.p99 as f64),
+                format_ns(ob.latency_ns.p99 as f64),
+                ratio(oa.latency_ns.p99 as f64, ob.latency_ns.p99 as f64),
+                ratio(oa.throughput_per_s, ob.throughput_per_s),
+            );
+        }
+    }
+    md.push('\n');
 }

@@ -58,6 +58,10 @@ impl Default for Progress {
 }
 
 impl Observer for Progress {
+    fn provisioned(&self, backend: BackendKind, description: &str) {
+        eprintln!("{backend}: {description}");
+    }
+
     fn loading(&self, backend: BackendKind, total_rows: u64) {
         self.start(
             total_rows,

@@ -53,6 +53,15 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
                 );
             }
         }
+        for v in &b.variants {
+            for i in &v.unused_indexes {
+                let _ = writeln!(
+                    out,
+                    "  unused index: {i} (added by {}) appears in no operation's plan",
+                    v.name
+                );
+            }
+        }
         if !b.answers.mismatches.is_empty() {
             let _ = writeln!(out, "  ANSWERS DIFFER:");
             for m in &b.answers.mismatches {

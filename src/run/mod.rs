@@ -5,6 +5,7 @@
 //! fails or the user interrupts.
 
 pub mod answers;
+pub mod evidence;
 pub mod plan;
 pub mod workers;
 
@@ -12,7 +13,10 @@ pub use answers::{AnswerReport, Mismatch};
 pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
 pub use workers::{Client, Window};
 
-use crate::backend::{self, BackendError, BackendKind, Engine, Sizes, TableLoad, VariantSetup};
+use crate::backend::{
+    self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, Sizes, TableLoad,
+    VariantSetup,
+};
 use crate::datagen::{combine_checksums, mix64};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -23,6 +27,7 @@ use time::OffsetDateTime;
 
 /// Progress notifications, called from the coordinating thread only.
 pub trait Observer: Sync {
+    fn provisioned(&self, _backend: BackendKind, _description: &str) {}
     fn loading(&self, _backend: BackendKind, _total_rows: u64) {}
     /// Rows loaded so far on the current backend.
     fn loaded_rows(&self, _rows: u64) {}
@@ -52,6 +57,12 @@ pub struct VariantRecords {
     pub target: usize,
     pub setup: VariantSetup,
     pub sizes: Sizes,
+    /// The plan of every operation in the mix on a sample parameter.
+    pub plans: Vec<evidence::OpPlanEvidence>,
+    /// Indexes this variant has that the base does not.
+    pub added_indexes: Vec<String>,
+    /// Added indexes that no operation's plan uses.
+    pub unused_indexes: Vec<String>,
     /// Measured windows, one per completed round.
     pub rounds: Vec<Window>,
 }
@@ -61,6 +72,8 @@ pub struct VariantRecords {
 pub struct BackendRecords {
     pub backend: BackendKind,
     pub version: String,
+    /// Where the engine ran (provisioner and server for PostgreSQL).
+    pub server: String,
     pub settings: Vec<(String, String)>,
     pub loads: Vec<TableLoad>,
     /// Checksum over all generated tables: equal on every backend and run for
@@ -125,26 +138,41 @@ fn run_backend(
     observer: &dyn Observer,
     records: &mut Records,
 ) -> Result<(), BackendError> {
-    let mut engine = backend::open(kind, options.work_dir.as_deref())?;
-    let schema = plan
-        .scenario
-        .workload
-        .schema
-        .get(kind)
-        .cloned()
-        .unwrap_or_default();
+    let workload = &plan.scenario.workload;
+    let mut postgres = options.postgres.clone();
+    postgres.work_dir = postgres.work_dir.or_else(|| options.work_dir.clone());
+    if workload.extensions.iter().any(|e| e == "timescaledb") {
+        postgres.preload.push("timescaledb".into());
+    }
+    let engine_options = EngineOptions {
+        work_dir: options.work_dir.clone(),
+        postgres,
+    };
+    let mut engine = backend::open(kind, &engine_options)?;
+    observer.provisioned(kind, &engine.describe());
+    let spec = BaseSpec {
+        schema: workload.schema.get(kind).cloned().unwrap_or_default(),
+        after_load: workload.after_load.get(kind).cloned().unwrap_or_default(),
+        extensions: if kind == BackendKind::Postgres {
+            workload.extensions.clone()
+        } else {
+            Vec::new()
+        },
+    };
     observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
     let loaded = AtomicU64::new(0);
     let start = Instant::now();
-    let loads = engine.load_base(&schema, plan.tables(), plan.seed, &|n| {
+    let loads = engine.load_base(&spec, plan.tables(), plan.seed, &|n| {
         let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
         observer.loaded_rows(total);
     })?;
     let load_seconds = start.elapsed().as_secs_f64();
     tracing::debug!(backend = %kind, load_seconds, "base loaded");
+    let base_indexes = engine.base_indexes()?;
     records.backends.push(BackendRecords {
         backend: kind,
         version: engine.version(),
+        server: engine.describe(),
         settings: engine.settings(),
         data_checksum: combine_checksums(loads.iter().map(|l| l.checksum.as_str())),
         loads,
@@ -167,10 +195,29 @@ fn run_backend(
         let setup = engine.create_variant(&t.name, &t.setup)?;
         tracing::debug!(backend = %kind, variant = %t.name, setup_seconds = setup.setup_seconds, "variant ready");
         let sizes = engine.sizes(&t.name)?;
+        let plans = evidence::plans(engine.as_ref(), plan, t)?;
+        let added_indexes: Vec<String> = sizes
+            .objects
+            .iter()
+            .filter(|o| o.kind == "index" && !base_indexes.contains(&o.name))
+            .map(|o| o.name.clone())
+            .collect();
+        let unused_indexes = added_indexes
+            .iter()
+            .filter(|i| {
+                !plans
+                    .iter()
+                    .any(|p| p.steps.iter().any(|s| s.indexes.contains(i)))
+            })
+            .cloned()
+            .collect();
         rec.variants.push(VariantRecords {
             target: ti,
             setup,
             sizes,
+            plans,
+            added_indexes,
+            unused_indexes,
             rounds: Vec::new(),
         });
     }

@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub quick: bool,
     /// Where backends keep their temporary files (system temp folder if unset).
     pub work_dir: Option<PathBuf>,
+    /// Where a PostgreSQL server comes from, and its settings.
+    pub postgres: crate::provision::Request,
 }
 
 #[derive(Debug, thiserror::Error)]

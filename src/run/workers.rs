@@ -4,7 +4,7 @@
 //! [`Recorder`] that is merged when the window closes.
 
 use super::plan::{RunPlan, Target};
-use crate::backend::{BackendError, Engine, Session};
+use crate::backend::{BackendError, Counters, Engine, Session};
 use crate::record::Recorder;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,6 +20,9 @@ pub struct Window {
     pub seconds: f64,
     /// Whether the window was cut short by an interrupt.
     pub interrupted: bool,
+    /// Server counters at the start and end of the measured part (engines
+    /// that have them).
+    pub counters: Option<(Counters, Counters)>,
 }
 
 /// One client: its connection, its seeded stream of operations and
@@ -92,7 +95,7 @@ pub fn measure(
     let running = AtomicUsize::new(clients as usize);
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
 
-    let (recorders, start) = std::thread::scope(|scope| {
+    let (recorders, start, first) = std::thread::scope(|scope| {
         let handles: Vec<_> = sessions
             .into_iter()
             .enumerate()
@@ -114,15 +117,23 @@ pub fn measure(
             .collect();
         barrier.wait();
         let start = Instant::now();
+        let mut first: Option<Result<Option<Counters>, BackendError>> = None;
         while running.load(Ordering::Acquire) > 0 {
-            std::thread::sleep(Duration::from_millis(100));
+            let elapsed = start.elapsed();
+            let to_boundary = warmup.saturating_sub(elapsed);
+            if first.is_none() && to_boundary < Duration::from_millis(100) {
+                std::thread::sleep(to_boundary);
+                first = Some(engine.counters(&target.name));
+            } else {
+                std::thread::sleep(Duration::from_millis(100));
+            }
             tick(start.elapsed());
         }
         let recorders: Vec<(Recorder, Instant)> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        (recorders, start)
+        (recorders, start, first)
     });
 
     let measure_from = start + warmup;
@@ -135,9 +146,15 @@ pub fn measure(
     for (r, _) in &recorders {
         records.merge(r);
     }
+    let counters = match first {
+        Some(Ok(Some(a))) => engine.counters(&target.name)?.map(|b| (a, b)),
+        Some(Err(e)) => return Err(e),
+        _ => None,
+    };
     Ok(Window {
         records,
         seconds: last.saturating_duration_since(measure_from).as_secs_f64(),
         interrupted: stop.load(Ordering::Relaxed),
+        counters,
     })
 }

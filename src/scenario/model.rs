@@ -42,6 +42,11 @@ pub struct Workload {
     /// Scale parameters with their defaults.
     pub params: Params,
     pub schema: PerBackend<Vec<String>>,
+    /// Statements run once after the tables are loaded (e.g. primary keys
+    /// added after a bulk load, as `pgbench -i` does).
+    pub after_load: PerBackend<Vec<String>>,
+    /// PostgreSQL extensions the workload needs (`vector`, `timescaledb`).
+    pub extensions: Vec<String>,
     pub tables: Vec<TableDef>,
     pub ops: Vec<OpDef>,
 }
@@ -123,6 +128,8 @@ pub struct Scenario {
     pub mix: Vec<(usize, u32)>,
     pub variants: Vec<Variant>,
     pub verdict: VerdictRule,
+    /// `[postgres] settings`: server settings for clusters schemabench starts.
+    pub postgres_settings: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -20,6 +20,10 @@ pub struct RawWorkload {
     #[serde(default)]
     pub schema: Option<S<PerBackend<Vec<String>>>>,
     #[serde(default)]
+    pub after_load: Option<S<PerBackend<Vec<String>>>>,
+    #[serde(default)]
+    pub extensions: Vec<S<String>>,
+    #[serde(default)]
     pub table: Vec<RawTable>,
     #[serde(default)]
     pub op: Vec<RawOp>,
@@ -112,6 +116,16 @@ pub struct RawScenario {
     pub verdict: Option<RawVerdict>,
     #[serde(default)]
     pub quick: Option<RawQuick>,
+    #[serde(default)]
+    pub postgres: Option<RawPostgres>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPostgres {
+    /// Server settings for clusters schemabench starts.
+    #[serde(default)]
+    pub settings: IndexMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

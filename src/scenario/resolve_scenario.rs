@@ -210,6 +210,22 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         mix,
         variants,
         verdict,
+        postgres_settings: raw
+            .postgres
+            .as_ref()
+            .map(|pg| {
+                pg.settings
+                    .iter()
+                    .map(|(k, v)| {
+                        let value = match v {
+                            toml::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (k.clone(), value)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     if p.errors.is_empty() {
         // Generators must bind at the scenario's scale and at the quick scale.

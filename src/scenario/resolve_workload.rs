@@ -214,6 +214,30 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
         path: source.path.clone(),
         params,
         schema,
+        after_load: raw
+            .after_load
+            .as_ref()
+            .map(|a| a.get_ref().clone())
+            .unwrap_or_default(),
+        extensions: raw
+            .extensions
+            .iter()
+            .filter_map(|e| {
+                let name = e.get_ref();
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    Some(name.clone())
+                } else {
+                    p.at(
+                        e,
+                        "extensions",
+                        format!(
+                            "`{name}` is not an extension name (e.g. \"vector\", \"timescaledb\")"
+                        ),
+                    );
+                    None
+                }
+            })
+            .collect(),
         tables,
         ops,
     };

@@ -3,20 +3,22 @@ use crate::backend::StatementPlan;
 use crate::scenario::{bind, load_workload};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-fn orders_tables(users: f64, orders: f64) -> (Vec<String>, Vec<TablePlan>) {
+fn orders_tables(users: f64, orders: f64) -> (BaseSpec, Vec<TablePlan>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml");
     let w = load_workload(&path).expect("shipped workload is valid");
     let mut params = w.params.clone();
     params.insert("users".into(), users);
     params.insert("orders".into(), orders);
     let bound = bind(&w, &params).expect("binds");
-    (
-        w.schema
+    let spec = BaseSpec {
+        schema: w
+            .schema
             .get(BackendKind::Sqlite)
             .cloned()
             .unwrap_or_default(),
-        bound.tables,
-    )
+        ..BaseSpec::default()
+    };
+    (spec, bound.tables)
 }
 
 fn loaded(users: f64, orders: f64) -> (SqliteEngine, Vec<TableLoad>) {

@@ -1,0 +1,207 @@
+//! Against a real PostgreSQL cluster started by the project's provisioner.
+
+use super::*;
+use crate::backend::{ErrorClass, StatementPlan};
+use crate::scenario::{OpKind, bind, load_workload};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn engine() -> PostgresEngine {
+    PostgresEngine::start(&provision::Request {
+        choice: provision::Choice::Local,
+        ..Default::default()
+    })
+    .expect("a local cluster starts (run scripts/install-backends.sh)")
+}
+
+fn orders(users: f64, orders: f64) -> (BaseSpec, Vec<TablePlan>) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml");
+    let w = load_workload(&path).unwrap();
+    let mut params = w.params.clone();
+    params.insert("users".into(), users);
+    params.insert("orders".into(), orders);
+    let spec = BaseSpec {
+        schema: w.schema.get(BackendKind::Postgres).unwrap().clone(),
+        ..Default::default()
+    };
+    (spec, bind(&w, &params).unwrap().tables)
+}
+
+fn op(kind: OpKind, transaction: bool, steps: &[(&str, &[usize])]) -> OpPlan {
+    OpPlan {
+        name: "t".into(),
+        kind,
+        transaction,
+        steps: steps
+            .iter()
+            .map(|(sql, args)| StatementPlan {
+                sql: sql.to_string(),
+                args: args.to_vec(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
+    let mut e = engine();
+    let (spec, tables) = orders(300.0, 20_000.0);
+    let rows = AtomicU64::new(0);
+    let loads = e
+        .load_base(&spec, &tables, 7, &|n| {
+            rows.fetch_add(n, Ordering::Relaxed);
+        })
+        .unwrap();
+    assert_eq!(rows.load(Ordering::Relaxed), 20_300);
+    // The same data as every other backend: checksums come from the generator.
+    let mut sqlite = crate::backend::sqlite::SqliteEngine::new(None).unwrap();
+    let sqlite_spec = BaseSpec {
+        schema: load_workload(&Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml"))
+            .unwrap()
+            .schema
+            .get(BackendKind::Sqlite)
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
+    let sqlite_loads = sqlite.load_base(&sqlite_spec, &tables, 7, &|_| {}).unwrap();
+    assert_eq!(loads[1].checksum, sqlite_loads[1].checksum);
+
+    e.create_variant("plain", &[]).unwrap();
+    let setup = e
+        .create_variant(
+            "indexed",
+            &["CREATE INDEX orders_user ON orders (user_id)".into()],
+        )
+        .unwrap();
+    assert_eq!(setup.statement_seconds.len(), 1);
+
+    let mut s = e.open_session("indexed", &[]).unwrap();
+    let count = op(
+        OpKind::Read,
+        false,
+        &[("SELECT count(*), sum(total) FROM orders", &[])],
+    );
+    let got = s.fetch(&count, &[]).unwrap();
+    assert_eq!(got[0][0], Value::Int(20_000));
+    assert!(
+        matches!(got[0][1], Value::Decimal { scale: 2, .. }),
+        "{:?}",
+        got[0][1]
+    );
+
+    let sizes = e.sizes("indexed").unwrap();
+    assert!(
+        sizes
+            .objects
+            .iter()
+            .any(|o| o.name == "orders_user" && o.kind == "index" && o.table == "orders")
+    );
+    assert!(sizes.objects.iter().any(|o| o.name == "orders_pkey"));
+    assert!(
+        !e.sizes("plain")
+            .unwrap()
+            .objects
+            .iter()
+            .any(|o| o.name == "orders_user")
+    );
+    assert!(
+        e.base_indexes()
+            .unwrap()
+            .contains(&"orders_pkey".to_string())
+    );
+
+    let by_user = op(
+        OpKind::Read,
+        false,
+        &[("SELECT id FROM orders WHERE user_id = $1", &[0])],
+    );
+    let plans = e.explain("indexed", &by_user, &[Value::Int(3)]).unwrap();
+    assert!(
+        plans[0].indexes.contains(&"orders_user".to_string()),
+        "{:?}",
+        plans[0].summary
+    );
+    let plans = e.explain("plain", &by_user, &[Value::Int(3)]).unwrap();
+    assert!(
+        plans[0].summary.contains("Seq Scan on orders"),
+        "{}",
+        plans[0].summary
+    );
+
+    // Writes move the WAL position; EXPLAIN ANALYZE of a write is rolled back.
+    let before = e.counters("indexed").unwrap().unwrap();
+    let insert = op(
+        OpKind::Write,
+        false,
+        &[(
+            "INSERT INTO orders (user_id, status, total, created_at) VALUES ($1, 'pending', $2, $3)",
+            &[0, 1, 2],
+        )],
+    );
+    let params = [
+        Value::Int(1),
+        Value::Decimal {
+            units: 1234,
+            scale: 2,
+        },
+        Value::Timestamp(1_735_734_600),
+    ];
+    for _ in 0..100 {
+        s.execute(&insert, &params).unwrap();
+    }
+    let after = e.counters("indexed").unwrap().unwrap();
+    assert!(
+        after.wal_bytes > before.wal_bytes + 100 * 50,
+        "{before:?} {after:?}"
+    );
+    e.explain("indexed", &insert, &params).unwrap();
+    assert_eq!(s.fetch(&count, &[]).unwrap()[0][0], Value::Int(20_100));
+}
+
+#[test]
+fn transactions_roll_back_and_errors_are_classified() {
+    let mut e = engine();
+    let (spec, tables) = orders(50.0, 500.0);
+    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
+    e.create_variant("v", &[]).unwrap();
+    let mut s = e
+        .open_session("v", &["SET statement_timeout = '5s'".into()])
+        .unwrap();
+    let failing = op(
+        OpKind::Write,
+        true,
+        &[
+            ("UPDATE orders SET status = 'x' WHERE id = $1", &[0]),
+            (
+                "INSERT INTO orders (id, user_id, status, total, created_at) VALUES ($1, 1, 'x', 1, now())",
+                &[0],
+            ),
+        ],
+    );
+    let err = s.execute(&failing, &[Value::Int(5)]).unwrap_err();
+    assert_eq!(err.class, ErrorClass::Constraint, "{}", err.message);
+    assert!(err.message.contains("duplicate key"), "{}", err.message);
+    let status = op(
+        OpKind::Read,
+        false,
+        &[("SELECT status FROM orders WHERE id = $1", &[0])],
+    );
+    assert_ne!(
+        s.fetch(&status, &[Value::Int(5)]).unwrap(),
+        vec![vec![Value::Text("x".into())]]
+    );
+    let bad = op(OpKind::Read, false, &[("SELECT nope FROM orders", &[])]);
+    assert_eq!(s.execute(&bad, &[]).unwrap_err().class, ErrorClass::Other);
+}
+
+#[test]
+fn dropping_the_engine_stops_the_server_and_removes_its_databases() {
+    let e = engine();
+    let port = e.endpoint().port;
+    drop(e);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "server still listening on {port}"
+    );
+}

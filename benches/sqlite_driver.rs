@@ -30,13 +30,17 @@ fn fixture() -> Fixture {
     let scenario = schemabench::scenario::load_scenario(&path).expect("bench scenario is valid");
     let plan = schemabench::run::plan(&scenario, &RunOptions::default()).expect("plans");
     let mut engine = SqliteEngine::new(None).expect("work dir");
-    let schema = scenario
-        .workload
-        .schema
-        .get(schemabench::backend::BackendKind::Sqlite)
-        .unwrap();
+    let spec = schemabench::backend::BaseSpec {
+        schema: scenario
+            .workload
+            .schema
+            .get(schemabench::backend::BackendKind::Sqlite)
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
     engine
-        .load_base(schema, plan.tables(), plan.seed, &|_| {})
+        .load_base(&spec, plan.tables(), plan.seed, &|_| {})
         .expect("loads");
     engine.create_variant("base", &[]).expect("variant");
     let orders = plan.params["orders"] as i64;

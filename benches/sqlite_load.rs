@@ -37,17 +37,20 @@ params = ["uniform(1, rows)"]
     .unwrap();
     let workload = load_workload(&path).unwrap();
     let tables = bind(&workload, &workload.params).unwrap().tables;
-    let schema = workload
-        .schema
-        .get(schemabench::backend::BackendKind::Sqlite)
-        .unwrap()
-        .clone();
+    let spec = schemabench::backend::BaseSpec {
+        schema: workload
+            .schema
+            .get(schemabench::backend::BackendKind::Sqlite)
+            .unwrap()
+            .clone(),
+        ..Default::default()
+    };
     let mut group = c.benchmark_group("sqlite_load");
     group.sample_size(10).throughput(Throughput::Elements(ROWS));
     group.bench_function("4_columns", |b| {
         b.iter(|| {
             let mut engine = SqliteEngine::new(Some(dir.path())).unwrap();
-            let loads = engine.load_base(&schema, &tables, 1, &|_| {}).unwrap();
+            let loads = engine.load_base(&spec, &tables, 1, &|_| {}).unwrap();
             assert_eq!(loads[0].rows, ROWS);
         })
     });

@@ -22,11 +22,7 @@ fn run(duration: &str, out: &std::path::Path) -> (u64, u64) {
         .arg(out)
         .output()
         .expect("runs schemabench");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON result");
     let ops: u64 = result["backends"][0]["variants"]
         .as_array()
@@ -45,11 +41,7 @@ fn run(duration: &str, out: &std::path::Path) -> (u64, u64) {
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let (short, long) = if bench {
-        ("2s", "20s")
-    } else {
-        ("200ms", "400ms")
-    };
+    let (short, long) = if bench { ("2s", "20s") } else { ("200ms", "400ms") };
     let out = tempfile::tempdir().unwrap();
     let (short_ops, short_rss) = run(short, out.path());
     let (long_ops, long_rss) = run(long, out.path());

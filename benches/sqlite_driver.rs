@@ -44,11 +44,7 @@ fn fixture() -> Fixture {
         .expect("loads");
     engine.create_variant("base", &[]).expect("variant");
     let orders = plan.params["orders"] as i64;
-    Fixture {
-        engine,
-        plan,
-        orders,
-    }
+    Fixture { engine, plan, orders }
 }
 
 struct Bare {
@@ -60,8 +56,7 @@ struct Bare {
 impl Bare {
     fn new(f: &Fixture) -> Self {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn =
-            Connection::open_with_flags(f.engine.variant_path("base").unwrap(), flags).unwrap();
+        let conn = Connection::open_with_flags(f.engine.variant_path("base").unwrap(), flags).unwrap();
         Bare {
             conn,
             rng: ChaCha8Rng::seed_from_u64(1),
@@ -85,10 +80,7 @@ impl Bare {
 
 fn harness_client(f: &Fixture) -> Client<'_> {
     let target = &f.plan.targets[0];
-    let session = f
-        .engine
-        .open_session(&target.name, &target.session)
-        .unwrap();
+    let session = f.engine.open_session(&target.name, &target.session).unwrap();
     Client::new(&f.plan, target, session, 0, 0)
 }
 
@@ -110,8 +102,7 @@ fn side_by_side(slices: u32, slice: Duration) {
     let mut bare = Bare::new(&f);
     let mut client = harness_client(&f);
     let from = Instant::now();
-    let (mut bare_ops, mut bare_time, mut ours_ops, mut ours_time) =
-        (0u64, Duration::ZERO, 0u64, Duration::ZERO);
+    let (mut bare_ops, mut bare_time, mut ours_ops, mut ours_time) = (0u64, Duration::ZERO, 0u64, Duration::ZERO);
     for _ in 0..slices {
         let t = Instant::now();
         while t.elapsed() < slice {

@@ -92,11 +92,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     // First Ctrl-C stops measuring and keeps what was measured.
     let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
     let progress = report::progress::Progress::new();
-    let observer: &dyn Observer = if args.quiet || args.json {
-        &Silent
-    } else {
-        &progress
-    };
+    let observer: &dyn Observer = if args.quiet || args.json { &Silent } else { &progress };
     let finished = run_scenario(&scenario, &args.options(&scenario), &args.out, observer)?;
     let summary = report::terminal::render(&finished.result, &finished.folder);
     if args.json {
@@ -126,27 +122,16 @@ impl Finished {
     pub fn outcome(&self) -> Result<Outcome, Error> {
         let r = &self.result;
         if !r.run.complete {
-            let reason = r
-                .run
-                .failure
-                .clone()
-                .unwrap_or_else(|| "interrupted".into());
+            let reason = r.run.failure.clone().unwrap_or_else(|| "interrupted".into());
             return Err(Error::Incomplete {
                 reason,
                 report: self.folder.clone(),
             });
         }
         let findings = r.backends.iter().any(|b| {
-            !b.answers.mismatches.is_empty()
-                || b.variants
-                    .iter()
-                    .any(|v| v.ops.iter().any(|o| !o.errors.is_empty()))
+            !b.answers.mismatches.is_empty() || b.variants.iter().any(|v| v.ops.iter().any(|o| !o.errors.is_empty()))
         });
-        Ok(if findings {
-            Outcome::Findings
-        } else {
-            Outcome::Success
-        })
+        Ok(if findings { Outcome::Findings } else { Outcome::Success })
     }
 }
 
@@ -165,12 +150,7 @@ pub fn run_scenario(
     })?;
     let records = run::execute(&plan, options, observer);
     let mut result = crate::result::summarise(&plan, &records, &id, Environment::detect());
-    let op_names: Vec<String> = scenario
-        .workload
-        .ops
-        .iter()
-        .map(|o| o.name.clone())
-        .collect();
+    let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
     result.verdicts = crate::compare::verdicts(&result, &scenario.verdict, &op_names);
     let io = |source| Error::Output {
         path: out.to_path_buf(),
@@ -182,6 +162,15 @@ pub fn run_scenario(
     folder
         .write("report.md", report::markdown::render(&result).as_bytes())
         .map_err(io)?;
+    for b in &result.backends {
+        for v in &b.variants {
+            for p in &v.plans {
+                let name = format!("plans/{}-{}-{}.json", b.backend, v.name, p.op);
+                let json = serde_json::to_string_pretty(p).expect("plans serialise");
+                folder.write(&name, json.as_bytes()).map_err(io)?;
+            }
+        }
+    }
     let folder = folder.finish().map_err(io)?;
     Ok(Finished { result, folder })
 }
@@ -214,13 +203,7 @@ fn describe(path: &Path, doc: &Document) -> String {
     let mut s = String::new();
     match doc {
         Document::Scenario(sc) => {
-            let _ = writeln!(
-                s,
-                "ok  {}: scenario `{}` — {}",
-                path.display(),
-                sc.name,
-                sc.question
-            );
+            let _ = writeln!(s, "ok  {}: scenario `{}` — {}", path.display(), sc.name, sc.question);
             let backends: Vec<&str> = sc.backends.iter().map(|b| b.as_str()).collect();
             let _ = writeln!(
                 s,
@@ -247,12 +230,7 @@ fn describe(path: &Path, doc: &Document) -> String {
             let _ = writeln!(
                 s,
                 "    load: {} clients, warmup {:?}, duration {:?}, {} rounds (--quick: {:?} + {:?}, 1 round)",
-                l.clients,
-                l.warmup,
-                l.duration,
-                l.rounds,
-                sc.quick.load.warmup,
-                sc.quick.load.duration
+                l.clients, l.warmup, l.duration, l.rounds, sc.quick.load.warmup, sc.quick.load.duration
             );
             let mix: Vec<String> = sc
                 .mix
@@ -310,11 +288,9 @@ pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, E
         for path in files {
             let line = match load_any(&path) {
                 Ok(Document::Scenario(sc)) => format!("  {:24} scenario  {}", sc.name, sc.question),
-                Ok(Document::Workload(w)) => format!(
-                    "  {:24} workload  {}",
-                    w.name,
-                    w.description.as_deref().unwrap_or("")
-                ),
+                Ok(Document::Workload(w)) => {
+                    format!("  {:24} workload  {}", w.name, w.description.as_deref().unwrap_or(""))
+                }
                 Err(e) => format!(
                     "  {:24} INVALID   {}",
                     path.file_stem().unwrap_or_default().to_string_lossy(),

@@ -328,12 +328,7 @@ fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
 }
 
 /// Summarises a run's records. `verdicts` start empty; `compare` fills them.
-pub fn summarise(
-    plan: &RunPlan,
-    records: &Records,
-    id: &str,
-    environment: Environment,
-) -> RunResult {
+pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Environment) -> RunResult {
     let sc = &plan.scenario;
     let rfc = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mix_ops: Vec<usize> = plan.mix.ops().collect();
@@ -419,13 +414,7 @@ pub fn summarise(
                     sql: sc.workload.ops[op]
                         .steps
                         .iter()
-                        .map(|s| {
-                            s.sql
-                                .entries()
-                                .map(|(_, q)| q.clone())
-                                .next()
-                                .unwrap_or_default()
-                        })
+                        .map(|s| s.sql.entries().map(|(_, q)| q.clone()).next().unwrap_or_default())
                         .collect(),
                 })
                 .collect(),
@@ -438,11 +427,7 @@ pub fn summarise(
                     backends: v.backends.clone(),
                     setup: v.setup.clone(),
                     session: v.session.clone(),
-                    overridden_ops: v
-                        .overrides
-                        .keys()
-                        .map(|&op| sc.op_name(op).to_string())
-                        .collect(),
+                    overridden_ops: v.overrides.keys().map(|&op| sc.op_name(op).to_string()).collect(),
                 })
                 .collect(),
             verdict_rule: VerdictRuleSummary {
@@ -452,13 +437,7 @@ pub fn summarise(
                     .verdict
                     .guards
                     .iter()
-                    .map(|g| {
-                        format!(
-                            "{} <= +{:.0}%",
-                            target_label(g.op, g.metric),
-                            g.max_regression * 100.0
-                        )
-                    })
+                    .map(|g| format!("{} <= +{:.0}%", target_label(g.op, g.metric), g.max_regression * 100.0))
                     .collect(),
             },
         },

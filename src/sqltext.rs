@@ -75,11 +75,9 @@ pub fn is_read_only(sql: &str) -> bool {
         .unwrap_or("");
     match first {
         "SELECT" | "VALUES" | "TABLE" => !upper.contains(" FOR UPDATE"),
-        "WITH" => !["INSERT", "UPDATE", "DELETE", "MERGE"].iter().any(|k| {
-            upper
-                .split(|c: char| !c.is_ascii_alphabetic())
-                .any(|w| w == *k)
-        }),
+        "WITH" => !["INSERT", "UPDATE", "DELETE", "MERGE"]
+            .iter()
+            .any(|k| upper.split(|c: char| !c.is_ascii_alphabetic()).any(|w| w == *k)),
         _ => false,
     }
 }
@@ -103,9 +101,7 @@ mod tests {
     fn reads_and_writes_are_told_apart() {
         assert!(is_read_only("  select * from t"));
         assert!(is_read_only("WITH x AS (SELECT 1) SELECT * FROM x"));
-        assert!(!is_read_only(
-            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"
-        ));
+        assert!(!is_read_only("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"));
         assert!(!is_read_only("INSERT INTO t VALUES (1)"));
         assert!(!is_read_only("SELECT * FROM t FOR UPDATE"));
         assert!(!is_read_only("UPDATE t SET a = 1"));

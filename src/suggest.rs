@@ -3,10 +3,7 @@
 /// Returns the candidate closest to `word` when it is close enough to be a
 /// plausible typo (normalised Damerau-Levenshtein similarity of at least 0.6,
 /// or the word is a case-insensitive match).
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()

@@ -36,22 +36,14 @@ fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
             .unwrap_or_else(|| panic!("{} must start with `# expect: <text>`", file.display()))
             .trim();
         let rel = file.strip_prefix(root()).unwrap();
-        let out = bin()
-            .current_dir(root())
-            .arg("validate")
-            .arg(rel)
-            .output()
-            .unwrap();
+        let out = bin().current_dir(root()).arg("validate").arg(rel).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let all = format!("{stdout}{stderr}");
         let name = rel.display().to_string();
         assert_eq!(out.status.code(), Some(2), "{name}: exit code\n{all}");
         assert!(!all.contains("panicked"), "{name} panicked:\n{all}");
-        assert!(
-            all.contains(expect),
-            "{name}: expected `{expect}` in:\n{all}"
-        );
+        assert!(all.contains(expect), "{name}: expected `{expect}` in:\n{all}");
         // The first line names the file and, unless the problem is the file as
         // a whole, the line and column.
         let first = stdout.lines().next().unwrap_or_default();
@@ -62,9 +54,7 @@ fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
         if !text.contains("cannot tell whether") {
             let position = first[name.len()..].split(':').take(3).collect::<Vec<_>>();
             assert!(
-                position.len() == 3
-                    && position[1].parse::<u32>().is_ok()
-                    && position[2].parse::<u32>().is_ok(),
+                position.len() == 3 && position[1].parse::<u32>().is_ok() && position[2].parse::<u32>().is_ok(),
                 "{name}: no line:column in `{first}`"
             );
         }
@@ -75,18 +65,9 @@ fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
 fn shipped_scenarios_and_workloads_validate_and_list() {
     let mut files = toml_in("scenarios");
     files.extend(toml_in("workloads"));
-    let out = bin()
-        .current_dir(root())
-        .arg("validate")
-        .args(&files)
-        .output()
-        .unwrap();
+    let out = bin().current_dir(root()).arg("validate").args(&files).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("scenario `quickstart`"), "{stdout}");
     assert!(
         stdout.contains("variants: no_index (baseline), user_id, user_created"),
@@ -108,13 +89,7 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
     let out_dir = tempfile::tempdir().unwrap();
     let out = bin()
         .current_dir(root())
-        .args([
-            "run",
-            "scenarios/quickstart.toml",
-            "--json",
-            "--rounds",
-            "2",
-        ])
+        .args(["run", "scenarios/quickstart.toml", "--json", "--rounds", "2"])
         .args(["--warmup", "100ms", "--duration", "400ms"])
         .args(["--param", "users=500", "--param", "orders=20000"])
         .arg("--out")
@@ -123,8 +98,7 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let result: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("--json prints the result");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints the result");
 
     assert_eq!(result["schema_version"], 1);
     assert_eq!(result["run"]["complete"], true);
@@ -156,11 +130,7 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
         }
     }
     // The composite index must be measurably larger than no index at all.
-    let size = |i: usize| {
-        sqlite["variants"][i]["sizes"]["total_bytes"]
-            .as_u64()
-            .unwrap()
-    };
+    let size = |i: usize| sqlite["variants"][i]["sizes"]["total_bytes"].as_u64().unwrap();
     assert!(size(2) > size(0));
     assert_eq!(sqlite["answers"]["mismatches"].as_array().unwrap().len(), 0);
 
@@ -246,13 +216,7 @@ goal = {{ op = "recent_orders", metric = "p99" }}
 fn an_unknown_param_override_is_an_error_before_any_work() {
     let out = bin()
         .current_dir(root())
-        .args([
-            "run",
-            "scenarios/quickstart.toml",
-            "--param",
-            "user=10",
-            "--out",
-        ])
+        .args(["run", "scenarios/quickstart.toml", "--param", "user=10", "--out"])
         .arg(std::env::temp_dir().join("schemabench-never-created"))
         .output()
         .unwrap();
@@ -262,11 +226,7 @@ fn an_unknown_param_override_is_an_error_before_any_work() {
         stderr.contains("no scale parameter `user`; did you mean `users`?"),
         "{stderr}"
     );
-    assert!(
-        !std::env::temp_dir()
-            .join("schemabench-never-created")
-            .exists()
-    );
+    assert!(!std::env::temp_dir().join("schemabench-never-created").exists());
 }
 
 fn small_scenario(dir: &Path, variants: &str, duration: &str) -> PathBuf {
@@ -300,10 +260,7 @@ goal = {{ op = "order_by_id", metric = "p99" }}
 }
 
 fn only_run_folder(runs: &Path) -> PathBuf {
-    let entries: Vec<PathBuf> = std::fs::read_dir(runs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let entries: Vec<PathBuf> = std::fs::read_dir(runs).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
 }
@@ -326,21 +283,13 @@ fn a_failing_setup_statement_keeps_an_incomplete_report_and_exits_2() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("variant `b`: setup statement 1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("variant `b`: setup statement 1"), "{stderr}");
     assert!(stderr.contains("no_such_column"), "{stderr}");
     let folder = only_run_folder(&runs);
     let result: serde_json::Value =
         serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
     assert_eq!(result["run"]["complete"], false);
-    assert!(
-        result["run"]["failure"]
-            .as_str()
-            .unwrap()
-            .contains("no_such_column")
-    );
+    assert!(result["run"]["failure"].as_str().unwrap().contains("no_such_column"));
     assert!(
         std::fs::read_to_string(folder.join("report.md"))
             .unwrap()
@@ -394,9 +343,5 @@ fn an_interrupt_stops_measuring_and_keeps_what_was_measured() {
     assert_eq!(result["run"]["interrupted"], true);
     assert_eq!(result["run"]["fit_for_decisions"], false);
     // Nothing the run started is left behind: its database folder is gone.
-    assert_eq!(
-        std::fs::read_dir(&work).unwrap().count(),
-        0,
-        "work files left behind"
-    );
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "work files left behind");
 }

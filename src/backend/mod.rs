@@ -125,10 +125,7 @@ pub enum BackendError {
         message: String,
     },
     #[error("{backend}: {message}")]
-    Unavailable {
-        backend: BackendKind,
-        message: String,
-    },
+    Unavailable { backend: BackendKind, message: String },
     #[error("{backend}: {context}: {source}")]
     Io {
         backend: BackendKind,
@@ -253,18 +250,10 @@ pub trait Engine: Send + Sync {
 
     /// Clones the loaded base for `variant`, runs its setup and refreshes
     /// statistics.
-    fn create_variant(
-        &mut self,
-        variant: &str,
-        setup: &[String],
-    ) -> Result<VariantSetup, BackendError>;
+    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
 
     /// Opens a client session on a variant, running `session` statements first.
-    fn open_session(
-        &self,
-        variant: &str,
-        session: &[String],
-    ) -> Result<Box<dyn Session>, BackendError>;
+    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError>;
 
     /// Table and index sizes of a variant.
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
@@ -279,12 +268,7 @@ pub trait Engine: Send + Sync {
 
     /// The plan of every step of `op` with `params` on a variant. Writes are
     /// rolled back.
-    fn explain(
-        &self,
-        variant: &str,
-        op: &OpPlan,
-        params: &[Value],
-    ) -> Result<Vec<StepPlan>, BackendError>;
+    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError>;
 }
 
 /// One client's connection.
@@ -300,12 +284,8 @@ pub trait Session: Send {
 /// provisioned server.
 pub fn open(kind: BackendKind, options: &EngineOptions) -> Result<Box<dyn Engine>, BackendError> {
     match kind {
-        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(
-            options.work_dir.as_deref(),
-        )?)),
-        BackendKind::Postgres => Ok(Box::new(postgres::PostgresEngine::start(
-            &options.postgres,
-        )?)),
+        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(options.work_dir.as_deref())?)),
+        BackendKind::Postgres => Ok(Box::new(postgres::PostgresEngine::start(&options.postgres)?)),
     }
 }
 

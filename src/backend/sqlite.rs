@@ -3,8 +3,8 @@
 //! thread opens its own connection.
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress,
-    Session, Sizes, StepPlan, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session, Sizes,
+    StepPlan, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value, write_timestamp};
 use crate::scenario::OpKind;
@@ -125,9 +125,7 @@ fn load_table(
     let context = format!("loading table `{}`", table.name);
     let full = insert_sql(table, batch);
     let mut full_stmt = conn.prepare(&full).map_err(db_error(context.clone()))?;
-    let tx = conn
-        .unchecked_transaction()
-        .map_err(db_error(context.clone()))?;
+    let tx = conn.unchecked_transaction().map_err(db_error(context.clone()))?;
     let checksum = table.generate(seed, threads, |chunk| {
         let n = chunk.len();
         let mut row = 0;
@@ -188,17 +186,9 @@ impl Engine for SqliteEngine {
             .map_err(db_error("listing base indexes"))
     }
 
-    fn explain(
-        &self,
-        variant: &str,
-        op: &OpPlan,
-        params: &[Value],
-    ) -> Result<Vec<StepPlan>, BackendError> {
-        let conn = Connection::open_with_flags(
-            self.variant_path(variant)?,
-            OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .map_err(db_error(format!("explaining `{}`", op.name)))?;
+    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
+        let conn = Connection::open_with_flags(self.variant_path(variant)?, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db_error(format!("explaining `{}`", op.name)))?;
         op.steps
             .iter()
             .map(|step| explain_step(&conn, &step.sql, &step.args, params))
@@ -213,10 +203,7 @@ impl Engine for SqliteEngine {
                 "synchronous".into(),
                 "normal unless the variant's session sets it".into(),
             ),
-            (
-                "busy_timeout".into(),
-                format!("{}ms", BUSY_TIMEOUT.as_millis()),
-            ),
+            ("busy_timeout".into(), format!("{}ms", BUSY_TIMEOUT.as_millis())),
         ]
     }
 
@@ -230,10 +217,8 @@ impl Engine for SqliteEngine {
         let path = self.base_path();
         let conn = Connection::open(&path).map_err(db_error("creating the base database"))?;
         // Nothing to protect while loading: a failed load is thrown away.
-        conn.execute_batch(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;",
-        )
-        .map_err(db_error("configuring the base database"))?;
+        conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
+            .map_err(db_error("configuring the base database"))?;
         for (i, statement) in spec.schema.iter().enumerate() {
             conn.execute_batch(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
@@ -267,27 +252,19 @@ impl Engine for SqliteEngine {
         Ok(loads)
     }
 
-    fn create_variant(
-        &mut self,
-        variant: &str,
-        setup: &[String],
-    ) -> Result<VariantSetup, BackendError> {
+    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
         // A prefix keeps every variant name (even `base`) clear of the base file.
         let path = self.dir.path().join(format!("variant-{variant}.sqlite"));
         let start = Instant::now();
-        std::fs::copy(self.base_path(), &path).map_err(io_error(format!(
-            "copying the base for variant `{variant}`"
-        )))?;
+        std::fs::copy(self.base_path(), &path)
+            .map_err(io_error(format!("copying the base for variant `{variant}`")))?;
         let clone_seconds = secs(start.elapsed());
-        let conn =
-            Connection::open(&path).map_err(db_error(format!("opening variant `{variant}`")))?;
+        let conn = Connection::open(&path).map_err(db_error(format!("opening variant `{variant}`")))?;
         let mut statement_seconds = Vec::new();
         for (i, statement) in setup.iter().enumerate() {
             let start = Instant::now();
-            conn.execute_batch(statement).map_err(db_error(format!(
-                "variant `{variant}`: setup statement {}",
-                i + 1
-            )))?;
+            conn.execute_batch(statement)
+                .map_err(db_error(format!("variant `{variant}`: setup statement {}", i + 1)))?;
             statement_seconds.push(secs(start.elapsed()));
         }
         let start = Instant::now();
@@ -305,22 +282,15 @@ impl Engine for SqliteEngine {
         })
     }
 
-    fn open_session(
-        &self,
-        variant: &str,
-        session: &[String],
-    ) -> Result<Box<dyn Session>, BackendError> {
-        Ok(Box::new(SqliteSession::open(
-            self.variant_path(variant)?,
-            session,
-        )?))
+    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
+        Ok(Box::new(SqliteSession::open(self.variant_path(variant)?, session)?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
         let path = self.variant_path(variant)?;
         let context = format!("sizes of variant `{variant}`");
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(db_error(context.clone()))?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(db_error(context.clone()))?;
         let mut stmt = conn
             .prepare(
                 "SELECT m.name, m.type, m.tbl_name, sum(s.pgsize) FROM dbstat s \
@@ -348,21 +318,13 @@ impl Engine for SqliteEngine {
                 |r| r.get::<_, i64>(0),
             )
             .map_err(db_error(context))? as u64;
-        Ok(Sizes {
-            total_bytes,
-            objects,
-        })
+        Ok(Sizes { total_bytes, objects })
     }
 }
 
 /// `EXPLAIN QUERY PLAN` of one statement: its detail lines as the summary,
 /// and the indexes named in them.
-fn explain_step(
-    conn: &Connection,
-    sql: &str,
-    args: &[usize],
-    params: &[Value],
-) -> rusqlite::Result<StepPlan> {
+fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) -> rusqlite::Result<StepPlan> {
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     for (i, &arg) in args.iter().enumerate() {
         stmt.raw_bind_parameter(i + 1, Bind(&params[arg]))?;
@@ -395,11 +357,8 @@ pub struct SqliteSession {
 
 impl SqliteSession {
     pub fn open(path: &Path, session: &[String]) -> Result<Self, BackendError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(db_error("opening a session"))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(path, flags).map_err(db_error("opening a session"))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(db_error("setting busy_timeout"))?;
         conn.execute_batch("PRAGMA synchronous = NORMAL")

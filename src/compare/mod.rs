@@ -42,12 +42,7 @@ pub fn improves(metric: Metric, ratio: f64) -> bool {
 
 /// The effect of `variant` against `baseline` on `metric` (of operation `op`
 /// for per-operation metrics).
-pub fn effect(
-    variant: &VariantResult,
-    baseline: &VariantResult,
-    op: Option<&str>,
-    metric: Metric,
-) -> Option<Effect> {
+pub fn effect(variant: &VariantResult, baseline: &VariantResult, op: Option<&str>, metric: Metric) -> Option<Effect> {
     if let Some(op) = op.filter(|_| metric.is_per_op()) {
         let (v, b) = (variant.op(op)?, baseline.op(op)?);
         let (value, baseline_value) = (v.metric(metric)?, b.metric(metric)?);
@@ -167,12 +162,7 @@ pub fn verdicts(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> 
         .collect()
 }
 
-fn verdict(
-    result: &RunResult,
-    b: &BackendResult,
-    rule: &VerdictRule,
-    op_names: &[String],
-) -> Verdict {
+fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: &[String]) -> Verdict {
     let baseline_name = &result.scenario.verdict_rule.baseline;
     let goal_op = rule.goal.op.map(|i| op_names[i].as_str());
     let goal = label(goal_op, rule.goal.metric);
@@ -224,11 +214,7 @@ fn verdict(
                 }
             })
             .collect();
-        let answers_match = !b
-            .answers
-            .mismatches
-            .iter()
-            .any(|m| m.variant == variant.name);
+        let answers_match = !b.answers.mismatches.iter().any(|m| m.variant == variant.name);
         let errors: u64 = variant.ops.iter().flat_map(|o| o.errors.values()).sum();
         v.candidates.push(Candidate {
             variant: variant.name.clone(),
@@ -263,9 +249,7 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
         text.push_str("**Incomplete run** — the numbers below cover only what was measured. ");
     }
     if result.run.quick {
-        text.push_str(
-            "**Smoke run (`--quick`)**: small scale and short phases, not fit for decisions. ",
-        );
+        text.push_str("**Smoke run (`--quick`)**: small scale and short phases, not fit for decisions. ");
     }
     match best {
         Some((c, g)) => {
@@ -341,12 +325,7 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
         if why.is_empty() {
             let _ = write!(text, " {}: {goal}.", c.variant);
         } else {
-            let _ = write!(
-                text,
-                " {}: {goal}; ruled out — {}.",
-                c.variant,
-                why.join("; ")
-            );
+            let _ = write!(text, " {}: {goal}; ruled out — {}.", c.variant, why.join("; "));
         }
     }
     v.text = text;

@@ -167,11 +167,7 @@ fn the_fastest_variant_that_passes_its_guards_wins() {
         "{}",
         v.text
     );
-    let heavy = v
-        .candidates
-        .iter()
-        .find(|c| c.variant == "fast_but_heavy")
-        .unwrap();
+    let heavy = v.candidates.iter().find(|c| c.variant == "fast_but_heavy").unwrap();
     assert!(!heavy.qualified);
     assert!(!heavy.guards[0].pass);
 }
@@ -238,11 +234,7 @@ fn storage_guards_compare_whole_variants() {
     let g = &v.candidates[0].guards[0];
     assert_eq!((g.guard.as_str(), g.pass), ("storage", false));
     assert!((g.effect.unwrap().ratio - 1.6).abs() < 1e-9);
-    assert!(
-        v.text.contains("storage 1.60× (limit 1.50×) FAIL"),
-        "{}",
-        v.text
-    );
+    assert!(v.text.contains("storage 1.60× (limit 1.50×) FAIL"), "{}", v.text);
 }
 
 #[test]

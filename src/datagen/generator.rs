@@ -39,17 +39,11 @@ pub struct BuildCtx<'a> {
 /// Every generator name with its signature, as documented and suggested.
 pub const SIGNATURES: &[(&str, &str)] = &[
     ("seq", "seq, seq(start) or seq(start, step)"),
-    (
-        "uniform",
-        "uniform(lo, hi) — whole numbers, both ends included",
-    ),
+    ("uniform", "uniform(lo, hi) — whole numbers, both ends included"),
     ("float", "float(lo, hi)"),
     ("decimal", "decimal(lo, hi, places)"),
     ("normal", "normal(mean, std_dev)"),
-    (
-        "zipf",
-        "zipf(lo, hi, exponent) — lo is the most frequent value",
-    ),
+    ("zipf", "zipf(lo, hi, exponent) — lo is the most frequent value"),
     ("choice", "choice(label: weight, ...)"),
     ("text", "text(min_len, max_len)"),
     ("name", "name() or name(key)"),
@@ -119,9 +113,7 @@ impl Generator {
             })),
             ExprKind::Str(s) => Ok(Generator::Const(Value::Text(s.clone()))),
             ExprKind::Timestamp(t) => Ok(Generator::Const(Value::Timestamp(*t))),
-            ExprKind::Ident(name) if is_generator(name) => {
-                build_call(name, &expr.span, &[], &expr.span, ctx)
-            }
+            ExprKind::Ident(name) if is_generator(name) => build_call(name, &expr.span, &[], &expr.span, ctx),
             ExprKind::Ident(_) | ExprKind::Neg(_) | ExprKind::Binary(..) => {
                 // A constant computed from parameters, e.g. `users + 1`.
                 let v = eval_number(expr, ctx.params).map_err(|e| not_a_generator(e, ctx))?;
@@ -131,11 +123,7 @@ impl Generator {
                     Value::Float(v)
                 }))
             }
-            ExprKind::Call {
-                name,
-                name_span,
-                args,
-            } => build_call(name, name_span, args, &expr.span, ctx),
+            ExprKind::Call { name, name_span, args } => build_call(name, name_span, args, &expr.span, ctx),
         }
     }
 
@@ -144,9 +132,7 @@ impl Generator {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R, row: u64) -> Value {
         match self {
             Generator::Const(v) => v.clone(),
-            Generator::Seq { start, step } => {
-                Value::Int(start.wrapping_add(step.wrapping_mul(row as i64)))
-            }
+            Generator::Seq { start, step } => Value::Int(start.wrapping_add(step.wrapping_mul(row as i64))),
             Generator::UniformInt(u) => Value::Int(u.sample(rng)),
             Generator::UniformFloat(u) => Value::Float(u.sample(rng)),
             Generator::Decimal { units, scale } => Value::Decimal {
@@ -168,18 +154,12 @@ impl Generator {
             Generator::Name(key) => Value::Text(person_name(key.value(rng, row))),
             Generator::Email(key) => Value::Text(email(key.value(rng, row))),
             Generator::Timestamp(u) => Value::Timestamp(u.sample(rng)),
-            Generator::Ref { key, index } => {
-                Value::Int(key.start + key.step * index.sample(rng) as i64)
-            }
+            Generator::Ref { key, index } => Value::Int(key.start + key.step * index.sample(rng) as i64),
             Generator::Nullable { rate, inner } => {
                 // Draw the inner value regardless, so the null rate does not
                 // shift the sequence of non-null values.
                 let v = inner.sample(rng, row);
-                if rng.random::<f64>() < *rate {
-                    Value::Null
-                } else {
-                    v
-                }
+                if rng.random::<f64>() < *rate { Value::Null } else { v }
             }
         }
     }
@@ -247,11 +227,7 @@ fn build_call(
                 span.clone(),
                 format!(
                     "`{name}` takes {}, got {} argument(s); usage: {}",
-                    allowed
-                        .iter()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(" or "),
+                    allowed.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" or "),
                     args.len(),
                     signature(name)
                 ),
@@ -311,10 +287,7 @@ fn build_call(
             arity(&[3])?;
             let (lo, hi, places) = (num(0)?, num(1)?, int(2)?);
             if !(0..=9).contains(&places) {
-                return Err(bad(
-                    2,
-                    format!("decimal places must be 0..=9, got {places}"),
-                ));
+                return Err(bad(2, format!("decimal places must be 0..=9, got {places}")));
             }
             let p = 10f64.powi(places as i32);
             let (lo_u, hi_u) = ((lo * p).round() as i64, (hi * p).round() as i64);
@@ -355,10 +328,7 @@ fn build_call(
             if args.is_empty() {
                 return Err(ExprError::new(
                     span.clone(),
-                    format!(
-                        "choice needs at least one option; usage: {}",
-                        signature(name)
-                    ),
+                    format!("choice needs at least one option; usage: {}", signature(name)),
                 ));
             }
             let mut labels = Vec::with_capacity(args.len());
@@ -366,10 +336,7 @@ fn build_call(
             let mut total = 0u64;
             for (i, arg) in args.iter().enumerate() {
                 let Some(label) = &arg.label else {
-                    return Err(bad(
-                        i,
-                        "every choice option needs a label: `label: weight`".into(),
-                    ));
+                    return Err(bad(i, "every choice option needs a label: `label: weight`".into()));
                 };
                 let w = int(i)?;
                 if w < 0 {
@@ -396,14 +363,10 @@ fn build_call(
             arity(&[2])?;
             let (lo, hi) = (int(0)?, int(1)?);
             if lo < 0 || lo > hi {
-                return Err(bad(
-                    1,
-                    format!("text needs 0 <= min_len <= max_len, got {lo}, {hi}"),
-                ));
+                return Err(bad(1, format!("text needs 0 <= min_len <= max_len, got {lo}, {hi}")));
             }
             Ok(Generator::Text {
-                len: Uniform::new_inclusive(lo as usize, hi as usize)
-                    .map_err(|e| bad(0, e.to_string()))?,
+                len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(0, e.to_string()))?,
             })
         }
         "name" | "email" => {
@@ -464,10 +427,7 @@ fn build_call(
             arity(&[2])?;
             let rate = num(0)?;
             if !(0.0..=1.0).contains(&rate) {
-                return Err(bad(
-                    0,
-                    format!("null rate must be between 0 and 1, got {rate}"),
-                ));
+                return Err(bad(0, format!("null rate must be between 0 and 1, got {rate}")));
             }
             let inner = Generator::build(&args[1].value, ctx)?;
             Ok(Generator::Nullable {
@@ -484,11 +444,7 @@ fn build_call(
                 name_span.clone(),
                 format!(
                     "unknown generator `{name}`{hint} (known: {})",
-                    SIGNATURES
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    SIGNATURES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                 ),
             ))
         }

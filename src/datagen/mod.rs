@@ -6,12 +6,8 @@ mod table;
 mod value;
 mod words;
 
-pub use generator::{
-    BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name,
-};
-pub use table::{
-    CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed,
-};
+pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name};
+pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};
 pub use value::{Checksum, Value, write_timestamp};
 
 #[cfg(test)]

@@ -61,11 +61,8 @@ impl TablePlan {
             .columns
             .iter()
             .map(|col| {
-                let mut rng =
-                    ChaCha8Rng::seed_from_u64(stream_seed(seed, &self.name, &col.name, index));
-                let values: Vec<Value> = (0..n)
-                    .map(|r| col.generator.sample(&mut rng, first_row + r))
-                    .collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, &self.name, &col.name, index));
+                let values: Vec<Value> = (0..n).map(|r| col.generator.sample(&mut rng, first_row + r)).collect();
                 for v in &values {
                     v.checksum_into(&mut sum);
                 }

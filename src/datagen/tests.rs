@@ -119,10 +119,7 @@ fn zipf_top_value_share_matches_theory() {
     let expected = 1.0 / h;
     let v = ints(&samples("zipf(1, users, 1.07)", 200_000));
     let share = v.iter().filter(|&&x| x == 1).count() as f64 / v.len() as f64;
-    assert!(
-        (share - expected).abs() < 0.01,
-        "share {share}, theory {expected}"
-    );
+    assert!((share - expected).abs() < 0.01, "share {share}, theory {expected}");
     assert!(v.iter().all(|&x| (1..=1000).contains(&x)));
     // Rank 2 is about 2^-s as frequent as rank 1.
     let share2 = v.iter().filter(|&&x| x == 2).count() as f64 / v.len() as f64;
@@ -150,8 +147,7 @@ fn uniform_covers_its_inclusive_range() {
 #[test]
 fn choice_follows_its_weights() {
     let v = samples("choice(pending: 1, paid: 6, shipped: 3)", 50_000);
-    let share =
-        |s: &str| v.iter().filter(|x| **x == Value::Text(s.into())).count() as f64 / 50_000.0;
+    let share = |s: &str| v.iter().filter(|x| **x == Value::Text(s.into())).count() as f64 / 50_000.0;
     assert!((share("pending") - 0.1).abs() < 0.01);
     assert!((share("paid") - 0.6).abs() < 0.01);
     assert!((share("shipped") - 0.3).abs() < 0.01);
@@ -188,9 +184,7 @@ fn nullable_has_its_null_rate_and_text_its_lengths() {
 #[test]
 fn decimal_timestamp_and_float_stay_in_range() {
     for x in samples("decimal(5, 500, 2)", 5000) {
-        let Value::Decimal { units, scale } = x else {
-            panic!()
-        };
+        let Value::Decimal { units, scale } = x else { panic!() };
         assert_eq!(scale, 2);
         assert!((500..=50_000).contains(&units));
     }

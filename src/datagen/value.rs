@@ -164,22 +164,8 @@ mod tests {
 
     #[test]
     fn decimals_display_with_their_scale() {
-        assert_eq!(
-            Value::Decimal {
-                units: 1234,
-                scale: 2
-            }
-            .to_string(),
-            "12.34"
-        );
-        assert_eq!(
-            Value::Decimal {
-                units: -5,
-                scale: 2
-            }
-            .to_string(),
-            "-0.05"
-        );
+        assert_eq!(Value::Decimal { units: 1234, scale: 2 }.to_string(), "12.34");
+        assert_eq!(Value::Decimal { units: -5, scale: 2 }.to_string(), "-0.05");
         assert_eq!(Value::Decimal { units: 7, scale: 0 }.to_string(), "7");
     }
 

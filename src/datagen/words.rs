@@ -81,19 +81,18 @@ pub const LOREM: &[&str] = &[
 ];
 
 pub const FIRST_NAMES: &[&str] = &[
-    "Ada", "Alan", "Amara", "Anna", "Ari", "Bea", "Ben", "Carla", "Chen", "Dana", "Dev", "Elena",
-    "Emil", "Fatima", "Felix", "Grace", "Hana", "Hugo", "Ines", "Ivan", "Jade", "Jonas", "Kai",
-    "Keiko", "Lars", "Lea", "Leo", "Maya", "Mateo", "Mia", "Nadia", "Noah", "Olga", "Omar",
-    "Priya", "Quinn", "Rafael", "Rosa", "Sam", "Sara", "Tariq", "Tess", "Uma", "Victor", "Wen",
-    "Xavier", "Yara", "Yusuf", "Zoe", "Zhang",
+    "Ada", "Alan", "Amara", "Anna", "Ari", "Bea", "Ben", "Carla", "Chen", "Dana", "Dev", "Elena", "Emil", "Fatima",
+    "Felix", "Grace", "Hana", "Hugo", "Ines", "Ivan", "Jade", "Jonas", "Kai", "Keiko", "Lars", "Lea", "Leo", "Maya",
+    "Mateo", "Mia", "Nadia", "Noah", "Olga", "Omar", "Priya", "Quinn", "Rafael", "Rosa", "Sam", "Sara", "Tariq",
+    "Tess", "Uma", "Victor", "Wen", "Xavier", "Yara", "Yusuf", "Zoe", "Zhang",
 ];
 
 pub const LAST_NAMES: &[&str] = &[
-    "Abbott", "Ahmed", "Berg", "Brown", "Castro", "Chen", "Costa", "Dubois", "Eriksen", "Fischer",
-    "Garcia", "Gupta", "Hansen", "Hoffman", "Ibrahim", "Ito", "Jansen", "Kim", "Kowalski", "Lopez",
-    "Martin", "Meyer", "Moreau", "Nakamura", "Novak", "Okafor", "Olsen", "Patel", "Perez", "Quist",
-    "Rossi", "Santos", "Schmidt", "Silva", "Singh", "Smith", "Suzuki", "Tanaka", "Torres", "Ueda",
-    "Varga", "Wagner", "Wang", "Weber", "Wilson", "Xu", "Yilmaz", "Young", "Zhou", "Ziegler",
+    "Abbott", "Ahmed", "Berg", "Brown", "Castro", "Chen", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Gupta",
+    "Hansen", "Hoffman", "Ibrahim", "Ito", "Jansen", "Kim", "Kowalski", "Lopez", "Martin", "Meyer", "Moreau",
+    "Nakamura", "Novak", "Okafor", "Olsen", "Patel", "Perez", "Quist", "Rossi", "Santos", "Schmidt", "Silva", "Singh",
+    "Smith", "Suzuki", "Tanaka", "Torres", "Ueda", "Varga", "Wagner", "Wang", "Weber", "Wilson", "Xu", "Yilmaz",
+    "Young", "Zhou", "Ziegler",
 ];
 
 pub const DOMAINS: &[&str] = &[

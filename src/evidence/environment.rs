@@ -29,9 +29,7 @@ impl Environment {
         Environment {
             cpu_model: field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            memory_bytes: field(&meminfo, "MemTotal")
-                .and_then(|v| kib(&v))
-                .unwrap_or(0),
+            memory_bytes: field(&meminfo, "MemTotal").and_then(|v| kib(&v)).unwrap_or(0),
             os: os_name(),
             hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|s| s.trim().to_string())
@@ -51,19 +49,13 @@ fn field(text: &str, name: &str) -> Option<String> {
 }
 
 fn kib(v: &str) -> Option<u64> {
-    v.split_whitespace()
-        .next()?
-        .parse::<u64>()
-        .ok()
-        .map(|k| k * 1024)
+    v.split_whitespace().next()?.parse::<u64>().ok().map(|k| k * 1024)
 }
 
 fn os_name() -> String {
     let release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let pretty =
-        field(&release.replace('=', ":"), "PRETTY_NAME").map(|s| s.trim_matches('"').to_string());
-    let kernel =
-        std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
+    let pretty = field(&release.replace('=', ":"), "PRETTY_NAME").map(|s| s.trim_matches('"').to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
     match (pretty, kernel) {
         (Some(p), Ok(k)) => format!("{p}, Linux {k}"),
         (Some(p), Err(_)) => p,

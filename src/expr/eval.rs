@@ -79,11 +79,7 @@ mod tests {
     use crate::expr::parse;
 
     fn params() -> Params {
-        [
-            ("users".to_string(), 1000.0),
-            ("orders".to_string(), 5000.0),
-        ]
-        .into()
+        [("users".to_string(), 1000.0), ("orders".to_string(), 5000.0)].into()
     }
 
     #[test]

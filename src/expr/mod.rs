@@ -82,9 +82,6 @@ impl ExprError {
 impl Expr {
     /// Renders the expression back to text, for messages.
     pub fn describe(&self, source: &str) -> String {
-        source
-            .get(self.span.clone())
-            .unwrap_or_default()
-            .to_string()
+        source.get(self.span.clone()).unwrap_or_default().to_string()
     }
 }

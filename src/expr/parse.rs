@@ -40,10 +40,7 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
     if let Some(t) = parser.peek() {
         return Err(ExprError::new(
             t.span.clone(),
-            format!(
-                "unexpected `{}` after a complete expression",
-                &src[t.span.clone()]
-            ),
+            format!("unexpected `{}` after a complete expression", &src[t.span.clone()]),
         ));
     }
     Ok(expr)
@@ -119,9 +116,7 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                     i += len;
                     continue;
                 }
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'_'))
-                {
+                while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'.' | b'_')) {
                     i += 1;
                 }
                 // Exponent: 1e6, 2.5E-3
@@ -138,18 +133,16 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                     }
                 }
                 let text: String = src[start..i].chars().filter(|&c| c != '_').collect();
-                let value: f64 = text.parse().map_err(|_| {
-                    ExprError::new(start..i, format!("`{}` is not a number", &src[start..i]))
-                })?;
+                let value: f64 = text
+                    .parse()
+                    .map_err(|_| ExprError::new(start..i, format!("`{}` is not a number", &src[start..i])))?;
                 out.push(Token {
                     tok: Tok::Number(value),
                     span: start..i,
                 });
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                while i < bytes.len()
-                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.'))
-                {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'_' | b'.')) {
                     i += 1;
                 }
                 out.push(Token {
@@ -177,12 +170,7 @@ fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
 fn date_literal(s: &str) -> Option<(i64, usize)> {
     let b = s.as_bytes();
     let digits = |r: Range<usize>| r.clone().all(|k| b.get(k).is_some_and(u8::is_ascii_digit));
-    if !(digits(0..4)
-        && b.get(4) == Some(&b'-')
-        && digits(5..7)
-        && b.get(7) == Some(&b'-')
-        && digits(8..10))
-    {
+    if !(digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-') && digits(8..10)) {
         return None;
     }
     let num = |r: Range<usize>| s[r].parse::<u32>().ok();
@@ -192,11 +180,7 @@ fn date_literal(s: &str) -> Option<(i64, usize)> {
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
     let mut len = 10;
     let mut tod = time::Time::MIDNIGHT;
-    if matches!(b.get(10), Some(b'T') | Some(b' '))
-        && digits(11..13)
-        && b.get(13) == Some(&b':')
-        && digits(14..16)
-    {
+    if matches!(b.get(10), Some(b'T') | Some(b' ')) && digits(11..13) && b.get(13) == Some(&b':') && digits(14..16) {
         let hour = num(11..13)? as u8;
         let minute = num(14..16)? as u8;
         len = 16;
@@ -207,9 +191,7 @@ fn date_literal(s: &str) -> Option<(i64, usize)> {
         }
         tod = time::Time::from_hms(hour, minute, second).ok()?;
     }
-    let secs = time::PrimitiveDateTime::new(date, tod)
-        .assume_utc()
-        .unix_timestamp();
+    let secs = time::PrimitiveDateTime::new(date, tod).assume_utc().unix_timestamp();
     Some((secs, len))
 }
 
@@ -332,16 +314,9 @@ impl Parser {
         Ok(Expr { kind, span })
     }
 
-    fn expect_rparen(
-        &mut self,
-        what: &str,
-        open: &Range<usize>,
-    ) -> Result<Range<usize>, ExprError> {
+    fn expect_rparen(&mut self, what: &str, open: &Range<usize>) -> Result<Range<usize>, ExprError> {
         match self.next() {
-            Some(Token {
-                tok: Tok::RParen,
-                span,
-            }) => Ok(span),
+            Some(Token { tok: Tok::RParen, span }) => Ok(span),
             Some(t) => Err(ExprError::new(
                 t.span,
                 format!("expected `,` or `)` to continue `{what}(`"),
@@ -370,10 +345,7 @@ impl Parser {
     fn arg(&mut self) -> Result<Arg, ExprError> {
         // A label is a name, string or number followed by `:`.
         let label_tok = self.peek().cloned();
-        let is_label = matches!(
-            self.tokens.get(self.pos + 1).map(|t| &t.tok),
-            Some(Tok::Colon)
-        );
+        let is_label = matches!(self.tokens.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Colon));
         if let (true, Some(t)) = (is_label, label_tok) {
             let (text, numeric) = match &t.tok {
                 Tok::Ident(s) | Tok::Str(s) => (s.clone(), false),
@@ -450,10 +422,7 @@ mod tests {
         let ExprKind::Call { args, .. } = &e.kind else {
             unreachable!()
         };
-        let labels: Vec<_> = args
-            .iter()
-            .map(|a| a.label.as_ref().unwrap().text.as_str())
-            .collect();
+        let labels: Vec<_> = args.iter().map(|a| a.label.as_ref().unwrap().text.as_str()).collect();
         assert_eq!(labels, ["pending", "in transit", "7"]);
         assert!(args[2].label.as_ref().unwrap().numeric);
 

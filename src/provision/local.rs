@@ -183,8 +183,7 @@ impl LocalCluster {
         }
 
         let port = free_port()?;
-        let log_file = std::fs::File::create(&log)
-            .map_err(|e| ProvisionError::Local(format!("server log: {e}")))?;
+        let log_file = std::fs::File::create(&log).map_err(|e| ProvisionError::Local(format!("server log: {e}")))?;
         if let Some(w) = &who {
             chown(&log, w)?;
         }
@@ -199,9 +198,7 @@ impl LocalCluster {
         for (k, v) in &settings {
             cmd.arg("-c").arg(format!("{k}={v}"));
         }
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log_file);
         // SAFETY: prctl is async-signal-safe; it runs in the child after fork
         // and after the uid change (which would clear it).
         unsafe {

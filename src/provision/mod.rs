@@ -40,10 +40,7 @@ impl Endpoint {
     /// A connection configuration for database `db` over TCP.
     pub fn config(&self, db: &str) -> postgres::Config {
         let mut c = postgres::Config::new();
-        c.host(&self.host)
-            .port(self.port)
-            .user(&self.user)
-            .dbname(db);
+        c.host(&self.host).port(self.port).user(&self.user).dbname(db);
         c.application_name("schemabench");
         if let Some(p) = &self.password {
             c.password(p);

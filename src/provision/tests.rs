@@ -15,11 +15,7 @@ fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
     let cluster = local::LocalCluster::start(&bins, &Request::default()).expect("starts");
     let (pid, dir) = (cluster.pid(), cluster.dir().to_path_buf());
     assert!(process_alive(pid));
-    let mut c = cluster
-        .endpoint()
-        .config("postgres")
-        .connect(postgres::NoTls)
-        .unwrap();
+    let mut c = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
     let fsync: String = c.query_one("SHOW fsync", &[]).unwrap().get(0);
     assert_eq!(fsync, "on");
     let user: String = c.query_one("SELECT current_user", &[]).unwrap().get(0);
@@ -42,14 +38,9 @@ fn settings_from_the_request_reach_the_server() {
         ..Request::default()
     };
     let cluster = local::LocalCluster::start(&bins, &request).unwrap();
-    let mut c = cluster
-        .endpoint()
-        .config("postgres")
-        .connect(postgres::NoTls)
-        .unwrap();
-    let get = |c: &mut postgres::Client, name: &str| -> String {
-        c.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0)
-    };
+    let mut c = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
+    let get =
+        |c: &mut postgres::Client, name: &str| -> String { c.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0) };
     assert_eq!(get(&mut c, "synchronous_commit"), "off");
     assert_eq!(get(&mut c, "work_mem"), "8MB");
 }

@@ -66,8 +66,7 @@ impl UrlServer {
             url: redact(url),
             message,
         };
-        let config = postgres::Config::from_str(url)
-            .map_err(|e| err(format!("not a PostgreSQL URL: {e}")))?;
+        let config = postgres::Config::from_str(url).map_err(|e| err(format!("not a PostgreSQL URL: {e}")))?;
         let host = config
             .get_hosts()
             .first()
@@ -82,9 +81,7 @@ impl UrlServer {
             port: config.get_ports().first().copied().unwrap_or(5432),
             socket_dir: None,
             user: config.get_user().unwrap_or("postgres").to_string(),
-            password: config
-                .get_password()
-                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
             admin_db: config.get_dbname().unwrap_or("postgres").to_string(),
         };
         let mut client = config

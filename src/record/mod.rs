@@ -17,8 +17,7 @@ pub const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// An empty latency histogram with schemabench's fixed bounds.
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(LOWEST_NS, HIGHEST_NS, SIGNIFICANT_DIGITS)
-        .expect("constant bounds are valid")
+    Histogram::new_with_bounds(LOWEST_NS, HIGHEST_NS, SIGNIFICANT_DIGITS).expect("constant bounds are valid")
 }
 
 /// Outcomes of one operation.
@@ -55,9 +54,7 @@ impl OpRecord {
     }
 
     pub fn merge(&mut self, other: &OpRecord) {
-        self.latency
-            .add(&other.latency)
-            .expect("histograms share fixed bounds");
+        self.latency.add(&other.latency).expect("histograms share fixed bounds");
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
@@ -163,11 +160,7 @@ mod tests {
         }
         assert_eq!(merged.ops[1].errors[ErrorClass::Timeout.index()], 1);
         assert_eq!(merged.ops[1].first_error.as_deref(), Some("Timeout"));
-        assert_eq!(
-            merged.ops[1].count(),
-            5_000,
-            "errors are not latency samples"
-        );
+        assert_eq!(merged.ops[1].count(), 5_000, "errors are not latency samples");
     }
 
     #[test]

@@ -12,9 +12,7 @@ use time::macros::format_description;
 /// `20261127T101500Z-quickstart`.
 pub fn run_id(at: OffsetDateTime, scenario: &str) -> String {
     let stamp = at
-        .format(format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
+        .format(format_description!("[year][month][day]T[hour][minute][second]Z"))
         .expect("constant format");
     format!("{stamp}-{scenario}")
 }

@@ -11,12 +11,7 @@ fn ratio_cell(e: Option<Effect>) -> String {
     match e {
         Some(e) => match (e.round_min, e.round_max) {
             (Some(lo), Some(hi)) if e.rounds > 1 => {
-                format!(
-                    "{} ({}–{})",
-                    format_ratio(e.ratio),
-                    format_ratio(lo),
-                    format_ratio(hi)
-                )
+                format!("{} ({}–{})", format_ratio(e.ratio), format_ratio(lo), format_ratio(hi))
             }
             _ => format_ratio(e.ratio),
         },
@@ -79,22 +74,9 @@ pub fn render(r: &RunResult) -> String {
             ""
         }
     );
-    let params: Vec<String> = sc
-        .params
-        .iter()
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect();
-    let mix: Vec<String> = sc
-        .mix
-        .iter()
-        .map(|m| format!("{} {}", m.op, m.weight))
-        .collect();
-    let _ = writeln!(
-        md,
-        "Scale: {}. Mix: {}.\n",
-        params.join(", "),
-        mix.join(", ")
-    );
+    let params: Vec<String> = sc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let mix: Vec<String> = sc.mix.iter().map(|m| format!("{} {}", m.op, m.weight)).collect();
+    let _ = writeln!(md, "Scale: {}. Mix: {}.\n", params.join(", "), mix.join(", "));
 
     for b in &r.backends {
         backend_section(&mut md, r, b);
@@ -120,10 +102,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             b.answers.samples_per_op
         );
     } else {
-        let _ = writeln!(
-            md,
-            "**Answers differ — these variants are not comparable:**\n"
-        );
+        let _ = writeln!(md, "**Answers differ — these variants are not comparable:**\n");
         let _ = writeln!(
             md,
             "| op | variant | differing samples | first difference | parameters |\n|---|---|---|---|---|"
@@ -150,11 +129,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         };
         let _ = writeln!(md, "### {} (weight {}, {kind})\n", m.op, m.weight);
         for sql in &m.sql {
-            let _ = writeln!(
-                md,
-                "`{}`\n",
-                sql.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
+            let _ = writeln!(md, "`{}`\n", sql.split_whitespace().collect::<Vec<_>>().join(" "));
         }
         let _ = writeln!(
             md,
@@ -259,10 +234,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             );
         }
     }
-    let _ = writeln!(
-        md,
-        "| variant | op | plan (sample parameters) |\n|---|---|---|"
-    );
+    let _ = writeln!(md, "| variant | op | plan (sample parameters) |\n|---|---|---|");
     for v in &b.variants {
         for p in &v.plans {
             let _ = writeln!(
@@ -325,21 +297,22 @@ fn environment_section(md: &mut String, r: &RunResult) {
         e.harness_version, e.harness_commit, e.client_placement
     );
     for b in &r.backends {
-        let settings: Vec<String> = b
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
-        let _ = writeln!(md, "- {} {}: {}", b.backend, b.version, settings.join(", "));
+        let _ = writeln!(md, "- {} {}: {}", b.backend, b.version, b.server);
+        let relaxed = relaxed_durability(b);
+        if !relaxed.is_empty() {
+            let _ = writeln!(
+                md,
+                "  - **Durability relaxed: {}** — results do not reflect a crash-safe configuration",
+                relaxed.join(", ")
+            );
+        }
+        let settings: Vec<String> = b.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let _ = writeln!(md, "  - settings: {}", settings.join(", "));
     }
     if let Some(rss) = r.run.peak_rss_bytes {
         let _ = writeln!(md, "- Peak harness memory (RSS): {}", format_bytes(rss));
     }
-    let _ = writeln!(
-        md,
-        "- Started {}, finished {}",
-        r.run.started_at, r.run.finished_at
-    );
+    let _ = writeln!(md, "- Started {}, finished {}", r.run.started_at, r.run.finished_at);
     let _ = writeln!(
         md,
         "- Scenario file: `{}`; workload file: `{}`",
@@ -386,11 +359,7 @@ fn cross_engine_section(md: &mut String, r: &RunResult) {
         for oa in &va.ops {
             let Some(ob) = vb.op(&oa.op) else { continue };
             let ratio = |x: f64, y: f64| {
-                if x > 0.0 {
-                    format_ratio(y / x)
-                } else {
-                    "—".into()
-                }
+                if x > 0.0 { format_ratio(y / x) } else { "—".into() }
             };
             let _ = writeln!(
                 md,

@@ -87,14 +87,7 @@ impl Observer for Progress {
         }
     }
 
-    fn measuring(
-        &self,
-        round: u32,
-        rounds: u32,
-        backend: BackendKind,
-        variant: &str,
-        total: Duration,
-    ) {
+    fn measuring(&self, round: u32, rounds: u32, backend: BackendKind, variant: &str, total: Duration) {
         self.start(
             total.as_millis() as u64,
             "{msg:32} [{bar:30}] {elapsed}",

@@ -13,21 +13,8 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
     let mut out = String::new();
     for b in &r.backends {
         let base = b.variant(&r.scenario.verdict_rule.baseline);
-        let width = b
-            .variants
-            .iter()
-            .map(|v| v.name.len())
-            .max()
-            .unwrap_or(7)
-            .max(7);
-        let opw = r
-            .scenario
-            .mix
-            .iter()
-            .map(|m| m.op.len())
-            .max()
-            .unwrap_or(2)
-            .max(2);
+        let width = b.variants.iter().map(|v| v.name.len()).max().unwrap_or(7).max(7);
+        let opw = r.scenario.mix.iter().map(|m| m.op.len()).max().unwrap_or(2).max(2);
         let _ = writeln!(out, "\n{} {} — {}", b.backend, b.version, r.scenario.name);
         let _ = writeln!(
             out,
@@ -65,11 +52,7 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         if !b.answers.mismatches.is_empty() {
             let _ = writeln!(out, "  ANSWERS DIFFER:");
             for m in &b.answers.mismatches {
-                let _ = writeln!(
-                    out,
-                    "    {} on {}: {} (params {})",
-                    m.variant, m.op, m.detail, m.params
-                );
+                let _ = writeln!(out, "    {} on {}: {} (params {})", m.variant, m.op, m.detail, m.params);
             }
         }
     }

@@ -56,10 +56,7 @@ pub fn check_answers(
     for t in &targets {
         sessions.push(engine.open_session(&t.name, &t.session)?);
     }
-    let base_index = targets
-        .iter()
-        .position(|t| t.name == baseline.name)
-        .unwrap_or(0);
+    let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     for op in plan.mix.ops() {
         let def = &plan.scenario.workload.ops[op];
         if def.kind != OpKind::Read || def.check == AnswerCheck::None {
@@ -91,11 +88,7 @@ pub fn check_answers(
                     op: def.name.clone(),
                     variant: targets[i].name.clone(),
                     baseline: targets[base_index].name.clone(),
-                    params: params
-                        .iter()
-                        .map(Value::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    params: params.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
                     differing_samples: 0,
                     samples: ANSWER_SAMPLES,
                     detail,
@@ -136,10 +129,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 /// Describes how `actual` differs from `expected`, or `None` if it does not.
-fn difference(
-    expected: &Result<Vec<Vec<Value>>, String>,
-    actual: &Result<Vec<Vec<Value>>, String>,
-) -> Option<String> {
+fn difference(expected: &Result<Vec<Vec<Value>>, String>, actual: &Result<Vec<Vec<Value>>, String>) -> Option<String> {
     match (expected, actual) {
         (Ok(e), Ok(a)) => {
             if e.len() != a.len() {
@@ -148,18 +138,8 @@ fn difference(
             let (i, (er, ar)) = e.iter().zip(a).enumerate().find(|(_, (er, ar))| {
                 er.len() != ar.len() || er.iter().zip(ar.iter()).any(|(x, y)| !same_value(x, y))
             })?;
-            let show = |r: &[Value]| {
-                r.iter()
-                    .map(Value::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            Some(format!(
-                "row {}: ({}) instead of ({})",
-                i + 1,
-                show(ar),
-                show(er)
-            ))
+            let show = |r: &[Value]| r.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
+            Some(format!("row {}: ({}) instead of ({})", i + 1, show(ar), show(er)))
         }
         (Ok(_), Err(a)) => Some(format!("failed: {a}")),
         (Err(e), Ok(_)) => Some(format!("succeeded where the baseline failed ({e})")),
@@ -190,14 +170,7 @@ mod tests {
         let c = Ok(vec![vec![Value::Int(1), Value::Float(0.3)]]);
         let d = Ok(vec![vec![Value::Int(1), Value::Float(0.1 + 0.2)]]);
         assert_eq!(difference(&c, &d), None);
-        assert_eq!(
-            difference(&c, &Ok(vec![])).as_deref(),
-            Some("0 rows instead of 1")
-        );
-        assert!(
-            difference(&c, &Err("boom".into()))
-                .unwrap()
-                .contains("boom")
-        );
+        assert_eq!(difference(&c, &Ok(vec![])).as_deref(), Some("0 rows instead of 1"));
+        assert!(difference(&c, &Err("boom".into())).unwrap().contains("boom"));
     }
 }

@@ -14,8 +14,7 @@ pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
 pub use workers::{Client, Window};
 
 use crate::backend::{
-    self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, Sizes, TableLoad,
-    VariantSetup,
+    self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, Sizes, TableLoad, VariantSetup,
 };
 use crate::datagen::{combine_checksums, mix64};
 use rand::SeedableRng;
@@ -33,15 +32,7 @@ pub trait Observer: Sync {
     fn loaded_rows(&self, _rows: u64) {}
     fn preparing(&self, _backend: BackendKind, _variant: &str) {}
     fn checking_answers(&self, _backend: BackendKind) {}
-    fn measuring(
-        &self,
-        _round: u32,
-        _rounds: u32,
-        _backend: BackendKind,
-        _variant: &str,
-        _total: Duration,
-    ) {
-    }
+    fn measuring(&self, _round: u32, _rounds: u32, _backend: BackendKind, _variant: &str, _total: Duration) {}
     fn measure_tick(&self, _elapsed: Duration) {}
     fn finished(&self) {}
 }
@@ -204,11 +195,7 @@ fn run_backend(
             .collect();
         let unused_indexes = added_indexes
             .iter()
-            .filter(|i| {
-                !plans
-                    .iter()
-                    .any(|p| p.steps.iter().any(|s| s.indexes.contains(i)))
-            })
+            .filter(|i| !plans.iter().any(|p| p.steps.iter().any(|s| s.indexes.contains(i))))
             .cloned()
             .collect();
         rec.variants.push(VariantRecords {
@@ -253,9 +240,7 @@ fn measure_rounds(
         for v in order {
             let target = &plan.targets[rec.variants[v].target];
             observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
-            let window = workers::measure(engine, target, plan, round, &STOP, &|e| {
-                observer.measure_tick(e)
-            })?;
+            let window = workers::measure(engine, target, plan, round, &STOP, &|e| observer.measure_tick(e))?;
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
             }

@@ -34,11 +34,7 @@ pub struct RunOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("--param {name}: the workload has no scale parameter `{name}`{hint} (it has: {known})")]
-    UnknownParam {
-        name: String,
-        hint: String,
-        known: String,
-    },
+    UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
     Bind(ConfigErrors),
 }
@@ -112,10 +108,7 @@ impl RunPlan {
 
     /// Samples operation `op`'s parameters.
     pub fn sample_params<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64) -> Vec<Value> {
-        self.bound.op_params[op]
-            .iter()
-            .map(|g| g.sample(rng, n))
-            .collect()
+        self.bound.op_params[op].iter().map(|g| g.sample(rng, n)).collect()
     }
 
     /// Seed of client `client`'s stream in `round`: the same for every

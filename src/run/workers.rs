@@ -39,13 +39,7 @@ pub struct Client<'a> {
 impl<'a> Client<'a> {
     /// Client `client` of `round`: the same operation and parameter sequence
     /// for every variant.
-    pub fn new(
-        plan: &'a RunPlan,
-        target: &'a Target,
-        session: Box<dyn Session>,
-        round: u32,
-        client: u32,
-    ) -> Self {
+    pub fn new(plan: &'a RunPlan, target: &'a Target, session: Box<dyn Session>, round: u32, client: u32) -> Self {
         Client {
             plan,
             target,
@@ -68,8 +62,7 @@ impl<'a> Client<'a> {
         let outcome = self.session.execute(&self.target.ops[op], &params);
         let done = Instant::now();
         if started >= record_from {
-            self.recorder
-                .record(op, (done - started).as_nanos() as u64, outcome);
+            self.recorder.record(op, (done - started).as_nanos() as u64, outcome);
         }
         done
     }
@@ -137,11 +130,7 @@ pub fn measure(
     });
 
     let measure_from = start + warmup;
-    let last = recorders
-        .iter()
-        .map(|(_, t)| *t)
-        .max()
-        .unwrap_or(measure_from);
+    let last = recorders.iter().map(|(_, t)| *t).max().unwrap_or(measure_from);
     let mut records = Recorder::new(target.ops.len());
     for (r, _) in &recorders {
         records.merge(r);

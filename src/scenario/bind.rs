@@ -49,9 +49,7 @@ pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors
         let Some(col) = table.columns.iter().find(|c| c.name == cname) else {
             return Err(format!("table `{tname}` has no generated column `{cname}`"));
         };
-        let no_keys = |_: &str| -> Result<KeyRange, String> {
-            Err("a ref target must be a seq column".into())
-        };
+        let no_keys = |_: &str| -> Result<KeyRange, String> { Err("a ref target must be a seq column".into()) };
         let ctx = BuildCtx {
             params,
             src: &col.expr.text,

@@ -59,11 +59,7 @@ impl Source {
     }
 
     /// An error about the file as a whole (e.g. a missing required key).
-    pub fn file_error(
-        &self,
-        field: impl Into<Option<String>>,
-        message: impl Into<String>,
-    ) -> ConfigError {
+    pub fn file_error(&self, field: impl Into<Option<String>>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             path: self.path.clone(),
             position: None,
@@ -76,9 +72,7 @@ impl Source {
     fn snippet(&self, span: Range<usize>) -> String {
         let start = span.start.min(self.text.len());
         let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let line_end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
         let line = &self.text[line_start..line_end];
         let (line_no, col) = self.position(start);
         let end = span.end.clamp(start, line_end);
@@ -172,10 +166,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, 
     };
     serde_path_to_error::deserialize(de).map_err(|e| {
         // Spanned<T> shows up as an extra path segment; users never wrote it.
-        let path = e
-            .path()
-            .to_string()
-            .replace(".$__serde_spanned_private_value", "");
+        let path = e.path().to_string().replace(".$__serde_spanned_private_value", "");
         let field = (path != "." && !path.is_empty()).then_some(path);
         from_toml_error(source, field, e.inner())
     })
@@ -225,8 +216,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_get_a_suggestion() {
-        let hint =
-            unknown_key_hint("unknown field `durtion`, expected one of `clients`, `duration`");
+        let hint = unknown_key_hint("unknown field `durtion`, expected one of `clients`, `duration`");
         assert_eq!(hint.as_deref(), Some("; did you mean `duration`?"));
         assert_eq!(unknown_key_hint("invalid type: string"), None);
     }

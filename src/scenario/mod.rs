@@ -14,9 +14,7 @@ pub use bind::{BoundWorkload, bind};
 pub use diag::{ConfigError, ConfigErrors, Source};
 pub use model::*;
 pub use per_backend::PerBackend;
-pub use resolve_scenario::{
-    DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction,
-};
+pub use resolve_scenario::{DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction};
 pub use resolve_workload::load_workload;
 
 use std::path::{Path, PathBuf};
@@ -34,11 +32,7 @@ pub fn load_any(path: &Path) -> Result<Document, ConfigErrors> {
     let source = Source::read(path)?;
     let kind = match toml::from_str::<toml::Table>(&source.text) {
         Ok(table) if table.contains_key("workload") => Some(true),
-        Ok(table)
-            if table.contains_key("op")
-                || table.contains_key("table")
-                || table.contains_key("schema") =>
-        {
+        Ok(table) if table.contains_key("op") || table.contains_key("table") || table.contains_key("schema") => {
             Some(false)
         }
         Ok(_) => None,

@@ -78,9 +78,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PerBackendVisitor<T> {
     type Value = PerBackend<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "a value for every backend, or a table with `sqlite`, `postgres` and/or `default` keys",
-        )
+        f.write_str("a value for every backend, or a table with `sqlite`, `postgres` and/or `default` keys")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -99,10 +97,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PerBackendVisitor<T> {
                 "postgres" => &mut out.postgres,
                 "default" => &mut out.default,
                 _ => {
-                    return Err(de::Error::unknown_field(
-                        &key,
-                        &["sqlite", "postgres", "default"],
-                    ));
+                    return Err(de::Error::unknown_field(&key, &["sqlite", "postgres", "default"]));
                 }
             };
             if slot.is_some() {

@@ -2,9 +2,7 @@
 //! cross-check (mix, variants, backends, verdict, parameters).
 
 use super::diag::{ConfigErrors, Source, SourceRef};
-use super::model::{
-    Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
-};
+use super::model::{Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload};
 use super::raw::{RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
 use crate::backend::BackendKind;
@@ -53,11 +51,7 @@ pub fn workload_path(scenario: &Path, name: &str) -> Result<PathBuf, Vec<PathBuf
         ]
     };
     let candidates: Vec<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or(candidates)
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
 }
 
 /// Removes `.` and `name/..` pairs lexically, so messages show
@@ -148,21 +142,24 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     for (name, weight) in raw.mix.get_ref() {
         match op_index(name.get_ref()) {
             Some(i) => mix.push((i, *weight.get_ref())),
-            None => p.at(
-                name,
-                format!("mix.{}", name.get_ref()),
-                unknown_op(name.get_ref()),
-            ),
+            None => p.at(name, format!("mix.{}", name.get_ref()), unknown_op(name.get_ref())),
         }
     }
     if raw.mix.get_ref().values().all(|w| *w.get_ref() == 0) {
-        p.at(&raw.mix, "mix", "the mix needs at least one operation with a weight above 0, e.g. `[mix] recent_orders = 80`");
+        p.at(
+            &raw.mix,
+            "mix",
+            "the mix needs at least one operation with a weight above 0, e.g. `[mix] recent_orders = 80`",
+        );
     }
 
     let mut variants = Vec::new();
     let mut seen = HashSet::new();
     if raw.variant.is_empty() {
-        p.whole("variant", "a scenario needs at least one `[[variant]]` (a variant with only a name runs the base schema)");
+        p.whole(
+            "variant",
+            "a scenario needs at least one `[[variant]]` (a variant with only a name runs the base schema)",
+        );
     }
     for v in &raw.variant {
         check_name(&mut p, &v.name, "variant.name", "variant");
@@ -173,14 +170,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                 format!("variant `{}` is defined twice", v.name.get_ref()),
             );
         }
-        variants.push(resolve_variant(
-            &mut p,
-            v,
-            &workload,
-            &backends,
-            &op_index,
-            &unknown_op,
-        ));
+        variants.push(resolve_variant(&mut p, v, &workload, &backends, &op_index, &unknown_op));
     }
 
     // After a misspelt mix entry, "not in the mix" would only repeat that error.
@@ -266,11 +256,7 @@ fn backend_list(
         }
     }
     if out.is_empty() && raw.get_ref().is_empty() {
-        p.at(
-            raw,
-            field,
-            "the list of backends is empty; use e.g. [\"sqlite\"]",
-        );
+        p.at(raw, field, "the list of backends is empty; use e.g. [\"sqlite\"]");
     }
     Some(out)
 }
@@ -310,12 +296,7 @@ fn check_backend_sql(p: &mut Problems, w: &Workload, backends: &[BackendKind], r
     }
 }
 
-fn merged_params(
-    p: &mut Problems,
-    w: &Workload,
-    raw: &indexmap::IndexMap<S<String>, S<f64>>,
-    field: &str,
-) -> Params {
+fn merged_params(p: &mut Problems, w: &Workload, raw: &indexmap::IndexMap<S<String>, S<f64>>, field: &str) -> Params {
     let overrides = params_map(p, raw, field);
     let mut params = w.params.clone();
     for (k, _) in raw {
@@ -342,25 +323,19 @@ fn merged_params(
 
 /// Parses a duration such as `500ms`, `3s` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("`{text}` is not a duration ({e}); write a number and a unit, e.g. 500ms, 3s, 2m")
-    })
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write a number and a unit, e.g. 500ms, 3s, 2m"))
 }
 
 fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str) -> LoadShape {
     let nonzero = |p: &mut Problems, v: &Option<S<u32>>, name: &str, default: NonZeroU32| match v {
         Some(s) => NonZeroU32::new(*s.get_ref()).unwrap_or_else(|| {
-            p.at(
-                s,
-                format!("{field}.{name}"),
-                format!("`{name}` must be at least 1"),
-            );
+            p.at(s, format!("{field}.{name}"), format!("`{name}` must be at least 1"));
             default
         }),
         None => default,
     };
-    let duration = |p: &mut Problems, v: &Option<S<String>>, name: &str, default: Duration| match v
-    {
+    let duration = |p: &mut Problems, v: &Option<S<String>>, name: &str, default: Duration| match v {
         Some(s) => parse_duration(s.get_ref()).unwrap_or_else(|m| {
             p.at(s, format!("{field}.{name}"), m);
             default
@@ -376,20 +351,12 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
     if let Some(d) = &raw.duration
         && shape.duration.is_zero()
     {
-        p.at(
-            d,
-            format!("{field}.duration"),
-            "the measured duration must be above 0",
-        );
+        p.at(d, format!("{field}.duration"), "the measured duration must be above 0");
     }
     if shape.clients.get() > 1024
         && let Some(c) = &raw.clients
     {
-        p.at(
-            c,
-            format!("{field}.clients"),
-            "at most 1024 clients are supported",
-        );
+        p.at(c, format!("{field}.clients"), "at most 1024 clients are supported");
     }
     shape
 }
@@ -455,10 +422,7 @@ fn resolve_variant(
             }
         };
         for &b in &backends {
-            if steps
-                .iter()
-                .any(|s: &super::model::Step| s.sql.get(b).is_none())
-            {
+            if steps.iter().any(|s: &super::model::Step| s.sql.get(b).is_none()) {
                 p.at(
                     op_name,
                     &field,
@@ -471,16 +435,8 @@ fn resolve_variant(
     Variant {
         name: vname.clone(),
         description: v.description.clone(),
-        setup: v
-            .setup
-            .as_ref()
-            .map(|s| s.get_ref().clone())
-            .unwrap_or_default(),
-        session: v
-            .session
-            .as_ref()
-            .map(|s| s.get_ref().clone())
-            .unwrap_or_default(),
+        setup: v.setup.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default(),
+        session: v.session.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default(),
         backends,
         overrides,
     }
@@ -545,7 +501,15 @@ fn resolve_verdict(
                     .map(|k| k.to_string())
                     .collect();
                 if !missing.is_empty() {
-                    p.at(b, "verdict.baseline", format!("the baseline must run on every backend of the scenario, but `{}` skips {}", b.get_ref(), missing.join(", ")));
+                    p.at(
+                        b,
+                        "verdict.baseline",
+                        format!(
+                            "the baseline must run on every backend of the scenario, but `{}` skips {}",
+                            b.get_ref(),
+                            missing.join(", ")
+                        ),
+                    );
                 }
             }
             None => {
@@ -565,65 +529,48 @@ fn resolve_verdict(
             }
         }
     }
-    let target_op = |p: &mut Problems,
-                     op: &Option<S<String>>,
-                     m: &S<RawMetric>,
-                     field: &str|
-     -> Option<(Option<usize>, Metric)> {
-        let metric = metric(*m.get_ref());
-        match (op, metric.is_per_op()) {
-            (Some(o), true) => match op_index(o.get_ref()) {
-                Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
-                Some(_) => {
-                    if mix_complete {
-                        p.at(
-                            o,
-                            format!("{field}.op"),
-                            format!(
-                                "operation `{}` is not in the mix, so it is never measured",
-                                o.get_ref()
-                            ),
-                        );
+    let target_op =
+        |p: &mut Problems, op: &Option<S<String>>, m: &S<RawMetric>, field: &str| -> Option<(Option<usize>, Metric)> {
+            let metric = metric(*m.get_ref());
+            match (op, metric.is_per_op()) {
+                (Some(o), true) => match op_index(o.get_ref()) {
+                    Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
+                    Some(_) => {
+                        if mix_complete {
+                            p.at(
+                                o,
+                                format!("{field}.op"),
+                                format!("operation `{}` is not in the mix, so it is never measured", o.get_ref()),
+                            );
+                        }
+                        None
                     }
+                    None => {
+                        p.at(o, format!("{field}.op"), unknown_op(o.get_ref()));
+                        None
+                    }
+                },
+                (None, true) => {
+                    p.at(
+                        m,
+                        format!("{field}.metric"),
+                        format!("`{}` is measured per operation; add `op = \"...\"`", metric.label()),
+                    );
                     None
                 }
-                None => {
-                    p.at(o, format!("{field}.op"), unknown_op(o.get_ref()));
+                (Some(o), false) => {
+                    p.at(
+                        o,
+                        format!("{field}.op"),
+                        format!("`{}` belongs to the whole variant; remove `op`", metric.label()),
+                    );
                     None
                 }
-            },
-            (None, true) => {
-                p.at(
-                    m,
-                    format!("{field}.metric"),
-                    format!(
-                        "`{}` is measured per operation; add `op = \"...\"`",
-                        metric.label()
-                    ),
-                );
-                None
+                (None, false) => Some((None, metric)),
             }
-            (Some(o), false) => {
-                p.at(
-                    o,
-                    format!("{field}.op"),
-                    format!(
-                        "`{}` belongs to the whole variant; remove `op`",
-                        metric.label()
-                    ),
-                );
-                None
-            }
-            (None, false) => Some((None, metric)),
-        }
-    };
+        };
     if let Some(goal) = &raw.goal
-        && let Some((op, metric)) = target_op(
-            p,
-            &goal.get_ref().op,
-            &goal.get_ref().metric,
-            "verdict.goal",
-        )
+        && let Some((op, metric)) = target_op(p, &goal.get_ref().op, &goal.get_ref().metric, "verdict.goal")
     {
         rule.goal = Target { op, metric };
     }

@@ -1,9 +1,7 @@
 //! Workload files: raw structs to validated [`Workload`]s.
 
 use super::diag::{ConfigError, ConfigErrors, Source, SourceRef};
-use super::model::{
-    AnswerCheck, ColumnDef, ExprAt, OpDef, OpKind, Step, TableDef, VarDef, Workload,
-};
+use super::model::{AnswerCheck, ColumnDef, ExprAt, OpDef, OpKind, Step, TableDef, VarDef, Workload};
 use super::per_backend::PerBackend;
 use super::raw::{IntOrExpr, RawCheck, RawOp, RawOpKind, RawStep, RawWorkload, S};
 use crate::expr::{self, Expr, ExprKind, Params};
@@ -26,9 +24,7 @@ impl Problems {
     }
 
     pub fn at<T>(&mut self, spanned: &S<T>, field: impl Into<String>, message: impl Into<String>) {
-        let e = self
-            .source
-            .error(spanned.span(), Some(field.into()), message);
+        let e = self.source.error(spanned.span(), Some(field.into()), message);
         self.errors.push(e);
     }
 
@@ -49,27 +45,17 @@ impl Problems {
 /// A name usable in file names and reports: letters, digits, `_` and `-`.
 pub(super) fn check_name(p: &mut Problems, name: &S<String>, field: &str, what: &str) {
     let n = name.get_ref();
-    if n.is_empty()
-        || !n
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         p.at(
             name,
             field,
-            format!(
-                "{what} name `{n}` must be non-empty and use only letters, digits, `_` and `-`"
-            ),
+            format!("{what} name `{n}` must be non-empty and use only letters, digits, `_` and `-`"),
         );
     }
 }
 
 /// Parses a TOML string holding an expression into an [`ExprAt`].
-pub(super) fn expr_at(
-    source: &SourceRef,
-    text: &S<String>,
-    field: String,
-) -> Result<ExprAt, ConfigError> {
+pub(super) fn expr_at(source: &SourceRef, text: &S<String>, field: String) -> Result<ExprAt, ConfigError> {
     let offset = source.string_content_offset(&text.span());
     let at = |e: expr::ExprError| {
         source.error(
@@ -88,19 +74,11 @@ pub(super) fn expr_at(
     })
 }
 
-pub(super) fn params_map(
-    p: &mut Problems,
-    raw: &indexmap::IndexMap<S<String>, S<f64>>,
-    field: &str,
-) -> Params {
+pub(super) fn params_map(p: &mut Problems, raw: &indexmap::IndexMap<S<String>, S<f64>>, field: &str) -> Params {
     let mut out = Params::new();
     for (k, v) in raw {
         if !v.get_ref().is_finite() {
-            p.at(
-                v,
-                format!("{field}.{}", k.get_ref()),
-                "must be a finite number",
-            );
+            p.at(v, format!("{field}.{}", k.get_ref()), "must be a finite number");
         }
         out.insert(k.get_ref().clone(), *v.get_ref());
     }
@@ -126,11 +104,7 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
     for t in &raw.table {
         let tname = t.name.get_ref();
         if !table_names.insert(tname.clone()) {
-            p.at(
-                &t.name,
-                "table.name",
-                format!("table `{tname}` is defined twice"),
-            );
+            p.at(&t.name, "table.name", format!("table `{tname}` is defined twice"));
         }
         let rows_field = format!("table.{tname}.rows");
         let rows = match t.rows.get_ref() {
@@ -170,11 +144,7 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
                     format!("column `{}` is given twice", cname.get_ref()),
                 );
             }
-            match expr_at(
-                source,
-                cexpr,
-                format!("table.{tname}.columns.{}", cname.get_ref()),
-            ) {
+            match expr_at(source, cexpr, format!("table.{tname}.columns.{}", cname.get_ref())) {
                 Ok(expr) => columns.push(ColumnDef {
                     name: cname.get_ref().clone(),
                     expr,
@@ -214,11 +184,7 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
         path: source.path.clone(),
         params,
         schema,
-        after_load: raw
-            .after_load
-            .as_ref()
-            .map(|a| a.get_ref().clone())
-            .unwrap_or_default(),
+        after_load: raw.after_load.as_ref().map(|a| a.get_ref().clone()).unwrap_or_default(),
         extensions: raw
             .extensions
             .iter()
@@ -230,9 +196,7 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
                     p.at(
                         e,
                         "extensions",
-                        format!(
-                            "`{name}` is not an extension name (e.g. \"vector\", \"timescaledb\")"
-                        ),
+                        format!("`{name}` is not an extension name (e.g. \"vector\", \"timescaledb\")"),
                     );
                     None
                 }
@@ -256,7 +220,11 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
     let has_positional = op.sql.is_some() || !op.params.is_empty();
     let has_steps = !op.step.is_empty() || !op.vars.is_empty();
     if has_positional && has_steps {
-        p.at(&op.name, field("step"), "give either `sql` with positional `params`, or `vars` with `[[op.step]]` statements — not both");
+        p.at(
+            &op.name,
+            field("step"),
+            "give either `sql` with positional `params`, or `vars` with `[[op.step]]` statements — not both",
+        );
         return None;
     }
     let mut vars = Vec::new();
@@ -359,13 +327,7 @@ pub(super) fn resolve_step(p: &mut Problems, step: &RawStep, vars: &[&str], fiel
             }
         }
     }
-    check_placeholders(
-        p,
-        &step.sql,
-        step.args.len(),
-        &format!("{field}.sql"),
-        "`args` lists",
-    );
+    check_placeholders(p, &step.sql, step.args.len(), &format!("{field}.sql"), "`args` lists");
     Step {
         sql: step.sql.get_ref().clone(),
         args,
@@ -373,13 +335,7 @@ pub(super) fn resolve_step(p: &mut Problems, step: &RawStep, vars: &[&str], fiel
 }
 
 /// Every SQL text must use exactly `$1..$n` for the `n` bound values.
-pub(super) fn check_placeholders(
-    p: &mut Problems,
-    sql: &S<PerBackend<String>>,
-    bound: usize,
-    field: &str,
-    what: &str,
-) {
+pub(super) fn check_placeholders(p: &mut Problems, sql: &S<PerBackend<String>>, bound: usize, field: &str, what: &str) {
     for (backend, text) in sql.get_ref().entries() {
         let used = sqltext::max_placeholder(text);
         let label = backend.map(|b| format!(" ({b})")).unwrap_or_default();

@@ -153,10 +153,7 @@ fn cross_checks_report_every_problem_with_suggestions() {
         msg.contains("no parameter `order`") && msg.contains("did you mean `orders`?"),
         "{msg}"
     );
-    assert!(
-        msg.contains("load.warmup") && msg.contains("not a duration"),
-        "{msg}"
-    );
+    assert!(msg.contains("load.warmup") && msg.contains("not a duration"), "{msg}");
     assert!(msg.contains("4 problems found"), "{msg}");
 }
 
@@ -177,24 +174,15 @@ fn generator_errors_point_inside_the_string() {
 fn placeholders_must_match_params() {
     let bad = WORKLOAD.replace("VALUES ($1, $2)", "VALUES ($1, $3)");
     let msg = scenario_error(&bad, SCENARIO);
-    assert!(
-        msg.contains("placeholders up to $3 but `params` lists 2"),
-        "{msg}"
-    );
+    assert!(msg.contains("placeholders up to $3 but `params` lists 2"), "{msg}");
 }
 
 #[test]
 fn step_args_must_name_vars_and_variant_backends_must_be_declared() {
     let bad = WORKLOAD.replace("args = [\"b\"]", "args = [\"bb\"]");
     let msg = scenario_error(&bad, SCENARIO);
-    assert!(
-        msg.contains("`bb` is not one of the operation's vars"),
-        "{msg}"
-    );
-    let bad = SCENARIO.replace(
-        "name = \"indexed\"",
-        "name = \"indexed\"\nbackends = [\"postgres\"]",
-    );
+    assert!(msg.contains("`bb` is not one of the operation's vars"), "{msg}");
+    let bad = SCENARIO.replace("name = \"indexed\"", "name = \"indexed\"\nbackends = [\"postgres\"]");
     let msg = scenario_error(WORKLOAD, &bad);
     assert!(
         msg.contains("backend `postgres` is not one of the scenario's backends (sqlite)"),
@@ -245,9 +233,7 @@ fn load_any_tells_scenarios_from_workloads() {
             .to_string()
             .contains("cannot tell whether")
     );
-    let missing = load_any(Path::new("/nonexistent/x.toml"))
-        .unwrap_err()
-        .to_string();
+    let missing = load_any(Path::new("/nonexistent/x.toml")).unwrap_err().to_string();
     assert!(missing.contains("cannot read file"), "{missing}");
 }
 

@@ -23,16 +23,9 @@ pub fn copy_table(
     let context = format!("loading table `{}`", table.name);
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let types: Vec<Type> = {
-        let mut c = endpoint
-            .config(db)
-            .connect(NoTls)
-            .map_err(db_error(context.clone()))?;
+        let mut c = endpoint.config(db).connect(NoTls).map_err(db_error(context.clone()))?;
         let stmt = c
-            .prepare(&format!(
-                "SELECT {} FROM {} LIMIT 0",
-                columns.join(", "),
-                table.name
-            ))
+            .prepare(&format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), table.name))
             .map_err(db_error(context.clone()))?;
         stmt.columns().iter().map(|c| c.type_().clone()).collect()
     };
@@ -48,13 +41,8 @@ pub fn copy_table(
             .map(|t| {
                 let (types, copy_sql, context) = (&types, &copy_sql, &context);
                 scope.spawn(move || -> Result<Vec<(u64, u64)>, BackendError> {
-                    let mut client = endpoint
-                        .config(db)
-                        .connect(NoTls)
-                        .map_err(db_error(context.clone()))?;
-                    let writer = client
-                        .copy_in(copy_sql.as_str())
-                        .map_err(db_error(context.clone()))?;
+                    let mut client = endpoint.config(db).connect(NoTls).map_err(db_error(context.clone()))?;
+                    let writer = client.copy_in(copy_sql.as_str()).map_err(db_error(context.clone()))?;
                     let mut writer = BinaryCopyInWriter::new(writer, types);
                     let mut sums = Vec::new();
                     let mut index = t;

@@ -13,8 +13,8 @@ pub mod value;
 pub use session::PgSession;
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Counters, Engine, ObjectSize, OpPlan, Progress, Session,
-    Sizes, StepPlan, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Counters, Engine, ObjectSize, OpPlan, Progress, Session, Sizes, StepPlan,
+    TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value};
 use crate::provision::{self, Server};
@@ -80,7 +80,10 @@ impl PostgresEngine {
                 endpoint.display(&endpoint.admin_db)
             )))?;
         let row = admin
-            .query_one("SELECT current_setting('server_version'), current_setting('server_version_num')::int", &[])
+            .query_one(
+                "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
+                &[],
+            )
             .map_err(db_error("reading the server version"))?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -152,10 +155,7 @@ impl Drop for PostgresEngine {
         // Only what this engine created; a server we started goes anyway.
         let mut admin = self.admin();
         for db in self.created.iter().rev() {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(db)
-            ));
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db)));
         }
     }
 }
@@ -174,10 +174,7 @@ impl Engine for PostgresEngine {
     }
 
     fn settings(&self) -> Vec<(String, String)> {
-        let mut out = vec![(
-            "provisioner".to_string(),
-            self.server.provisioner().to_string(),
-        )];
+        let mut out = vec![("provisioner".to_string(), self.server.provisioner().to_string())];
         let rows = self.admin().query(
             "SELECT name, setting || COALESCE(' ' || unit, '') FROM pg_settings \
              WHERE source NOT IN ('default', 'override', 'client') \
@@ -186,10 +183,7 @@ impl Engine for PostgresEngine {
             &[],
         );
         if let Ok(rows) = rows {
-            out.extend(
-                rows.iter()
-                    .map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))),
-            );
+            out.extend(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))));
         }
         if let Some(base) = &self.base
             && let Ok(mut c) = self.connect(base)
@@ -218,10 +212,7 @@ impl Engine for PostgresEngine {
         let mut client = self.connect(&base)?;
         for ext in &spec.extensions {
             client
-                .batch_execute(&format!(
-                    "CREATE EXTENSION IF NOT EXISTS {}",
-                    quote_ident(ext)
-                ))
+                .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
                 .map_err(db_error(format!("creating extension {ext}")))?;
         }
         for (i, statement) in spec.schema.iter().enumerate() {
@@ -229,9 +220,7 @@ impl Engine for PostgresEngine {
                 .batch_execute(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
         }
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .max(2);
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
         let endpoint = self.server.endpoint().clone();
         let mut loads = Vec::new();
         for table in tables {
@@ -259,8 +248,7 @@ impl Engine for PostgresEngine {
             )
             .map_err(db_error("finding identity sequences"))?;
         for r in sequences {
-            let (table, column, sequence): (String, String, String) =
-                (r.get(0), r.get(1), r.get(2));
+            let (table, column, sequence): (String, String, String) = (r.get(0), r.get(1), r.get(2));
             client
                 .batch_execute(&format!(
                     "SELECT setval('{sequence}', COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"
@@ -278,11 +266,7 @@ impl Engine for PostgresEngine {
         Ok(loads)
     }
 
-    fn create_variant(
-        &mut self,
-        variant: &str,
-        setup: &[String],
-    ) -> Result<VariantSetup, BackendError> {
+    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
         let base = self.base.clone().ok_or_else(|| BackendError::Database {
             backend: BackendKind::Postgres,
             context: format!("variant `{variant}`"),
@@ -296,10 +280,9 @@ impl Engine for PostgresEngine {
         let mut statement_seconds = Vec::new();
         for (i, statement) in setup.iter().enumerate() {
             let start = Instant::now();
-            client.batch_execute(statement).map_err(db_error(format!(
-                "variant `{variant}`: setup statement {}",
-                i + 1
-            )))?;
+            client
+                .batch_execute(statement)
+                .map_err(db_error(format!("variant `{variant}`: setup statement {}", i + 1)))?;
             statement_seconds.push(secs(start.elapsed()));
         }
         let start = Instant::now();
@@ -316,11 +299,7 @@ impl Engine for PostgresEngine {
         })
     }
 
-    fn open_session(
-        &self,
-        variant: &str,
-        session: &[String],
-    ) -> Result<Box<dyn Session>, BackendError> {
+    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
         let client = self.connect(self.variant_db(variant)?)?;
         Ok(Box::new(PgSession::new(client, session)?))
     }
@@ -391,12 +370,7 @@ impl Engine for PostgresEngine {
         }))
     }
 
-    fn explain(
-        &self,
-        variant: &str,
-        op: &OpPlan,
-        params: &[Value],
-    ) -> Result<Vec<StepPlan>, BackendError> {
+    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
         let mut c = self.connect(self.variant_db(variant)?)?;
         plan::explain(&mut c, op, params)
     }

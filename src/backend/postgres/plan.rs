@@ -9,29 +9,22 @@ use crate::datagen::Value;
 use postgres::Client;
 use postgres::types::ToSql;
 
-pub fn explain(
-    c: &mut Client,
-    op: &OpPlan,
-    params: &[Value],
-) -> Result<Vec<StepPlan>, BackendError> {
+pub fn explain(c: &mut Client, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
     let context = format!("EXPLAIN of `{}`", op.name);
-    c.batch_execute("BEGIN")
-        .map_err(db_error(context.clone()))?;
+    c.batch_execute("BEGIN").map_err(db_error(context.clone()))?;
     let mut plans = Vec::new();
     let mut result = Ok(());
     for step in &op.steps {
         let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", step.sql);
         let args: Vec<Param<'_>> = step.args.iter().map(|&a| Param(&params[a])).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            args.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         match c.query_one(&sql, &refs) {
             Ok(row) => {
                 let text = match row.try_get::<_, Out>(0).map(|o| o.0) {
                     Ok(Value::Text(t)) => t,
                     _ => String::from("null"),
                 };
-                let json: serde_json::Value =
-                    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+                let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
                 plans.push(summarise(json));
             }
             Err(e) => {
@@ -90,10 +83,7 @@ mod tests {
             "Plans": [{"Node Type": "Index Only Scan", "Index Name": "orders_user_cov", "Relation Name": "orders"}]
         }}]);
         let p = summarise(json);
-        assert_eq!(
-            p.summary,
-            "Limit → Index Only Scan using orders_user_cov on orders"
-        );
+        assert_eq!(p.summary, "Limit → Index Only Scan using orders_user_cov on orders");
         assert_eq!(p.indexes, ["orders_user_cov"]);
     }
 }

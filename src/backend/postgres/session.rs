@@ -38,30 +38,20 @@ impl PgSession {
         Ok(s)
     }
 
-    fn run(
-        &mut self,
-        op: &OpPlan,
-        params: &[Value],
-        mut row: impl FnMut(&Row),
-    ) -> Result<(), OpError> {
+    fn run(&mut self, op: &OpPlan, params: &[Value], mut row: impl FnMut(&Row)) -> Result<(), OpError> {
         if op.transaction {
-            self.client
-                .batch_execute("BEGIN")
-                .map_err(|e| classify(&e))?;
+            self.client.batch_execute("BEGIN").map_err(|e| classify(&e))?;
         }
-        let result = op
-            .steps
-            .iter()
-            .try_for_each(|step| -> Result<(), postgres::Error> {
-                let statement = self.statement(step)?;
-                let mut rows = self
-                    .client
-                    .query_raw(&statement, step.args.iter().map(|&a| Param(&params[a])))?;
-                while let Some(r) = rows.next()? {
-                    row(&r);
-                }
-                Ok(())
-            });
+        let result = op.steps.iter().try_for_each(|step| -> Result<(), postgres::Error> {
+            let statement = self.statement(step)?;
+            let mut rows = self
+                .client
+                .query_raw(&statement, step.args.iter().map(|&a| Param(&params[a])))?;
+            while let Some(r) = rows.next()? {
+                row(&r);
+            }
+            Ok(())
+        });
         match result {
             Ok(()) if op.transaction => self.client.batch_execute("COMMIT").map_err(|e| {
                 let _ = self.client.batch_execute("ROLLBACK");
@@ -111,13 +101,9 @@ pub fn classify(e: &postgres::Error) -> OpError {
     let class = match e.code() {
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => ErrorClass::SerializationFailure,
         Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => ErrorClass::Deadlock,
-        Some(c) if *c == SqlState::QUERY_CANCELED || *c == SqlState::LOCK_NOT_AVAILABLE => {
-            ErrorClass::Timeout
-        }
+        Some(c) if *c == SqlState::QUERY_CANCELED || *c == SqlState::LOCK_NOT_AVAILABLE => ErrorClass::Timeout,
         Some(c) if c.code().starts_with("23") => ErrorClass::Constraint,
-        Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => {
-            ErrorClass::ConnectionLost
-        }
+        Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => ErrorClass::ConnectionLost,
         None if e.is_closed() => ErrorClass::ConnectionLost,
         _ => ErrorClass::Other,
     };

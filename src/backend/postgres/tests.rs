@@ -69,26 +69,15 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
 
     e.create_variant("plain", &[]).unwrap();
     let setup = e
-        .create_variant(
-            "indexed",
-            &["CREATE INDEX orders_user ON orders (user_id)".into()],
-        )
+        .create_variant("indexed", &["CREATE INDEX orders_user ON orders (user_id)".into()])
         .unwrap();
     assert_eq!(setup.statement_seconds.len(), 1);
 
     let mut s = e.open_session("indexed", &[]).unwrap();
-    let count = op(
-        OpKind::Read,
-        false,
-        &[("SELECT count(*), sum(total) FROM orders", &[])],
-    );
+    let count = op(OpKind::Read, false, &[("SELECT count(*), sum(total) FROM orders", &[])]);
     let got = s.fetch(&count, &[]).unwrap();
     assert_eq!(got[0][0], Value::Int(20_000));
-    assert!(
-        matches!(got[0][1], Value::Decimal { scale: 2, .. }),
-        "{:?}",
-        got[0][1]
-    );
+    assert!(matches!(got[0][1], Value::Decimal { scale: 2, .. }), "{:?}", got[0][1]);
 
     let sizes = e.sizes("indexed").unwrap();
     assert!(
@@ -105,11 +94,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
             .iter()
             .any(|o| o.name == "orders_user")
     );
-    assert!(
-        e.base_indexes()
-            .unwrap()
-            .contains(&"orders_pkey".to_string())
-    );
+    assert!(e.base_indexes().unwrap().contains(&"orders_pkey".to_string()));
 
     let by_user = op(
         OpKind::Read,
@@ -123,11 +108,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
         plans[0].summary
     );
     let plans = e.explain("plain", &by_user, &[Value::Int(3)]).unwrap();
-    assert!(
-        plans[0].summary.contains("Seq Scan on orders"),
-        "{}",
-        plans[0].summary
-    );
+    assert!(plans[0].summary.contains("Seq Scan on orders"), "{}", plans[0].summary);
 
     // Writes move the WAL position; EXPLAIN ANALYZE of a write is rolled back.
     let before = e.counters("indexed").unwrap().unwrap();
@@ -141,20 +122,14 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
     );
     let params = [
         Value::Int(1),
-        Value::Decimal {
-            units: 1234,
-            scale: 2,
-        },
+        Value::Decimal { units: 1234, scale: 2 },
         Value::Timestamp(1_735_734_600),
     ];
     for _ in 0..100 {
         s.execute(&insert, &params).unwrap();
     }
     let after = e.counters("indexed").unwrap().unwrap();
-    assert!(
-        after.wal_bytes > before.wal_bytes + 100 * 50,
-        "{before:?} {after:?}"
-    );
+    assert!(after.wal_bytes > before.wal_bytes + 100 * 50, "{before:?} {after:?}");
     e.explain("indexed", &insert, &params).unwrap();
     assert_eq!(s.fetch(&count, &[]).unwrap()[0][0], Value::Int(20_100));
 }
@@ -165,9 +140,7 @@ fn transactions_roll_back_and_errors_are_classified() {
     let (spec, tables) = orders(50.0, 500.0);
     e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
     e.create_variant("v", &[]).unwrap();
-    let mut s = e
-        .open_session("v", &["SET statement_timeout = '5s'".into()])
-        .unwrap();
+    let mut s = e.open_session("v", &["SET statement_timeout = '5s'".into()]).unwrap();
     let failing = op(
         OpKind::Write,
         true,

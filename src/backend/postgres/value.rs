@@ -37,15 +37,11 @@ impl ToSql for Param<'_> {
             (Value::Float(f), &Type::FLOAT4) => out.put_f32(*f as f32),
             (Value::Float(f), &Type::NUMERIC) => put_numeric(out, &format!("{f}")),
             (Value::Decimal { .. }, &Type::NUMERIC) => put_numeric(out, &v.to_string()),
-            (Value::Decimal { units, scale }, &Type::FLOAT8) => {
-                out.put_f64(Value::decimal_as_f64(*units, *scale))
-            }
+            (Value::Decimal { units, scale }, &Type::FLOAT8) => out.put_f64(Value::decimal_as_f64(*units, *scale)),
             (Value::Timestamp(s), &Type::TIMESTAMP | &Type::TIMESTAMPTZ) => {
                 out.put_i64((s - PG_EPOCH_OFFSET_SECS) * 1_000_000)
             }
-            (Value::Timestamp(s), &Type::DATE) => {
-                out.put_i32(((s - PG_EPOCH_OFFSET_SECS).div_euclid(86_400)) as i32)
-            }
+            (Value::Timestamp(s), &Type::DATE) => out.put_i32(((s - PG_EPOCH_OFFSET_SECS).div_euclid(86_400)) as i32),
             (Value::Text(t), _) if is_text(ty) => out.put_slice(t.as_bytes()),
             (Value::Timestamp(s), _) if is_text(ty) => {
                 let mut t = String::with_capacity(19);
@@ -108,11 +104,7 @@ fn put_numeric(out: &mut bytes::BytesMut, text: &str) {
     }
     out.put_i16(digits.len() as i16);
     out.put_i16(weight);
-    out.put_u16(if negative && !digits.is_empty() {
-        0x4000
-    } else {
-        0
-    });
+    out.put_u16(if negative && !digits.is_empty() { 0x4000 } else { 0 });
     out.put_u16(dscale);
     for d in digits {
         out.put_i16(d);
@@ -126,12 +118,7 @@ fn numeric_text(raw: &[u8]) -> Result<String, BoxError> {
             .map(|b| i16::from_be_bytes([b[0], b[1]]))
             .ok_or_else(|| "short numeric".into())
     };
-    let (n, weight, sign, dscale) = (
-        be16(0)? as usize,
-        be16(2)? as i32,
-        be16(4)? as u16,
-        be16(6)? as usize,
-    );
+    let (n, weight, sign, dscale) = (be16(0)? as usize, be16(2)? as i32, be16(4)? as u16, be16(6)? as usize);
     if sign == 0xC000 {
         return Ok("NaN".into());
     }
@@ -201,12 +188,10 @@ impl<'a> FromSql<'a> for Out {
                     Err(_) => Value::Text(text),
                 }
             }
-            Type::TIMESTAMP | Type::TIMESTAMPTZ => Value::Timestamp(
-                i64::from_be_bytes(be(8)?).div_euclid(1_000_000) + PG_EPOCH_OFFSET_SECS,
-            ),
-            Type::DATE => Value::Timestamp(
-                i32::from_be_bytes(raw.try_into()?) as i64 * 86_400 + PG_EPOCH_OFFSET_SECS,
-            ),
+            Type::TIMESTAMP | Type::TIMESTAMPTZ => {
+                Value::Timestamp(i64::from_be_bytes(be(8)?).div_euclid(1_000_000) + PG_EPOCH_OFFSET_SECS)
+            }
+            Type::DATE => Value::Timestamp(i32::from_be_bytes(raw.try_into()?) as i64 * 86_400 + PG_EPOCH_OFFSET_SECS),
             _ => Value::Text(String::from_utf8_lossy(raw).into_owned()),
         }))
     }
@@ -263,10 +248,7 @@ mod tests {
 
     #[test]
     fn decimals_are_sent_as_numeric_and_read_back_exactly() {
-        let v = Value::Decimal {
-            units: 12345,
-            scale: 2,
-        };
+        let v = Value::Decimal { units: 12345, scale: 2 };
         let mut b = bytes::BytesMut::new();
         Param(&v).to_sql(&Type::NUMERIC, &mut b).unwrap();
         assert_eq!(Out::from_sql(&Type::NUMERIC, &b).unwrap().0, v);
@@ -274,10 +256,6 @@ mod tests {
         let mut b = bytes::BytesMut::new();
         Param(&t).to_sql(&Type::TIMESTAMP, &mut b).unwrap();
         assert_eq!(Out::from_sql(&Type::TIMESTAMP, &b).unwrap().0, t);
-        assert!(
-            Param(&Value::Text("x".into()))
-                .to_sql(&Type::INT8, &mut b)
-                .is_err()
-        );
+        assert!(Param(&Value::Text("x".into())).to_sql(&Type::INT8, &mut b).is_err());
     }
 }

@@ -11,11 +11,7 @@ fn orders_tables(users: f64, orders: f64) -> (BaseSpec, Vec<TablePlan>) {
     params.insert("orders".into(), orders);
     let bound = bind(&w, &params).expect("binds");
     let spec = BaseSpec {
-        schema: w
-            .schema
-            .get(BackendKind::Sqlite)
-            .cloned()
-            .unwrap_or_default(),
+        schema: w.schema.get(BackendKind::Sqlite).cloned().unwrap_or_default(),
         ..BaseSpec::default()
     };
     (spec, bound.tables)
@@ -56,10 +52,7 @@ fn op(name: &str, kind: OpKind, transaction: bool, steps: &[(&str, &[usize])]) -
 #[test]
 fn loads_every_row_and_the_same_seed_gives_the_same_checksum() {
     let (engine, loads) = loaded(500.0, 3000.0);
-    assert_eq!(
-        loads.iter().map(|l| l.rows).collect::<Vec<_>>(),
-        [500, 3000]
-    );
+    assert_eq!(loads.iter().map(|l| l.rows).collect::<Vec<_>>(), [500, 3000]);
     let mut engine2 = SqliteEngine::new(None).unwrap();
     let (schema, tables) = orders_tables(500.0, 3000.0);
     let again = engine2.load_base(&schema, &tables, 7, &|_| {}).unwrap();
@@ -83,10 +76,7 @@ fn loads_every_row_and_the_same_seed_gives_the_same_checksum() {
         "ts",
         OpKind::Read,
         false,
-        &[(
-            "SELECT count(*) FROM orders WHERE julianday(created_at) IS NULL",
-            &[],
-        )],
+        &[("SELECT count(*) FROM orders WHERE julianday(created_at) IS NULL", &[])],
     );
     assert_eq!(s.fetch(&ts, &[]).unwrap(), vec![vec![Value::Int(0)]]);
 }
@@ -97,10 +87,7 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
     let plain = engine.create_variant("plain", &[]).unwrap();
     assert!(plain.statement_seconds.is_empty());
     let indexed = engine
-        .create_variant(
-            "indexed",
-            &["CREATE INDEX orders_user ON orders (user_id)".into()],
-        )
+        .create_variant("indexed", &["CREATE INDEX orders_user ON orders (user_id)".into()])
         .unwrap();
     assert_eq!(indexed.statement_seconds.len(), 1);
 
@@ -111,10 +98,7 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
         .iter()
         .find(|o| o.name == "orders_user")
         .expect("index is measured");
-    assert_eq!(
-        (index.kind.as_str(), index.table.as_str()),
-        ("index", "orders")
-    );
+    assert_eq!((index.kind.as_str(), index.table.as_str()), ("index", "orders"));
     assert!(index.bytes > 0);
     assert!(!plain_sizes.objects.iter().any(|o| o.name == "orders_user"));
     assert!(indexed_sizes.total_bytes > plain_sizes.total_bytes);
@@ -124,10 +108,7 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
         "plan",
         OpKind::Read,
         false,
-        &[(
-            "EXPLAIN QUERY PLAN SELECT id FROM orders WHERE user_id = 3",
-            &[],
-        )],
+        &[("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE user_id = 3", &[])],
     );
     let text = |v: &str| {
         let mut s = engine.open_session(v, &[]).unwrap();
@@ -141,9 +122,7 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
 fn sessions_run_transactions_and_classify_errors() {
     let (mut engine, _) = loaded(100.0, 1000.0);
     engine.create_variant("v", &[]).unwrap();
-    let mut s = engine
-        .open_session("v", &["PRAGMA synchronous = FULL".into()])
-        .unwrap();
+    let mut s = engine.open_session("v", &["PRAGMA synchronous = FULL".into()]).unwrap();
     let move_user = op(
         "move",
         OpKind::Write,
@@ -153,21 +132,14 @@ fn sessions_run_transactions_and_classify_errors() {
             ("SELECT user_id FROM orders WHERE id = $1", &[0]),
         ],
     );
-    assert_eq!(
-        s.execute(&move_user, &[Value::Int(5), Value::Int(42)])
-            .unwrap(),
-        1
-    );
+    assert_eq!(s.execute(&move_user, &[Value::Int(5), Value::Int(42)]).unwrap(), 1);
     let read = op(
         "read",
         OpKind::Read,
         false,
         &[("SELECT user_id FROM orders WHERE id = $1", &[0])],
     );
-    assert_eq!(
-        s.fetch(&read, &[Value::Int(5)]).unwrap(),
-        vec![vec![Value::Int(42)]]
-    );
+    assert_eq!(s.fetch(&read, &[Value::Int(5)]).unwrap(), vec![vec![Value::Int(42)]]);
 
     // A failing second step rolls the first back and is classified.
     let failing = op(
@@ -184,17 +156,9 @@ fn sessions_run_transactions_and_classify_errors() {
     );
     let err = s.execute(&failing, &[Value::Int(5)]).unwrap_err();
     assert_eq!(err.class, ErrorClass::Constraint, "{err}");
-    assert_eq!(
-        s.fetch(&read, &[Value::Int(5)]).unwrap(),
-        vec![vec![Value::Int(42)]]
-    );
+    assert_eq!(s.fetch(&read, &[Value::Int(5)]).unwrap(), vec![vec![Value::Int(42)]]);
 
-    let bad = op(
-        "bad",
-        OpKind::Read,
-        false,
-        &[("SELECT nope FROM orders", &[])],
-    );
+    let bad = op("bad", OpKind::Read, false, &[("SELECT nope FROM orders", &[])]);
     assert_eq!(s.execute(&bad, &[]).unwrap_err().class, ErrorClass::Other);
 }
 
@@ -221,12 +185,7 @@ fn a_variant_named_base_does_not_overwrite_the_loaded_base() {
     let (mut engine, _) = loaded(10.0, 100.0);
     engine.create_variant("base", &[]).unwrap();
     engine.create_variant("other", &[]).unwrap();
-    let count = op(
-        "count",
-        OpKind::Read,
-        false,
-        &[("SELECT count(*) FROM orders", &[])],
-    );
+    let count = op("count", OpKind::Read, false, &[("SELECT count(*) FROM orders", &[])]);
     for v in ["base", "other"] {
         let mut s = engine.open_session(v, &[]).unwrap();
         assert_eq!(

@@ -220,7 +220,11 @@ impl Engine for PostgresEngine {
                 .batch_execute(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
         }
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+        // The server parses the COPY stream on one core; leave it that core.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
         let endpoint = self.server.endpoint().clone();
         let mut loads = Vec::new();
         for table in tables {
@@ -260,8 +264,15 @@ impl Engine for PostgresEngine {
                 .batch_execute(statement)
                 .map_err(db_error(format!("after_load statement {}", i + 1)))?;
         }
+        // Only the loaded tables: the catalogs do not need it.
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        let vacuum = if names.is_empty() {
+            "VACUUM ANALYZE".to_string()
+        } else {
+            format!("VACUUM ANALYZE {}", names.join(", "))
+        };
         client
-            .batch_execute("VACUUM ANALYZE")
+            .batch_execute(&vacuum)
             .map_err(db_error("VACUUM ANALYZE of the base"))?;
         Ok(loads)
     }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting, lints, unit and integration tests,
-# and every bench in its quick smoke mode. Installs what is missing first
-# (a C compiler for the bundled SQLite, rustfmt and clippy) and is a no-op
-# for things already present, so it is safe to run again and again.
+# Runs the whole test suite: formatting, lints, unit and integration tests
+# (PostgreSQL ones against throwaway clusters the project starts itself), and
+# every bench in its quick smoke mode. Installs what is missing first (a C
+# compiler for the bundled SQLite, rustfmt and clippy, PostgreSQL and its
+# extensions via scripts/install-backends.sh) and is a no-op for things
+# already present, so it is safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +36,10 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+
+# PostgreSQL 15 with pgvector and TimescaleDB for the PostgreSQL tests; a
+# second or two when everything is already there.
+scripts/install-backends.sh
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

@@ -92,7 +92,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     // First Ctrl-C stops measuring and keeps what was measured.
     let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
     let progress = report::progress::Progress::new();
-    let observer: &dyn Observer = if args.quiet || args.json { &Silent } else { &progress };
+    let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
     let finished = run_scenario(&scenario, &args.options(&scenario), &args.out, observer)?;
     let summary = report::terminal::render(&finished.result, &finished.folder);
     if args.json {

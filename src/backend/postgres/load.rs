@@ -2,7 +2,8 @@
 //! chunks in parallel while one connection streams them, like `pgbench -i`,
 //! into a table truncated in the same transaction so the COPY can use
 //! `FREEZE`: rows arrive frozen and all-visible, and the VACUUM after the
-//! load has almost nothing to do.
+//! load has almost nothing to do. (Tables that foreign keys reference cannot
+//! be truncated; they load without FREEZE.)
 
 use super::db_error;
 use super::value::Param;
@@ -31,11 +32,24 @@ pub fn copy_table(
         .iter()
         .map(|c| c.type_().clone())
         .collect();
+    // TRUNCATE (and so FREEZE) is impossible on a table other tables reference.
+    let referenced: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = $1::text::regclass)",
+            &[&table.name],
+        )
+        .map_err(db_error(context.clone()))?
+        .get(0);
     let mut tx = client.transaction().map_err(db_error(context.clone()))?;
-    tx.batch_execute(&format!("TRUNCATE {}", table.name))
-        .map_err(db_error(context.clone()))?;
+    let freeze = if referenced {
+        ""
+    } else {
+        tx.batch_execute(&format!("TRUNCATE {}", table.name))
+            .map_err(db_error(context.clone()))?;
+        ", FREEZE"
+    };
     let copy = format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)",
+        "COPY {} ({}) FROM STDIN (FORMAT binary{freeze})",
         table.name,
         columns.join(", ")
     );

@@ -1,0 +1,293 @@
+//! PostgreSQL end to end, against throwaway clusters started by the project's
+//! own provisioner (and, for the `url` path, a cluster started here and
+//! handed over by URL). Each run gets its own cluster or its own databases.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_schemabench"))
+}
+
+fn orders() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("workloads/orders.toml")
+        .display()
+        .to_string()
+}
+
+fn scenario(dir: &Path, backends: &str, variants: &str, duration: &str) -> PathBuf {
+    let path = dir.join("pg.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "pg"
+question = "q"
+workload = "{}"
+backends = {backends}
+[params]
+users = 300
+orders = 5000
+[load]
+clients = 2
+warmup = "100ms"
+duration = "{duration}"
+rounds = 2
+[mix]
+recent_orders = 80
+place_order = 20
+{variants}
+[verdict]
+baseline = "plain"
+goal = {{ op = "recent_orders", metric = "p99" }}
+"#,
+            orders()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+const VARIANTS: &str = r#"
+[[variant]]
+name = "plain"
+[[variant]]
+name = "covering"
+setup.postgres = ["CREATE INDEX orders_user_cov ON orders (user_id, created_at DESC, id DESC) INCLUDE (status, total)",
+                  "CREATE INDEX orders_unused ON orders (note)"]
+setup.sqlite = ["CREATE INDEX orders_user_cov ON orders (user_id, created_at DESC, id DESC, status, total)",
+                "CREATE INDEX orders_unused ON orders (note)"]
+"#;
+
+/// Processes whose command line mentions `needle` (our cluster's folder).
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+struct Run {
+    _dir: tempfile::TempDir,
+    work: PathBuf,
+    runs: PathBuf,
+    out: Output,
+}
+
+fn run(backends: &str, variants: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let runs = dir.path().join("runs");
+    let path = scenario(dir.path(), backends, variants, "300ms");
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--out"])
+        .arg(&runs)
+        .arg("--work-dir")
+        .arg(&work)
+        .args(extra)
+        .output()
+        .unwrap();
+    Run {
+        _dir: dir,
+        work,
+        runs,
+        out,
+    }
+}
+
+fn assert_nothing_left(work: &Path) {
+    assert_eq!(
+        std::fs::read_dir(work).unwrap().count(),
+        0,
+        "files left in {}",
+        work.display()
+    );
+    let left = processes_mentioning(&work.display().to_string());
+    assert!(left.is_empty(), "processes left running: {left:?}");
+}
+
+#[test]
+fn a_postgres_scenario_reports_plans_sizes_wal_and_cleans_up() {
+    let r = run(r#"["postgres"]"#, VARIANTS, &["--provisioner", "local"]);
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("local throwaway cluster"),
+        "the provisioner is printed: {stderr}"
+    );
+    let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    let pg = &result["backends"][0];
+    assert_eq!(pg["backend"], "postgres");
+    assert_eq!(pg["load"]["rows"], 5300);
+    let settings = pg["settings"].as_object().unwrap();
+    assert_eq!(settings["fsync"], "on");
+    assert_eq!(settings["provisioner"], "local");
+    let covering = &pg["variants"][1];
+    assert_eq!(covering["name"], "covering");
+    let plan = covering["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["op"] == "recent_orders")
+        .unwrap();
+    let summary = plan["steps"][0]["summary"].as_str().unwrap();
+    assert!(summary.contains("Index Only Scan using orders_user_cov"), "{summary}");
+    assert_eq!(covering["unused_indexes"], serde_json::json!(["orders_unused"]));
+    assert!(
+        covering["sizes"]["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "orders_user_cov")
+    );
+    let wal = covering["server_counters"]["wal_bytes_per_write"].as_f64().unwrap();
+    assert!(wal > 50.0, "an insert writes WAL: {wal}");
+    for v in pg["variants"].as_array().unwrap() {
+        for op in v["ops"].as_array().unwrap() {
+            assert!(op["count"].as_u64().unwrap() > 0);
+        }
+    }
+    let folder = r.runs.join(result["run"]["id"].as_str().unwrap());
+    let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    assert!(report.contains("**Unused index:** `orders_unused`"), "{report}");
+    assert!(report.contains("Index Only Scan using orders_user_cov"));
+    assert!(folder.join("plans/postgres-covering-recent_orders.json").is_file());
+    assert_nothing_left(&r.work);
+}
+
+#[test]
+fn both_engines_run_the_same_variants_and_are_compared() {
+    let r = run(r#"["sqlite", "postgres"]"#, VARIANTS, &[]);
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    let backends: Vec<&str> = result["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(backends, ["sqlite", "postgres"]);
+    // Identical generated data on both engines.
+    assert_eq!(
+        result["backends"][0]["load"]["data_checksum"],
+        result["backends"][1]["load"]["data_checksum"]
+    );
+    assert_eq!(result["verdicts"].as_array().unwrap().len(), 2);
+    let folder = r.runs.join(result["run"]["id"].as_str().unwrap());
+    let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    assert!(report.contains("## Across engines (postgres vs sqlite)"), "{report}");
+    assert!(report.contains("| covering | recent_orders |"));
+    assert_nothing_left(&r.work);
+}
+
+#[test]
+fn a_failing_setup_on_postgres_leaves_no_server_behind() {
+    let variants =
+        "[[variant]]\nname = \"plain\"\n[[variant]]\nname = \"bad\"\nsetup = [\"CREATE INDEX x ON orders (nope)\"]";
+    let r = run(r#"["postgres"]"#, variants, &["--provisioner", "local"]);
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("variant `bad`: setup statement 1"), "{stderr}");
+    assert!(stderr.contains("column \"nope\" does not exist"), "{stderr}");
+    assert_nothing_left(&r.work);
+}
+
+#[test]
+fn an_interrupt_during_a_postgres_run_stops_the_server_and_keeps_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let runs = dir.path().join("runs");
+    let path = scenario(dir.path(), r#"["postgres"]"#, VARIANTS, "30s");
+    let child = bin()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&runs)
+        .arg("--work-dir")
+        .arg(&work)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the cluster is up, then a little more so measuring has begun.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while processes_mentioning(&work.display().to_string()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no server started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["run"]["interrupted"], true);
+    assert_nothing_left(&work);
+}
+
+#[test]
+fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password() {
+    use schemabench::provision::{Server, local};
+    let bins = local::find_binaries().expect("PostgreSQL binaries");
+    let cluster = local::LocalCluster::start(&bins, &Default::default()).unwrap();
+    let port = cluster.endpoint().port;
+    let mut admin = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
+    admin.batch_execute("CREATE DATABASE keep_me").unwrap();
+    // Trust authentication accepts any password, so a secret can be passed.
+    let url = format!("postgres://postgres:hunter2secret@127.0.0.1:{port}/postgres");
+    let r = run(r#"["postgres"]"#, VARIANTS, &["--postgres-url", &url]);
+    let stdout = String::from_utf8_lossy(&r.out.stdout);
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("existing server postgres://postgres@127.0.0.1"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("hunter2secret") && !stderr.contains("hunter2secret"));
+    for entry in walk(&r.runs) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(!text.contains("hunter2secret"), "password in {}", entry.display());
+    }
+    let dbs: Vec<String> = admin
+        .query("SELECT datname::text FROM pg_database ORDER BY 1", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(dbs.contains(&"keep_me".to_string()), "{dbs:?}");
+    assert!(
+        !dbs.iter().any(|d| d.starts_with("schemabench_")),
+        "left behind: {dbs:?}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

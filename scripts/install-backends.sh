@@ -36,7 +36,7 @@ pkgs=()
 command -v cmake >/dev/null 2>&1 || pkgs+=(cmake)
 command -v make >/dev/null 2>&1 || pkgs+=(make)
 command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
-$docker && ! command -v dockerd >/dev/null 2>&1 && pkgs+=(docker.io)
+if $docker && ! command -v dockerd >/dev/null 2>&1; then pkgs+=(docker.io); fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   log "apt: installing ${pkgs[*]}"
   apt_install "${pkgs[@]}"

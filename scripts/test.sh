@@ -37,9 +37,20 @@ for component in rustfmt clippy; do
   fi
 done
 
-# PostgreSQL 15 with pgvector and TimescaleDB for the PostgreSQL tests; a
-# second or two when everything is already there.
-scripts/install-backends.sh
+# PostgreSQL 15 with pgvector and TimescaleDB, and Docker, for the
+# PostgreSQL tests; a second or two when everything is already there.
+scripts/install-backends.sh --docker
+
+# A private Docker daemon (no bridge: containers use host networking) and a
+# PostgreSQL image built from the host's installation, for the docker path.
+docker_dir=$(mktemp -d /tmp/schemabench-docker.XXXXXX)
+cleanup() { scripts/dockerd.sh stop "$docker_dir"; rm -rf "$docker_dir" 2>/dev/null || true; }
+trap cleanup EXIT
+log "starting a private Docker daemon"
+eval "$(scripts/dockerd.sh start "$docker_dir")"
+log "building the local PostgreSQL image"
+SCHEMABENCH_DOCKER_IMAGE=$(scripts/build-local-image.sh)
+export DOCKER_HOST SCHEMABENCH_DOCKER_IMAGE
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

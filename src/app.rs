@@ -76,11 +76,14 @@ impl RunArgs {
                 choice: match self.provisioner {
                     ProvisionerArg::Auto => provision::Choice::Auto,
                     ProvisionerArg::Local => provision::Choice::Local,
+                    ProvisionerArg::Docker => provision::Choice::Docker,
                     ProvisionerArg::Url => provision::Choice::Url,
                 },
                 url: self.postgres_url.clone(),
                 settings,
                 preload: Vec::new(),
+                extensions: Vec::new(),
+                docker_image: self.docker_image.clone(),
                 work_dir: self.work_dir.clone(),
             },
         }

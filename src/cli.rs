@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a scenario: load data, prepare every variant, measure, and report.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check scenario or workload files and print what they resolve to.
     Validate {
         /// Scenario or workload files.
@@ -68,14 +68,20 @@ pub struct RunArgs {
     /// Folder for the databases' temporary files [default: system temp].
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
-    /// Where PostgreSQL comes from: auto (URL if given, else a local
-    /// throwaway cluster), local, or url.
+    /// Where PostgreSQL comes from: auto (URL if given, else a container if
+    /// a Docker daemon answers, else a local throwaway cluster), local,
+    /// docker, or url.
     #[arg(long, value_enum, default_value_t = ProvisionerArg::Auto)]
     pub provisioner: ProvisionerArg,
     /// An existing PostgreSQL server; schemabench creates and drops only its
     /// own `schemabench_*` databases there.
     #[arg(long, env = "SCHEMABENCH_POSTGRES_URL", hide_env_values = true)]
     pub postgres_url: Option<String>,
+    /// Container image for the docker provisioner, `name:tag` [default:
+    /// postgres:15.10-bookworm, or the pgvector/TimescaleDB image the
+    /// workload needs].
+    #[arg(long, env = "SCHEMABENCH_DOCKER_IMAGE")]
+    pub docker_image: Option<String>,
     /// A server setting for clusters schemabench starts, e.g.
     /// `--pg-setting shared_buffers=1GB` (repeatable; overrides the scenario).
     #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
@@ -86,6 +92,7 @@ pub struct RunArgs {
 pub enum ProvisionerArg {
     Auto,
     Local,
+    Docker,
     Url,
 }
 

@@ -291,3 +291,42 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The docker path end to end. Runs where `scripts/test.sh` (or the user)
+/// provides a daemon and an image through DOCKER_HOST and
+/// SCHEMABENCH_DOCKER_IMAGE; without them it reports why and passes.
+#[test]
+fn the_docker_provisioner_runs_a_scenario_and_removes_its_container() {
+    let Ok(image) = std::env::var("SCHEMABENCH_DOCKER_IMAGE") else {
+        eprintln!("skipped: SCHEMABENCH_DOCKER_IMAGE is not set (scripts/test.sh sets it)");
+        return;
+    };
+    let containers = || -> usize {
+        let out = Command::new("docker")
+            .args(["ps", "-a", "-q"])
+            .output()
+            .expect("docker CLI");
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    let before = containers();
+    let r = run(
+        r#"["postgres"]"#,
+        VARIANTS,
+        &["--provisioner", "docker", "--docker-image", &image],
+    );
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("docker container {image} (host network)")),
+        "{stderr}"
+    );
+    let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    assert_eq!(result["backends"][0]["settings"]["provisioner"], "docker");
+    assert!(
+        result["backends"][0]["variants"][1]["ops"][0]["count"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(containers(), before, "a container was left behind");
+}

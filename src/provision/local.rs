@@ -100,7 +100,7 @@ fn command(program: PathBuf, who: &Option<RunAs>) -> Command {
     c
 }
 
-fn free_port() -> Result<u16, ProvisionError> {
+pub(crate) fn free_port() -> Result<u16, ProvisionError> {
     std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

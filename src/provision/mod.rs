@@ -4,6 +4,7 @@
 //! [`Server`] stops and deletes: on success, error, panic unwinding and
 //! Ctrl-C (which ends the run normally).
 
+pub mod docker;
 pub mod local;
 pub mod url;
 
@@ -69,10 +70,12 @@ pub trait Server: Send + Sync {
 /// Which provisioner to use.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Choice {
-    /// URL if given, else a local cluster if binaries are found.
+    /// URL if given, else a container if a Docker daemon answers, else a
+    /// local cluster if binaries are found.
     #[default]
     Auto,
     Local,
+    Docker,
     Url,
 }
 
@@ -86,6 +89,10 @@ pub struct Request {
     pub settings: Vec<(String, String)>,
     /// Libraries the workload needs preloaded (e.g. `timescaledb`).
     pub preload: Vec<String>,
+    /// Extensions the workload needs (chooses the default container image).
+    pub extensions: Vec<String>,
+    /// Container image `name:tag` (`--docker-image`).
+    pub docker_image: Option<String>,
     /// Parent folder for a local cluster (system temp when `None`).
     pub work_dir: Option<PathBuf>,
 }
@@ -97,6 +104,8 @@ impl fmt::Debug for Request {
             .field("url", &self.url.as_deref().map(url::redact))
             .field("settings", &self.settings)
             .field("preload", &self.preload)
+            .field("extensions", &self.extensions)
+            .field("docker_image", &self.docker_image)
             .field("work_dir", &self.work_dir)
             .finish()
     }
@@ -106,24 +115,39 @@ impl fmt::Debug for Request {
 pub enum ProvisionError {
     #[error(
         "no PostgreSQL server available: pass --postgres-url (or set SCHEMABENCH_POSTGRES_URL), \
+         start Docker (with --docker-image if no registry is reachable), \
          or install PostgreSQL 15 (scripts/install-backends.sh) so a local throwaway cluster can be started"
     )]
     NothingAvailable,
     #[error("local cluster: {0}")]
     Local(String),
+    #[error("docker: {0}")]
+    Docker(String),
     #[error("--postgres-url {url}: {message}")]
     Url { url: String, message: String },
 }
 
-/// Provisions a server as requested. Auto order: URL → local binaries.
+/// Provisions a server as requested. Auto order: URL → a container if a
+/// Docker daemon answers → a local cluster if binaries are found.
 pub fn provision(request: &Request) -> Result<Box<dyn Server>, ProvisionError> {
+    if request.choice == Choice::Docker
+        || (request.choice == Choice::Auto && request.url.is_none() && docker::daemon_answers())
+    {
+        if !docker::daemon_answers() {
+            return Err(ProvisionError::Docker(
+                "no Docker daemon answers (set DOCKER_HOST or start one; scripts/dockerd.sh starts a private one)"
+                    .into(),
+            ));
+        }
+        return Ok(Box::new(docker::DockerServer::start(request)?));
+    }
     match (&request.choice, &request.url) {
         (Choice::Url, None) => Err(ProvisionError::Url {
             url: String::new(),
             message: "--provisioner url needs --postgres-url or SCHEMABENCH_POSTGRES_URL".into(),
         }),
         (Choice::Url | Choice::Auto, Some(u)) => Ok(Box::new(url::UrlServer::connect(u)?)),
-        (Choice::Local, _) | (Choice::Auto, None) => match local::find_binaries() {
+        (Choice::Local | Choice::Docker, _) | (Choice::Auto, None) => match local::find_binaries() {
             Some(bins) => Ok(Box::new(local::LocalCluster::start(&bins, request)?)),
             None if request.choice == Choice::Local => Err(ProvisionError::Local(
                 "initdb/postgres not found (looked in $SCHEMABENCH_PG_BIN, /usr/lib/postgresql/*/bin and PATH); run scripts/install-backends.sh".into(),

@@ -65,3 +65,37 @@ fn a_bad_setting_fails_with_the_server_log_and_cleans_up() {
         "cluster folder left behind"
     );
 }
+
+/// Runs only where a Docker daemon answers and a PostgreSQL image is
+/// available (`scripts/test.sh` starts a private daemon and builds a local
+/// image, then sets SCHEMABENCH_DOCKER_IMAGE); elsewhere it says why and
+/// passes, since the docker path cannot run without both.
+#[test]
+fn a_docker_container_starts_serves_and_is_removed() {
+    let Ok(image) = std::env::var("SCHEMABENCH_DOCKER_IMAGE") else {
+        eprintln!("skipped: SCHEMABENCH_DOCKER_IMAGE is not set (scripts/test.sh sets it)");
+        return;
+    };
+    assert!(
+        docker::daemon_answers(),
+        "SCHEMABENCH_DOCKER_IMAGE is set but no Docker daemon answers"
+    );
+    let request = Request {
+        choice: Choice::Docker,
+        docker_image: Some(image),
+        settings: vec![("work_mem".into(), "7MB".into())],
+        ..Request::default()
+    };
+    let server = provision(&request).expect("container starts");
+    assert_eq!(server.provisioner(), "docker");
+    let mut c = server.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
+    let work_mem: String = c.query_one("SHOW work_mem", &[]).unwrap().get(0);
+    assert_eq!(work_mem, "7MB");
+    let port = server.endpoint().port;
+    drop(c);
+    drop(server);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "container still serving on {port}"
+    );
+}

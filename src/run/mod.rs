@@ -132,6 +132,7 @@ fn run_backend(
     let workload = &plan.scenario.workload;
     let mut postgres = options.postgres.clone();
     postgres.work_dir = postgres.work_dir.or_else(|| options.work_dir.clone());
+    postgres.extensions = workload.extensions.clone();
     if workload.extensions.iter().any(|e| e == "timescaledb") {
         postgres.preload.push("timescaledb".into());
     }

@@ -165,7 +165,7 @@ fn a_postgres_scenario_reports_plans_sizes_wal_and_cleans_up() {
 
 #[test]
 fn both_engines_run_the_same_variants_and_are_compared() {
-    let r = run(r#"["sqlite", "postgres"]"#, VARIANTS, &[]);
+    let r = run(r#"["sqlite", "postgres"]"#, VARIANTS, &["--provisioner", "local"]);
     let stderr = String::from_utf8_lossy(&r.out.stderr);
     assert_eq!(r.out.status.code(), Some(0), "{stderr}");
     let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
@@ -215,6 +215,7 @@ fn an_interrupt_during_a_postgres_run_stops_the_server_and_keeps_the_report() {
         .arg(&runs)
         .arg("--work-dir")
         .arg(&work)
+        .args(["--provisioner", "local"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -253,7 +254,11 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
     admin.batch_execute("CREATE DATABASE keep_me").unwrap();
     // Trust authentication accepts any password, so a secret can be passed.
     let url = format!("postgres://postgres:hunter2secret@127.0.0.1:{port}/postgres");
-    let r = run(r#"["postgres"]"#, VARIANTS, &["--postgres-url", &url]);
+    let r = run(
+        r#"["postgres"]"#,
+        VARIANTS,
+        &["--provisioner", "url", "--postgres-url", &url],
+    );
     let stdout = String::from_utf8_lossy(&r.out.stdout);
     let stderr = String::from_utf8_lossy(&r.out.stderr);
     assert_eq!(r.out.status.code(), Some(0), "{stderr}");

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let (scale, pairs) = if bench { (10.0, 3) } else { (1.0, 1) };
+    let (scale, pairs) = if bench { (10.0, 5) } else { (1.0, 1) };
     let bins = provision::local::find_binaries().expect("PostgreSQL binaries (scripts/install-backends.sh)");
 
     let t = Instant::now();
@@ -80,6 +80,7 @@ fn main() {
         ours_s.push(t.elapsed().as_secs_f64());
         clone_s.push(engine.create_variant("clone", &[]).unwrap().clone_seconds);
     }
+    let mut paired: Vec<f64> = ours_s.iter().zip(&pgbench_s).map(|(o, p)| o / p).collect();
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -98,8 +99,9 @@ fn main() {
         rows as f64 / o,
         ours_s.iter().map(|s| format!("{s:.2}")).collect::<Vec<_>>()
     );
+    let pr = median(&mut paired);
     println!(
-        "postgres_load/ratio                schemabench / pgbench = {:.2}× (target ≤ 1.00×)",
+        "postgres_load/ratio                schemabench / pgbench: {pr:.2}× median of paired runs, {:.2}× of medians (target ≤ 1.00×)",
         o / p
     );
     println!(

@@ -240,40 +240,47 @@ impl Engine for PostgresEngine {
             });
         }
         // Loaded keys bypass identity and serial sequences: move each sequence
-        // past the largest loaded value so inserts get fresh keys.
+        // of a loaded table past the largest loaded value so inserts get
+        // fresh keys. (Other tables, e.g. an extension's, are left alone.)
+        let loaded: Vec<String> = tables.iter().filter(|t| t.rows > 0).map(|t| t.name.clone()).collect();
         let sequences = client
             .query(
                 "SELECT quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), quote_ident(c.column_name), \
                         pg_get_serial_sequence(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), c.column_name) \
                  FROM information_schema.columns c \
-                 WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema') \
+                 WHERE c.table_schema = current_schema() AND c.table_name = ANY($1) \
                    AND pg_get_serial_sequence(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), c.column_name) IS NOT NULL",
-                &[],
+                &[&loaded],
             )
             .map_err(db_error("finding identity sequences"))?;
         for r in sequences {
             let (table, column, sequence): (String, String, String) = (r.get(0), r.get(1), r.get(2));
             client
                 .batch_execute(&format!(
-                    "SELECT setval('{sequence}', COALESCE((SELECT max({column}) FROM {table}), 0) + 1, false)"
+                    "SELECT setval('{sequence}', m + 1, false) FROM (SELECT max({column}) AS m FROM {table}) s WHERE m IS NOT NULL"
                 ))
                 .map_err(db_error(format!("advancing the sequence of {table}.{column}")))?;
         }
+        // Index builds after a bulk load sort every key: give them memory
+        // (this session only; the server's settings are untouched).
+        client
+            .batch_execute("SET maintenance_work_mem = '256MB'")
+            .map_err(db_error("configuring the load session"))?;
         for (i, statement) in spec.after_load.iter().enumerate() {
             client
                 .batch_execute(statement)
                 .map_err(db_error(format!("after_load statement {}", i + 1)))?;
         }
-        // Only the loaded tables: the catalogs do not need it.
-        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-        let vacuum = if names.is_empty() {
-            "VACUUM ANALYZE".to_string()
-        } else {
-            format!("VACUUM ANALYZE {}", names.join(", "))
-        };
-        client
-            .batch_execute(&vacuum)
-            .map_err(db_error("VACUUM ANALYZE of the base"))?;
+        // Only the loaded tables, and no ANALYZE: every variant is analyzed
+        // after its own setup, so statistics gathered here would be replaced
+        // before anything reads them. VACUUM sets hint bits and the visibility
+        // map for tables that could not be loaded with FREEZE.
+        if !tables.is_empty() {
+            let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+            client
+                .batch_execute(&format!("VACUUM {}", names.join(", ")))
+                .map_err(db_error("VACUUM of the base"))?;
+        }
         Ok(loads)
     }
 

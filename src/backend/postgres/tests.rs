@@ -178,3 +178,37 @@ fn dropping_the_engine_stops_the_server_and_removes_its_databases() {
         "server still listening on {port}"
     );
 }
+
+#[test]
+fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
+    let mut e = PostgresEngine::start(&provision::Request {
+        choice: provision::Choice::Local,
+        preload: vec!["timescaledb".into()],
+        ..Default::default()
+    })
+    .expect("a local cluster with timescaledb preloaded (scripts/install-backends.sh)");
+    let spec = BaseSpec {
+        extensions: vec!["vector".into(), "timescaledb".into()],
+        schema: vec![
+            "CREATE TABLE readings (at timestamptz NOT NULL, v vector(3))".into(),
+            "SELECT create_hypertable('readings', 'at')".into(),
+        ],
+        after_load: vec![],
+    };
+    e.load_base(&spec, &[], 1, &|_| {}).unwrap();
+    let settings: std::collections::BTreeMap<String, String> = e.settings().into_iter().collect();
+    assert_eq!(
+        settings.get("extension vector").map(String::as_str),
+        Some("0.8.0"),
+        "{settings:?}"
+    );
+    assert_eq!(
+        settings.get("extension timescaledb").map(String::as_str),
+        Some("2.19.3"),
+        "{settings:?}"
+    );
+    assert_eq!(
+        settings.get("shared_preload_libraries").map(String::as_str),
+        Some("timescaledb")
+    );
+}

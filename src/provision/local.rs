@@ -153,18 +153,17 @@ impl LocalCluster {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        let version = String::from_utf8_lossy(
-            &Command::new(bins.path("postgres"))
-                .arg("--version")
-                .output()
-                .map(|o| o.stdout)
-                .unwrap_or_default(),
-        )
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or("unknown")
-        .to_string();
+        // "postgres (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" -> "15.20"
+        let version_text = Command::new(bins.path("postgres"))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let version = version_text
+            .split_once("(PostgreSQL)")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .unwrap_or("unknown")
+            .to_string();
 
         let mut settings: Vec<(String, String)> = DEFAULT_SETTINGS
             .iter()

@@ -20,7 +20,12 @@ fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
     assert_eq!(fsync, "on");
     let user: String = c.query_one("SELECT current_user", &[]).unwrap().get(0);
     assert_eq!(user, "postgres");
-    assert!(cluster.describe().starts_with("local throwaway cluster"));
+    let described = cluster.describe();
+    assert!(
+        described.starts_with("local throwaway cluster (PostgreSQL 1"),
+        "{described}"
+    );
+    assert!(!described.contains("))"), "{described}");
     drop(c);
     drop(cluster);
     assert!(!process_alive(pid), "server {pid} still running");

@@ -39,7 +39,28 @@ command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
 if $docker && ! command -v dockerd >/dev/null 2>&1; then pkgs+=(docker.io); fi
 if [ ${#pkgs[@]} -gt 0 ]; then
   log "apt: installing ${pkgs[*]}"
+  # Packages must not start services: a packaged dockerd would come up with
+  # its default bridge (a private-range network), and a packaged PostgreSQL
+  # cluster is never used. Deny service starts for the install.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    trap 'as_root rm -f "$policy"' EXIT
+  fi
   apt_install "${pkgs[@]}"
+  as_root rm -f "$policy" 2>/dev/null || true
+  trap - EXIT
+fi
+# Never let systemd start the packaged Docker daemon (socket activation
+# included): schemabench starts its own, without a bridge (scripts/dockerd.sh).
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  for unit in docker.socket docker.service; do
+    if systemctl list-unit-files "$unit" >/dev/null 2>&1; then
+      as_root systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      as_root systemctl mask "$unit" >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 extdir=$($PG_CONFIG --sharedir)/extension

@@ -27,7 +27,11 @@ fn bench(c: &mut Criterion) {
     }
     group.throughput(Throughput::Elements(1));
     group.bench_function("merge_window_of_4_ops", |b| {
-        b.iter_batched(|| Recorder::new(4), |mut into| into.merge(black_box(&full)), BatchSize::LargeInput)
+        b.iter_batched(
+            || Recorder::new(4),
+            |mut into| into.merge(black_box(&full)),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }

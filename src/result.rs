@@ -99,6 +99,8 @@ pub struct VerdictRuleSummary {
     pub goal: String,
     /// e.g. `place_order p99 <= +25%`.
     pub guards: Vec<String>,
+    /// Noise band as a fraction: ratios within `1 ± noise` are no significant change.
+    pub noise: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -439,6 +441,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                     .iter()
                     .map(|g| format!("{} <= +{:.0}%", target_label(g.op, g.metric), g.max_regression * 100.0))
                     .collect(),
+                noise: sc.verdict.noise,
             },
         },
         seed: plan.seed,

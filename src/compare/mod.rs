@@ -1,34 +1,39 @@
-//! Comparison against the baseline variant and the verdict paragraph. Until
-//! confidence intervals land, the evidence of noise is the spread of the
-//! per-round ratios: a winner whose rounds disagree about the direction of
-//! the effect is reported as inconclusive, never as a win.
+//! Comparison against the baseline variant and the verdict paragraph. Every
+//! effect carries a bootstrap confidence interval across rounds and a
+//! classification against the noise band (see [`stats`]); a variant wins only
+//! when its goal effect is classified "better", and an effect the evidence
+//! cannot settle is reported as inconclusive, never as a win.
+
+pub mod stats;
 
 use crate::backend::BackendKind;
 use crate::result::{BackendResult, RunResult, VariantResult};
 use crate::scenario::{Metric, VerdictRule};
 use crate::util::{format_bytes, format_ns, format_ratio};
 use serde::Serialize;
+use stats::Class;
 use std::fmt::Write as _;
 
 /// A variant's value of a metric relative to the baseline's.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Effect {
     pub value: f64,
     pub baseline_value: f64,
-    /// `value / baseline_value`.
+    /// `value / baseline_value`, all rounds merged.
     pub ratio: f64,
     /// Smallest and largest per-round ratio (rounds paired by number);
     /// `None` for whole-variant metrics and when no round pairs exist.
     pub round_min: Option<f64>,
     pub round_max: Option<f64>,
+    /// Paired rounds behind the interval (0 for single measurements).
     pub rounds: usize,
-}
-
-impl Effect {
-    /// Whether the rounds disagree on the direction of the effect.
-    pub fn straddles_no_change(&self) -> bool {
-        matches!((self.round_min, self.round_max), (Some(lo), Some(hi)) if lo <= 1.0 && hi >= 1.0)
-    }
+    /// 95% bootstrap interval of the ratio across rounds.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Against the noise band.
+    pub class: Class,
+    /// Rounds (0-based) whose ratio is an outlier; flagged, not dropped.
+    pub outlier_rounds: Vec<usize>,
 }
 
 /// Whether a lower or higher ratio is an improvement for `metric`.
@@ -41,36 +46,55 @@ pub fn improves(metric: Metric, ratio: f64) -> bool {
 }
 
 /// The effect of `variant` against `baseline` on `metric` (of operation `op`
-/// for per-operation metrics).
-pub fn effect(variant: &VariantResult, baseline: &VariantResult, op: Option<&str>, metric: Metric) -> Option<Effect> {
+/// for per-operation metrics), classified against the noise band `noise`.
+pub fn effect(
+    variant: &VariantResult,
+    baseline: &VariantResult,
+    op: Option<&str>,
+    metric: Metric,
+    noise: f64,
+) -> Option<Effect> {
     if let Some(op) = op.filter(|_| metric.is_per_op()) {
         let (v, b) = (variant.op(op)?, baseline.op(op)?);
         let (value, baseline_value) = (v.metric(metric)?, b.metric(metric)?);
-        let ratios: Vec<f64> = v
+        let pairs: Vec<(f64, f64)> = v
             .round_metric(metric)
             .into_iter()
             .zip(b.round_metric(metric))
-            .filter_map(|(x, y)| Some(x? / y?))
-            .filter(|r| r.is_finite())
+            .filter_map(|(x, y)| Some((x?, y?)))
+            .filter(|(x, y)| (x / y).is_finite())
             .collect();
+        let ratios: Vec<f64> = pairs.iter().map(|(x, y)| x / y).collect();
+        let (vs, bs): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+        let interval = stats::bootstrap_ratio(&vs, &bs);
+        let ratio = value / baseline_value;
         let fold = |f: fn(f64, f64) -> f64| ratios.iter().copied().reduce(f);
         Some(Effect {
             value,
             baseline_value,
-            ratio: value / baseline_value,
+            ratio,
             round_min: fold(f64::min),
             round_max: fold(f64::max),
             rounds: ratios.len(),
+            ci_low: interval.map(|i| i.0),
+            ci_high: interval.map(|i| i.1),
+            class: stats::classify(ratio, interval, ratios.len().max(1), noise, metric.lower_is_better()),
+            outlier_rounds: stats::outliers(&ratios),
         })
     } else {
         let (value, baseline_value) = (variant.metric(metric)?, baseline.metric(metric)?);
+        let ratio = value / baseline_value;
         Some(Effect {
             value,
             baseline_value,
-            ratio: value / baseline_value,
+            ratio,
             round_min: None,
             round_max: None,
             rounds: 0,
+            ci_low: None,
+            ci_high: None,
+            class: stats::classify(ratio, None, 0, noise, metric.lower_is_better()),
+            outlier_rounds: Vec::new(),
         })
     }
 }
@@ -78,12 +102,13 @@ pub fn effect(variant: &VariantResult, baseline: &VariantResult, op: Option<&str
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
-    /// A variant beats the baseline on the goal, passes every guard, and every
-    /// round agrees on the direction.
+    /// A variant is significantly better than the baseline on the goal and
+    /// passes every guard.
     Winner,
-    /// No qualified variant beats the baseline on the goal.
+    /// No qualified variant is better than the baseline on the goal.
     BaselineHolds,
-    /// The best variant's rounds disagree: run more rounds or longer.
+    /// The best-looking variant's effect is not settled by the evidence: run
+    /// more rounds or longer.
     Inconclusive,
     /// Nothing was measured.
     NoData,
@@ -145,12 +170,22 @@ pub fn format_metric(metric: Metric, v: f64) -> String {
 }
 
 fn spread(e: &Effect) -> String {
-    match (e.round_min, e.round_max) {
-        (Some(lo), Some(hi)) if e.rounds > 1 => {
-            format!("; rounds {}–{}", format_ratio(lo), format_ratio(hi))
-        }
+    let mut s = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!(
+            "; 95% CI {}–{} over {} rounds, {}",
+            format_ratio(lo),
+            format_ratio(hi),
+            e.rounds,
+            e.class.label()
+        ),
+        _ if e.rounds > 0 => format!("; {} round, {}", e.rounds, e.class.label()),
         _ => String::new(),
+    };
+    if !e.outlier_rounds.is_empty() {
+        let rounds: Vec<String> = e.outlier_rounds.iter().map(|r| (r + 1).to_string()).collect();
+        s.push_str(&format!("; outlier round {}", rounds.join(", ")));
     }
+    s
 }
 
 /// Applies the verdict rule to every backend of a result.
@@ -192,13 +227,13 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             .iter()
             .map(|g| {
                 let op = g.op.map(|i| op_names[i].as_str());
-                let e = effect(variant, baseline, op, g.metric);
+                let e = effect(variant, baseline, op, g.metric, rule.noise);
                 let limit_ratio = if g.metric.lower_is_better() {
                     1.0 + g.max_regression
                 } else {
                     1.0 - g.max_regression
                 };
-                let pass = e.is_some_and(|e| {
+                let pass = e.as_ref().is_some_and(|e| {
                     if g.metric.lower_is_better() {
                         e.ratio <= limit_ratio
                     } else {
@@ -218,7 +253,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
         let errors: u64 = variant.ops.iter().flat_map(|o| o.errors.values()).sum();
         v.candidates.push(Candidate {
             variant: variant.name.clone(),
-            goal: effect(variant, baseline, goal_op, rule.goal.metric),
+            goal: effect(variant, baseline, goal_op, rule.goal.metric, rule.noise),
             qualified: answers_match && errors == 0 && guards.iter().all(|g| g.pass),
             guards,
             answers_match,
@@ -237,13 +272,18 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
             1.0 / e.ratio
         }
     };
-    let best = v
-        .candidates
-        .iter()
-        .filter(|c| c.qualified)
-        .filter_map(|c| c.goal.map(|g| (c, g)))
-        .filter(|(_, g)| improves(metric, g.ratio))
-        .min_by(|a, b| cost(&a.1).total_cmp(&cost(&b.1)));
+    let best_of = |class: Class| {
+        v.candidates
+            .iter()
+            .filter(|c| c.qualified)
+            .filter_map(|c| c.goal.as_ref().map(|g| (c, g)))
+            .filter(|(_, g)| g.class == class && improves(metric, g.ratio))
+            .min_by(|a, b| cost(a.1).total_cmp(&cost(b.1)))
+    };
+    let (best, inconclusive) = match best_of(Class::Better) {
+        Some(b) => (Some(b), false),
+        None => (best_of(Class::Inconclusive), true),
+    };
     let mut text = String::new();
     if !result.run.complete {
         text.push_str("**Incomplete run** — the numbers below cover only what was measured. ");
@@ -253,7 +293,6 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
     }
     match best {
         Some((c, g)) => {
-            let inconclusive = g.straddles_no_change();
             v.outcome = if inconclusive {
                 Outcome::Inconclusive
             } else {
@@ -276,10 +315,15 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
                 v.baseline,
                 format_metric(metric, g.value),
                 format_metric(metric, g.baseline_value),
-                spread(&g)
+                spread(g)
             );
-            if g.rounds == 1 {
-                text.push_str(" One round only, so the spread across rounds is unknown.");
+            if g.rounds < stats::MIN_ROUNDS {
+                let _ = write!(
+                    text,
+                    " With {} round(s) no confidence interval is possible; run at least {}.",
+                    g.rounds,
+                    stats::MIN_ROUNDS
+                );
             }
             if !c.guards.is_empty() {
                 text.push_str(" Guards: ");
@@ -291,7 +335,7 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
             v.outcome = Outcome::BaselineHolds;
             let _ = write!(
                 text,
-                "On {}, no variant beats the baseline **{}** on {} while passing its guards.",
+                "On {}, no variant is significantly better than the baseline **{}** on {} while passing its guards.",
                 v.backend, v.baseline, v.goal
             );
         }
@@ -318,9 +362,9 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
         if !failed.is_empty() {
             why.push(format!("guard failed: {}", guard_list_of(&failed)));
         }
-        let goal = c.goal.map_or_else(
+        let goal = c.goal.as_ref().map_or_else(
             || "no data".to_string(),
-            |g| format!("{} {}{}", v.goal, format_ratio(g.ratio), spread(&g)),
+            |g| format!("{} {}{}", v.goal, format_ratio(g.ratio), spread(g)),
         );
         if why.is_empty() {
             let _ = write!(text, " {}: {goal}.", c.variant);

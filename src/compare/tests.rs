@@ -96,6 +96,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
                 baseline: "base".into(),
                 goal: String::new(),
                 guards: vec![],
+                noise: stats::DEFAULT_NOISE,
             },
         },
         seed: 1,
@@ -132,6 +133,7 @@ fn rule(guards: Vec<Guard>) -> VerdictRule {
             metric: Metric::P99,
         },
         guards,
+        noise: stats::DEFAULT_NOISE,
     }
 }
 
@@ -233,7 +235,7 @@ fn storage_guards_compare_whole_variants() {
     assert_eq!(v.outcome, Outcome::BaselineHolds);
     let g = &v.candidates[0].guards[0];
     assert_eq!((g.guard.as_str(), g.pass), ("storage", false));
-    assert!((g.effect.unwrap().ratio - 1.6).abs() < 1e-9);
+    assert!((g.effect.as_ref().unwrap().ratio - 1.6).abs() < 1e-9);
     assert!(v.text.contains("storage 1.60× (limit 1.50×) FAIL"), "{}", v.text);
 }
 
@@ -241,14 +243,43 @@ fn storage_guards_compare_whole_variants() {
 fn throughput_goals_prefer_higher_values() {
     let r = result(
         vec![
-            variant("base", &[1000; 2], &[100; 2], 1000),
-            variant("fast", &[500; 2], &[100; 2], 1000),
+            variant("base", &[1000, 1010, 990], &[100; 3], 1000),
+            variant("fast", &[500, 505, 495], &[100; 3], 1000),
         ],
         vec![],
     );
     let mut rule = rule(vec![]);
     rule.goal.metric = Metric::Throughput;
     let v = &verdicts(&r, &rule, &names())[0];
-    assert_eq!(v.winner.as_deref(), Some("fast"));
+    assert_eq!(v.winner.as_deref(), Some("fast"), "{}", v.text);
     assert!(v.text.contains("2.00×"), "{}", v.text);
+}
+
+#[test]
+fn identical_variants_leave_the_baseline_holding_with_no_significant_change() {
+    let r = result(
+        vec![
+            variant("base", &[1000, 1020, 990, 1010], &[100; 4], 1000),
+            variant("same", &[1005, 1015, 995, 1000], &[100; 4], 1000),
+        ],
+        vec![],
+    );
+    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    assert_eq!(v.outcome, Outcome::BaselineHolds, "{}", v.text);
+    assert_eq!(v.candidates[0].goal.as_ref().unwrap().class, Class::NoSignificantChange);
+    assert!(v.text.contains("no significant change"), "{}", v.text);
+}
+
+#[test]
+fn two_rounds_are_too_few_to_name_a_winner() {
+    let r = result(
+        vec![
+            variant("base", &[1000, 1000], &[100; 2], 1000),
+            variant("fast", &[100, 100], &[100; 2], 1000),
+        ],
+        vec![],
+    );
+    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+    assert!(v.text.contains("run at least 3"), "{}", v.text);
 }

@@ -9,11 +9,15 @@ use std::fmt::Write as _;
 
 fn ratio_cell(e: Option<Effect>) -> String {
     match e {
-        Some(e) => match (e.round_min, e.round_max) {
-            (Some(lo), Some(hi)) if e.rounds > 1 => {
-                format!("{} ({}–{})", format_ratio(e.ratio), format_ratio(lo), format_ratio(hi))
-            }
-            _ => format_ratio(e.ratio),
+        Some(e) => match (e.ci_low, e.ci_high) {
+            (Some(lo), Some(hi)) => format!(
+                "{} [{}–{}] {}",
+                format_ratio(e.ratio),
+                format_ratio(lo),
+                format_ratio(hi),
+                e.class.label()
+            ),
+            _ => format!("{} {}", format_ratio(e.ratio), e.class.label()),
         },
         None => "—".into(),
     }
@@ -120,7 +124,8 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let _ = writeln!(md, "## Operations ({})\n", b.backend);
     let _ = writeln!(
         md,
-        "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with the per-round range in parentheses.\n"
+        "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with their 95% bootstrap interval across rounds and a classification against the ±{:.0}% noise band (docs/method.md).\n",
+        r.scenario.verdict_rule.noise * 100.0
     );
     for m in &r.scenario.mix {
         let kind = match m.kind {
@@ -144,7 +149,9 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
                 if is_base {
                     return "baseline".to_string();
                 }
-                ratio_cell(baseline.and_then(|base| effect(v, base, Some(&m.op), metric)))
+                ratio_cell(
+                    baseline.and_then(|base| effect(v, base, Some(&m.op), metric, r.scenario.verdict_rule.noise)),
+                )
             };
             let _ = writeln!(
                 md,
@@ -204,7 +211,9 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             if v.name == *baseline_name {
                 "baseline".to_string()
             } else {
-                ratio_cell(baseline.and_then(|base| effect(v, base, None, Metric::Storage)))
+                ratio_cell(
+                    baseline.and_then(|base| effect(v, base, None, Metric::Storage, r.scenario.verdict_rule.noise)),
+                )
             },
             if v.setup.statement_seconds.is_empty() {
                 "—".to_string()

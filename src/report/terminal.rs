@@ -24,7 +24,7 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         for v in &b.variants {
             for o in &v.ops {
                 let ratio = base
-                    .and_then(|base| effect(v, base, Some(&o.op), Metric::P99))
+                    .and_then(|base| effect(v, base, Some(&o.op), Metric::P99, r.scenario.verdict_rule.noise))
                     .map_or_else(|| "—".into(), |e| format_ratio(e.ratio));
                 let _ = writeln!(
                     out,

@@ -227,6 +227,8 @@ pub struct VerdictRule {
     pub baseline: usize,
     pub goal: Target,
     pub guards: Vec<Guard>,
+    /// Ratios within `1 ± noise` are "no significant change" (0.05 for 5%).
+    pub noise: f64,
 }
 
 impl Scenario {

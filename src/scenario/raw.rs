@@ -208,6 +208,9 @@ pub struct RawVerdict {
     pub goal: Option<S<RawTarget>>,
     #[serde(default)]
     pub guards: Vec<S<RawGuard>>,
+    /// Noise band, e.g. "5%": changes within it are not significant.
+    #[serde(default)]
+    pub noise: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

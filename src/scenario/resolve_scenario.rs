@@ -489,8 +489,20 @@ fn resolve_verdict(
             metric: Metric::P99,
         },
         guards: Vec::new(),
+        noise: crate::compare::stats::DEFAULT_NOISE,
     };
     let Some(raw) = raw else { return rule };
+    if let Some(n) = &raw.noise {
+        match parse_fraction(n.get_ref()) {
+            Ok(f) if f > 0.0 && f < 1.0 => rule.noise = f,
+            Ok(_) => p.at(
+                n,
+                "verdict.noise",
+                format!("`{}` must be between 0% and 100%, e.g. \"5%\"", n.get_ref()),
+            ),
+            Err(e) => p.at(n, "verdict.noise", e),
+        }
+    }
     if let Some(b) = &raw.baseline {
         match variants.iter().position(|v| &v.name == b.get_ref()) {
             Some(i) => {

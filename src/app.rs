@@ -69,6 +69,11 @@ impl RunArgs {
             warmup: self.warmup,
             duration: self.duration,
             rounds: self.rounds,
+            rate: self.rate,
+            arrivals: self.arrivals.map(|a| match a {
+                crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
+                crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,
+            }),
             params: self.params.clone(),
             quick: self.quick,
             work_dir: self.work_dir.clone(),

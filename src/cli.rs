@@ -50,6 +50,13 @@ pub struct RunArgs {
     /// Rounds; variants run in a fresh random order each round.
     #[arg(long)]
     pub rounds: Option<std::num::NonZeroU32>,
+    /// Open loop: target arrivals per second over all clients; latency is
+    /// measured from each operation's intended start.
+    #[arg(long)]
+    pub rate: Option<std::num::NonZeroU32>,
+    /// Open-loop arrival spacing.
+    #[arg(long, value_enum)]
+    pub arrivals: Option<ArrivalsArg>,
     /// Override a scale parameter, e.g. `--param orders=50000` (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, f64)>,
@@ -86,6 +93,12 @@ pub struct RunArgs {
     /// `--pg-setting shared_buffers=1GB` (repeatable; overrides the scenario).
     #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
     pub pg_settings: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArrivalsArg {
+    Uniform,
+    Poisson,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -46,7 +46,8 @@ pub struct RunInfo {
     pub quick: bool,
     /// False for smoke runs and incomplete runs.
     pub fit_for_decisions: bool,
-    /// `closed`: each client issues its next operation when the last one ends.
+    /// "closed loop, 4 clients" (each client issues its next operation when
+    /// the last one ends) or "open loop, 2000/s poisson arrivals over 4 clients".
     pub load_model: String,
     /// Peak resident memory of the harness process, bytes.
     pub peak_rss_bytes: Option<u64>,
@@ -144,6 +145,23 @@ pub struct VariantResult {
     pub unused_indexes: Vec<String>,
     /// Server-side evidence over the measured windows (PostgreSQL).
     pub server_counters: Option<ServerCounters>,
+    /// Open loop only: how well the schedule was kept.
+    pub schedule: Option<ScheduleResult>,
+    /// The busiest client thread's CPU use as a fraction of a core (max over rounds).
+    pub client_cpu_max: f64,
+    /// Things that make these numbers less trustworthy.
+    pub warnings: Vec<String>,
+}
+
+/// Open-loop schedule keeping over all rounds of a variant.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleResult {
+    pub scheduled: u64,
+    /// Operations that started more than 1 ms after their intended time.
+    pub late: u64,
+    pub late_fraction: f64,
+    /// Start lag (actual − intended start).
+    pub lag_ns: Latency,
 }
 
 /// Server counters summed over all measured windows of a variant.
@@ -171,7 +189,11 @@ pub struct OpResult {
     pub rows: u64,
     /// Successful executions per second of measured time.
     pub throughput_per_s: f64,
+    /// Closed loop: from the operation's start. Open loop: response time from
+    /// its intended start (coordinated omission corrected).
     pub latency_ns: Latency,
+    /// Open loop only: service time from the actual start.
+    pub service_ns: Option<Latency>,
     /// The same statistics per round, in round order.
     pub rounds: Vec<RoundOp>,
     /// HdrHistogram V2 (deflate) of latency in ns, base64.
@@ -183,6 +205,10 @@ pub struct RoundOp {
     pub count: u64,
     pub throughput_per_s: f64,
     pub latency_ns: Latency,
+    /// Operations completed in each second of the measured window.
+    pub per_second: Vec<u32>,
+    /// 99th percentile latency of each second (coarse: within 19%), ns.
+    pub p99_per_second_ns: Vec<u64>,
 }
 
 /// Latency percentiles in integer nanoseconds (HDR, 3 significant digits).
@@ -198,7 +224,10 @@ pub struct Latency {
 
 impl Latency {
     fn of(r: &OpRecord) -> Self {
-        let h = &r.latency;
+        Self::of_histogram(&r.latency)
+    }
+
+    fn of_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
         if h.is_empty() {
             return Latency::default();
         }
@@ -293,6 +322,71 @@ fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters
     })
 }
 
+fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
+    let mut all: Option<crate::record::Schedule> = None;
+    for w in windows {
+        if let Some(s) = &w.records.schedule {
+            let a = all.get_or_insert_with(Default::default);
+            a.lag.add(&s.lag).expect("histograms share fixed bounds");
+            a.scheduled += s.scheduled;
+            a.late += s.late;
+        }
+    }
+    all.map(|s| ScheduleResult {
+        scheduled: s.scheduled,
+        late: s.late,
+        late_fraction: s.late as f64 / s.scheduled.max(1) as f64,
+        lag_ns: Latency::of_histogram(&s.lag),
+    })
+}
+
+/// Warnings about a variant's windows: a slow first second (warmup too
+/// short), a saturated client thread (server backends or open loop), an
+/// open-loop schedule not kept.
+fn warnings(plan: &RunPlan, windows: &[&Window], embedded: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for (round, w) in windows.iter().enumerate() {
+        for op in plan.mix.ops() {
+            let p99s = w.records.ops[op].timeline.p99s();
+            if p99s.len() >= 4 && p99s[0] > 0 {
+                let mut rest: Vec<u64> = p99s[1..].iter().copied().filter(|p| *p > 0).collect();
+                rest.sort_unstable();
+                if let Some(&median) = rest.get(rest.len() / 2)
+                    && p99s[0] as f64 > 2.0 * median as f64
+                {
+                    out.push(format!(
+                        "round {}: the first second of {} had a p99 {:.1}× the rest's: the warmup may be too short",
+                        round + 1,
+                        plan.scenario.op_name(op),
+                        p99s[0] as f64 / median as f64
+                    ));
+                }
+            }
+        }
+        // An embedded engine runs inside the client threads: busy threads are
+        // the database working, not the load generator.
+        if w.client_cpu_max > 0.9 && (!embedded || plan.load.rate_per_s.is_some()) {
+            out.push(format!(
+                "round {}: a client thread used {:.0}% of a CPU: the load generator may be what limits throughput",
+                round + 1,
+                w.client_cpu_max * 100.0
+            ));
+        }
+        if let Some(s) = &w.records.schedule {
+            let late = s.late as f64 / s.scheduled.max(1) as f64;
+            if late > 0.01 {
+                out.push(format!(
+                    "round {}: {:.1}% of operations started more than 1 ms late (start lag p99 {}): the target rate is more than the clients and system sustain",
+                    round + 1,
+                    late * 100.0,
+                    crate::util::format_ns(s.lag.value_at_quantile(0.99) as f64)
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
     let mut all = OpRecord::default();
     let mut seconds = 0.0;
@@ -305,6 +399,8 @@ fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
             count: r.count(),
             throughput_per_s: r.count() as f64 / w.seconds.max(1e-9),
             latency_ns: Latency::of(r),
+            per_second: r.timeline.counts(),
+            p99_per_second_ns: r.timeline.p99s(),
         });
     }
     let errors = ErrorClass::ALL
@@ -324,6 +420,7 @@ fn op_result(name: &str, windows: &[&Window], op: usize) -> OpResult {
             0.0
         },
         latency_ns: Latency::of(&all),
+        service_ns: all.service.as_ref().map(Latency::of_histogram),
         rounds,
         histogram: encode_histogram(&all.latency),
     }
@@ -371,6 +468,9 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             added_indexes: v.added_indexes.clone(),
                             unused_indexes: v.unused_indexes.clone(),
                             server_counters: server_counters(plan, &windows),
+                            schedule: schedule(&windows),
+                            client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
+                            warnings: warnings(plan, &windows, b.backend == BackendKind::Sqlite),
                         }
                     })
                     .collect(),
@@ -392,7 +492,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
             failure: records.failure.clone(),
             quick: plan.quick,
             fit_for_decisions: records.complete() && !plan.quick,
-            load_model: "closed".into(),
+            load_model: plan.load.model(),
             peak_rss_bytes: crate::evidence::peak_rss_bytes(),
         },
         scenario: ScenarioSummary {

@@ -2,6 +2,7 @@
 //! (load the base once, clone it per variant, measure sizes) and to one
 //! [`Session`] per client thread.
 
+pub mod mock;
 pub mod postgres;
 pub mod sqlite;
 

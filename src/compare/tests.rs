@@ -25,12 +25,15 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
         rows: 0,
         throughput_per_s: 1e9 / merged as f64,
         latency_ns: lat(merged),
+        service_ns: None,
         rounds: p99s
             .iter()
             .map(|&p| RoundOp {
                 count: 100,
                 throughput_per_s: 1e9 / p as f64,
                 latency_ns: lat(p),
+                per_second: vec![],
+                p99_per_second_ns: vec![],
             })
             .collect(),
         histogram: String::new(),
@@ -56,6 +59,9 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         added_indexes: vec![],
         unused_indexes: vec![],
         server_counters: None,
+        schedule: None,
+        client_cpu_max: 0.0,
+        warnings: vec![],
     }
 }
 
@@ -65,6 +71,8 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
         warmup: Duration::ZERO,
         duration: Duration::from_secs(1),
         rounds: NonZeroU32::MIN,
+        rate_per_s: None,
+        arrivals: Default::default(),
     };
     RunResult {
         schema_version: SCHEMA_VERSION,

@@ -3,10 +3,15 @@
 //! fixed by the histogram bounds, not by the number of operations; recorders
 //! merge exactly after a round because histograms add.
 
+pub mod timeline;
+
+pub use timeline::Timeline;
+
 use crate::backend::{ErrorClass, OpError};
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use std::time::Duration;
 
 /// Lowest recordable latency: 1 ns.
 pub const LOWEST_NS: u64 = 1;
@@ -23,8 +28,13 @@ pub fn new_histogram() -> Histogram<u64> {
 /// Outcomes of one operation.
 #[derive(Debug, Clone)]
 pub struct OpRecord {
-    /// Latency of successful executions, ns.
+    /// Latency of successful executions, ns. In an open loop this is the
+    /// response time from the intended start (coordinated omission corrected).
     pub latency: Histogram<u64>,
+    /// Open loop only: service time from the actual start, ns.
+    pub service: Option<Histogram<u64>>,
+    /// Per-second counts and p99.
+    pub timeline: Timeline,
     /// Failed executions per [`ErrorClass`] (indexed by `ErrorClass::index`).
     pub errors: [u64; ErrorClass::ALL.len()],
     /// Rows read by successful executions.
@@ -37,6 +47,8 @@ impl Default for OpRecord {
     fn default() -> Self {
         OpRecord {
             latency: new_histogram(),
+            service: None,
+            timeline: Timeline::default(),
             errors: [0; ErrorClass::ALL.len()],
             rows: 0,
             first_error: None,
@@ -55,6 +67,13 @@ impl OpRecord {
 
     pub fn merge(&mut self, other: &OpRecord) {
         self.latency.add(&other.latency).expect("histograms share fixed bounds");
+        if let Some(o) = &other.service {
+            self.service
+                .get_or_insert_with(new_histogram)
+                .add(o)
+                .expect("histograms share fixed bounds");
+        }
+        self.timeline.merge(&other.timeline);
         for (a, b) in self.errors.iter_mut().zip(other.errors) {
             *a += b;
         }
@@ -65,26 +84,56 @@ impl OpRecord {
     }
 }
 
+/// Open-loop schedule keeping: how far actual starts lagged intended ones.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Start lag (actual − intended start), ns.
+    pub lag: Histogram<u64>,
+    /// Operations scheduled in the measured window.
+    pub scheduled: u64,
+    /// Operations that started more than [`LATE_AFTER`] after their intended time.
+    pub late: u64,
+}
+
+/// An open-loop operation is late when it starts more than this after its
+/// intended time (the client was still busy, or the machine could not keep up).
+pub const LATE_AFTER: Duration = Duration::from_millis(1);
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Schedule {
+            lag: new_histogram(),
+            scheduled: 0,
+            late: 0,
+        }
+    }
+}
+
 /// One worker's records for one measured window, indexed by operation.
 #[derive(Debug, Clone)]
 pub struct Recorder {
     pub ops: Vec<OpRecord>,
+    /// Open loop only.
+    pub schedule: Option<Schedule>,
 }
 
 impl Recorder {
     pub fn new(ops: usize) -> Self {
         Recorder {
             ops: (0..ops).map(|_| OpRecord::default()).collect(),
+            schedule: None,
         }
     }
 
-    /// Records one execution. Never allocates on success.
+    /// Records one closed-loop execution that ended `at` into the window.
+    /// Allocates nothing on success, except once per new second of timeline.
     #[inline]
-    pub fn record(&mut self, op: usize, latency_ns: u64, outcome: Result<u64, OpError>) {
+    pub fn record(&mut self, op: usize, at: Duration, latency_ns: u64, outcome: Result<u64, OpError>) {
         let r = &mut self.ops[op];
         match outcome {
             Ok(rows) => {
                 r.latency.saturating_record(latency_ns.max(LOWEST_NS));
+                r.timeline.record(at, latency_ns);
                 r.rows += rows;
             }
             Err(e) => {
@@ -96,9 +145,42 @@ impl Recorder {
         }
     }
 
+    /// Records one open-loop execution: response time from the intended
+    /// start, service time from the actual start, and the start lag.
+    #[inline]
+    pub fn record_open(
+        &mut self,
+        op: usize,
+        at: Duration,
+        response_ns: u64,
+        service_ns: u64,
+        lag_ns: u64,
+        outcome: Result<u64, OpError>,
+    ) {
+        let s = self.schedule.get_or_insert_with(Schedule::default);
+        s.scheduled += 1;
+        s.lag.saturating_record(lag_ns.max(LOWEST_NS));
+        if lag_ns > LATE_AFTER.as_nanos() as u64 {
+            s.late += 1;
+        }
+        if outcome.is_ok() {
+            self.ops[op]
+                .service
+                .get_or_insert_with(new_histogram)
+                .saturating_record(service_ns.max(LOWEST_NS));
+        }
+        self.record(op, at, response_ns, outcome);
+    }
+
     pub fn merge(&mut self, other: &Recorder) {
         for (a, b) in self.ops.iter_mut().zip(&other.ops) {
             a.merge(b);
+        }
+        if let Some(o) = &other.schedule {
+            let s = self.schedule.get_or_insert_with(Schedule::default);
+            s.lag.add(&o.lag).expect("histograms share fixed bounds");
+            s.scheduled += o.scheduled;
+            s.late += o.late;
         }
     }
 }
@@ -140,11 +222,11 @@ mod tests {
         let mut parts = [Recorder::new(2), Recorder::new(2)];
         for i in 0..10_000u64 {
             let ns = 1_000 + (i * 7919) % 5_000_000;
-            all.record((i % 2) as usize, ns, Ok(1));
-            parts[(i % 3 == 0) as usize].record((i % 2) as usize, ns, Ok(1));
+            all.record((i % 2) as usize, Duration::ZERO, ns, Ok(1));
+            parts[(i % 3 == 0) as usize].record((i % 2) as usize, Duration::ZERO, ns, Ok(1));
         }
-        all.record(1, 5, err(ErrorClass::Timeout));
-        parts[0].record(1, 5, err(ErrorClass::Timeout));
+        all.record(1, Duration::ZERO, 5, err(ErrorClass::Timeout));
+        parts[0].record(1, Duration::ZERO, 5, err(ErrorClass::Timeout));
         let mut merged = Recorder::new(2);
         merged.merge(&parts[0]);
         merged.merge(&parts[1]);
@@ -167,7 +249,7 @@ mod tests {
     fn percentiles_keep_three_significant_digits_and_survive_encoding() {
         let mut r = Recorder::new(1);
         for ns in [1_234_567u64, 2_000, 17, 999_999_999] {
-            r.record(0, ns, Ok(0));
+            r.record(0, Duration::ZERO, ns, Ok(0));
         }
         let h = &r.ops[0].latency;
         let max = h.max() as f64;
@@ -182,10 +264,10 @@ mod tests {
     fn memory_does_not_grow_with_the_number_of_operations() {
         // The histogram's counts array is sized by its bounds alone.
         let mut r = Recorder::new(1);
-        r.record(0, 1_000, Ok(1));
+        r.record(0, Duration::ZERO, 1_000, Ok(1));
         let before = r.ops[0].latency.distinct_values();
         for i in 0..1_000_000u64 {
-            r.record(0, 1_000 + i * 3_000, Ok(1));
+            r.record(0, Duration::ZERO, 1_000 + i * 3_000, Ok(1));
         }
         assert_eq!(r.ops[0].latency.distinct_values(), before);
         assert_eq!(r.ops[0].count(), 1_000_001);

@@ -251,3 +251,6 @@ fn measure_rounds(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,6 +21,9 @@ pub struct RunOptions {
     pub warmup: Option<Duration>,
     pub duration: Option<Duration>,
     pub rounds: Option<NonZeroU32>,
+    /// Open loop: arrivals per second over all clients.
+    pub rate: Option<NonZeroU32>,
+    pub arrivals: Option<crate::scenario::Arrivals>,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.
@@ -147,6 +150,8 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         warmup: options.warmup.unwrap_or(base_load.warmup),
         duration: options.duration.unwrap_or(base_load.duration),
         rounds: options.rounds.unwrap_or(base_load.rounds),
+        rate_per_s: options.rate.or(base_load.rate_per_s),
+        arrivals: options.arrivals.unwrap_or(base_load.arrivals),
     };
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 

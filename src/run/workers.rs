@@ -1,12 +1,17 @@
-//! The closed-loop measurement of one target: one thread and one connection
-//! per client, each issuing its next operation when the last one ends.
-//! Workers never print and touch no shared state per operation: each owns a
+//! Measuring one target: one thread and one connection per client. In a
+//! closed loop each client issues its next operation when the last one ends;
+//! in an open loop each client follows its own arrival schedule (uniform or
+//! Poisson, seeded so every variant gets the same schedule) and latency is
+//! measured from the intended start, so a stall shows up in every operation
+//! that should have started during it (no coordinated omission). Workers
+//! never print and touch no shared state per operation: each owns a
 //! [`Recorder`] that is merged when the window closes.
 
 use super::plan::{RunPlan, Target};
 use crate::backend::{BackendError, Counters, Engine, Session};
 use crate::record::Recorder;
-use rand::SeedableRng;
+use crate::scenario::Arrivals;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +28,81 @@ pub struct Window {
     /// Server counters at the start and end of the measured part (engines
     /// that have them).
     pub counters: Option<(Counters, Counters)>,
+    /// The busiest client thread's CPU time as a fraction of the window
+    /// (near 1.0: the load generator itself may be the bottleneck).
+    pub client_cpu_max: f64,
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Waits until `t`: sleeps while far, spins for the last stretch so
+/// arrivals keep sub-millisecond precision.
+#[inline]
+fn wait_until(t: Instant) {
+    loop {
+        let now = Instant::now();
+        if now >= t {
+            return;
+        }
+        let left = t - now;
+        if left > Duration::from_micros(250) {
+            std::thread::sleep(left - Duration::from_micros(150));
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// One client's open-loop arrival schedule.
+pub struct Pacer {
+    next: Instant,
+    mean_gap_s: f64,
+    arrivals: Arrivals,
+    rng: ChaCha8Rng,
+}
+
+impl Pacer {
+    /// Client `client` of `clients` sharing `rate` arrivals per second from
+    /// `begin`; uniform schedules are staggered across clients.
+    pub fn new(begin: Instant, rate: f64, clients: u32, client: u32, arrivals: Arrivals, seed: u64) -> Self {
+        let mean_gap_s = clients as f64 / rate;
+        let mut pacer = Pacer {
+            next: begin,
+            mean_gap_s,
+            arrivals,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+        };
+        pacer.next = match arrivals {
+            Arrivals::Uniform => begin + Duration::from_secs_f64(mean_gap_s * client as f64 / clients as f64),
+            Arrivals::Poisson => begin + pacer.gap(),
+        };
+        pacer
+    }
+
+    fn gap(&mut self) -> Duration {
+        match self.arrivals {
+            Arrivals::Uniform => Duration::from_secs_f64(self.mean_gap_s),
+            // Exponential gaps by inversion: -ln(U) * mean.
+            Arrivals::Poisson => {
+                let u: f64 = self.rng.random::<f64>().max(f64::MIN_POSITIVE);
+                Duration::from_secs_f64(-u.ln() * self.mean_gap_s)
+            }
+        }
+    }
+
+    /// The next intended start; advances the schedule.
+    pub fn next_start(&mut self) -> Instant {
+        let t = self.next;
+        let gap = self.gap();
+        self.next += gap;
+        t
+    }
 }
 
 /// One client: its connection, its seeded stream of operations and
@@ -62,7 +142,36 @@ impl<'a> Client<'a> {
         let outcome = self.session.execute(&self.target.ops[op], &params);
         let done = Instant::now();
         if started >= record_from {
-            self.recorder.record(op, (done - started).as_nanos() as u64, outcome);
+            let at = done.saturating_duration_since(record_from);
+            self.recorder
+                .record(op, at, (done - started).as_nanos() as u64, outcome);
+        }
+        done
+    }
+
+    /// Open loop: waits for `intended`, runs the next operation, and records
+    /// its response time from `intended`, its service time and its start lag
+    /// if it was due at or after `record_from`. Returns when it ended.
+    #[inline]
+    pub fn step_at(&mut self, intended: Instant, record_from: Instant) -> Instant {
+        let op = self.plan.mix.pick(&mut self.rng);
+        let params = self.plan.sample_params(op, &mut self.rng, self.n);
+        self.n += 1;
+        wait_until(intended);
+        let started = Instant::now();
+        let outcome = self.session.execute(&self.target.ops[op], &params);
+        let done = Instant::now();
+        if intended >= record_from {
+            let at = done.saturating_duration_since(record_from);
+            let ns = |d: Duration| d.as_nanos() as u64;
+            self.recorder.record_open(
+                op,
+                at,
+                ns(done - intended),
+                ns(done - started),
+                ns(started.saturating_duration_since(intended)),
+                outcome,
+            );
         }
         done
     }
@@ -98,13 +207,33 @@ pub fn measure(
                     let mut client = Client::new(plan, target, session, round, i as u32);
                     barrier.wait();
                     let begin = Instant::now();
+                    let cpu_start = thread_cpu();
                     let (measure_from, end) = (begin + warmup, begin + warmup + duration);
                     let mut last = begin;
-                    while last < end && !stop.load(Ordering::Relaxed) {
-                        last = client.step(measure_from);
+                    match plan.load.rate_per_s {
+                        None => {
+                            while last < end && !stop.load(Ordering::Relaxed) {
+                                last = client.step(measure_from);
+                            }
+                        }
+                        Some(rate) => {
+                            let seed = plan.client_seed(round, i as u32) ^ 0x6172_7269_7661_6c73;
+                            let mut pacer =
+                                Pacer::new(begin, rate.get() as f64, clients, i as u32, plan.load.arrivals, seed);
+                            loop {
+                                let intended = pacer.next_start();
+                                if intended >= end || stop.load(Ordering::Relaxed) {
+                                    break;
+                                }
+                                last = client.step_at(intended, measure_from);
+                            }
+                            last = last.max(end.min(Instant::now()));
+                        }
                     }
+                    let cpu = (thread_cpu() - cpu_start).as_secs_f64();
+                    let wall = last.saturating_duration_since(begin).as_secs_f64().max(1e-9);
                     running.fetch_sub(1, Ordering::Release);
-                    (client.recorder, last)
+                    (client.recorder, last, cpu / wall)
                 })
             })
             .collect();
@@ -122,7 +251,7 @@ pub fn measure(
             }
             tick(start.elapsed());
         }
-        let recorders: Vec<(Recorder, Instant)> = handles
+        let recorders: Vec<(Recorder, Instant, f64)> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -130,9 +259,10 @@ pub fn measure(
     });
 
     let measure_from = start + warmup;
-    let last = recorders.iter().map(|(_, t)| *t).max().unwrap_or(measure_from);
+    let last = recorders.iter().map(|(_, t, _)| *t).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|(_, _, c)| *c).fold(0.0, f64::max);
     let mut records = Recorder::new(target.ops.len());
-    for (r, _) in &recorders {
+    for (r, _, _) in &recorders {
         records.merge(r);
     }
     let counters = match first {
@@ -145,5 +275,6 @@ pub fn measure(
         seconds: last.saturating_duration_since(measure_from).as_secs_f64(),
         interrupted: stop.load(Ordering::Relaxed),
         counters,
+        client_cpu_max,
     })
 }

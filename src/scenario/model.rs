@@ -140,6 +140,39 @@ pub struct LoadShape {
     #[serde(with = "crate::util::duration_ms")]
     pub duration: Duration,
     pub rounds: NonZeroU32,
+    /// Open loop: target arrivals per second over all clients. `None` is a
+    /// closed loop (each client issues its next operation when the last ends).
+    pub rate_per_s: Option<NonZeroU32>,
+    /// How open-loop arrivals are spaced.
+    pub arrivals: Arrivals,
+}
+
+/// Spacing of open-loop arrivals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrivals {
+    /// Evenly spaced, clients staggered.
+    #[default]
+    Uniform,
+    /// Exponentially distributed gaps (a Poisson process per client).
+    Poisson,
+}
+
+impl LoadShape {
+    /// "closed loop, 4 clients" or "open loop, 2000/s poisson over 4 clients".
+    pub fn model(&self) -> String {
+        match self.rate_per_s {
+            None => format!("closed loop, {} clients", self.clients),
+            Some(r) => format!(
+                "open loop, {r}/s {} arrivals over {} clients",
+                match self.arrivals {
+                    Arrivals::Uniform => "uniform",
+                    Arrivals::Poisson => "poisson",
+                },
+                self.clients
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

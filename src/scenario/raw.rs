@@ -139,6 +139,18 @@ pub struct RawLoad {
     pub duration: Option<S<String>>,
     #[serde(default)]
     pub rounds: Option<S<u32>>,
+    /// Open loop: arrivals per second over all clients.
+    #[serde(default)]
+    pub rate: Option<S<u32>>,
+    #[serde(default)]
+    pub arrivals: Option<S<RawArrivals>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawArrivals {
+    Uniform,
+    Poisson,
 }
 
 #[derive(Debug, Deserialize)]

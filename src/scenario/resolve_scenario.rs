@@ -2,8 +2,10 @@
 //! cross-check (mix, variants, backends, verdict, parameters).
 
 use super::diag::{ConfigErrors, Source, SourceRef};
-use super::model::{Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload};
-use super::raw::{RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
+use super::model::{
+    Arrivals, Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
+};
+use super::raw::{RawArrivals, RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
 use crate::backend::BackendKind;
 use crate::expr::Params;
@@ -19,6 +21,8 @@ pub const DEFAULT_LOAD: LoadShape = LoadShape {
     warmup: Duration::from_secs(3),
     duration: Duration::from_secs(10),
     rounds: NonZeroU32::new(3).unwrap(),
+    rate_per_s: None,
+    arrivals: Arrivals::Uniform,
 };
 
 /// Defaults of the `--quick` smoke profile.
@@ -27,6 +31,8 @@ pub const QUICK_LOAD: LoadShape = LoadShape {
     warmup: Duration::from_millis(500),
     duration: Duration::from_secs(2),
     rounds: NonZeroU32::new(1).unwrap(),
+    rate_per_s: None,
+    arrivals: Arrivals::Uniform,
 };
 
 pub const DEFAULT_SEED: u64 = 1;
@@ -111,6 +117,8 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                 &q.load,
                 LoadShape {
                     clients: load.clients,
+                    rate_per_s: load.rate_per_s,
+                    arrivals: load.arrivals,
                     ..QUICK_LOAD
                 },
                 "quick.load",
@@ -120,6 +128,8 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
             params: workload.params.clone(),
             load: LoadShape {
                 clients: load.clients,
+                rate_per_s: load.rate_per_s,
+                arrivals: load.arrivals,
                 ..QUICK_LOAD
             },
         },
@@ -347,6 +357,24 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
         warmup: duration(p, &raw.warmup, "warmup", defaults.warmup),
         duration: duration(p, &raw.duration, "duration", defaults.duration),
         rounds: nonzero(p, &raw.rounds, "rounds", defaults.rounds),
+        rate_per_s: match &raw.rate {
+            Some(r) => match NonZeroU32::new(*r.get_ref()) {
+                Some(n) => Some(n),
+                None => {
+                    p.at(
+                        r,
+                        format!("{field}.rate"),
+                        "`rate` (arrivals per second) must be at least 1; leave it out for a closed loop",
+                    );
+                    None
+                }
+            },
+            None => defaults.rate_per_s,
+        },
+        arrivals: raw.arrivals.as_ref().map_or(defaults.arrivals, |a| match a.get_ref() {
+            RawArrivals::Uniform => Arrivals::Uniform,
+            RawArrivals::Poisson => Arrivals::Poisson,
+        }),
     };
     if let Some(d) = &raw.duration
         && shape.duration.is_zero()

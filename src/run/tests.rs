@@ -1,0 +1,105 @@
+//! The runner's own logic against the mock engine: open-loop scheduling,
+//! coordinated-omission correction and the SLO search.
+
+use super::*;
+use crate::backend::mock::{MockConfig, MockEngine};
+use crate::scenario::load_scenario;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+/// A one-operation scenario in a temp folder.
+fn mock_plan(load: &str) -> (tempfile::TempDir, RunPlan) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("w.toml"),
+        r#"name = "w"
+schema = ["CREATE TABLE t (id INTEGER)"]
+[[op]]
+name = "ping"
+sql = "SELECT 1"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        format!(
+            r#"name = "s"
+question = "q"
+workload = "w.toml"
+[load]
+{load}
+[mix]
+ping = 1
+[[variant]]
+name = "a"
+"#
+        ),
+    )
+    .unwrap();
+    let scenario = load_scenario(&dir.path().join("s.toml")).unwrap();
+    let plan = plan(&scenario, &RunOptions::default()).unwrap();
+    (dir, plan)
+}
+
+fn window(engine: &MockEngine, plan: &RunPlan) -> Window {
+    workers::measure(engine, &plan.targets[0], plan, 0, &AtomicBool::new(false), &|_| {}).unwrap()
+}
+
+#[test]
+fn a_stall_shows_in_open_loop_p99_as_theory_predicts() {
+    // 1000 ops/s from one client, 2 s measured after 200 ms of warmup, and
+    // one 100 ms stall in the middle. Every operation due during the stall
+    // waits for its end: ~100 of ~2000 operations (5%) get response times
+    // spread evenly from 100 ms down to 0, so the top 1% (20 operations) are
+    // the first fifth of them: p99 ≈ 100 ms × (1 − 0.01 / 0.05) = 80 ms.
+    let (_dir, plan) = mock_plan("clients = 1\nwarmup = \"200ms\"\nduration = \"2s\"\nrate = 1000");
+    let engine = MockEngine::new(MockConfig {
+        service: Duration::from_micros(50),
+        stalls: vec![(Duration::from_millis(1200), Duration::from_millis(100))],
+        ..MockConfig::default()
+    });
+    let w = window(&engine, &plan);
+    let op = &w.records.ops[0];
+    let p99 = op.latency.value_at_quantile(0.99) as f64 / 1e6;
+    assert!(
+        (65.0..=95.0).contains(&p99),
+        "corrected p99 {p99:.1} ms, expected about 80 ms"
+    );
+    let service_p99 = op.service.as_ref().unwrap().value_at_quantile(0.99) as f64 / 1e6;
+    assert!(
+        service_p99 < 5.0,
+        "service time p99 {service_p99:.2} ms should not include the stall"
+    );
+    let count = op.count();
+    assert!((1900..=2100).contains(&count), "{count} operations at 1000/s over 2 s");
+    let s = w.records.schedule.as_ref().unwrap();
+    assert!(s.late >= 90, "operations due during the stall start late: {}", s.late);
+
+    // The same stall in a closed loop hides: one slow operation among many.
+    let (_dir, closed) = mock_plan("clients = 1\nwarmup = \"200ms\"\nduration = \"2s\"");
+    let engine = MockEngine::new(MockConfig {
+        service: Duration::from_micros(50),
+        stalls: vec![(Duration::from_millis(1200), Duration::from_millis(100))],
+        ..MockConfig::default()
+    });
+    let w = window(&engine, &closed);
+    let p99 = w.records.ops[0].latency.value_at_quantile(0.99) as f64 / 1e6;
+    assert!(
+        p99 < 5.0,
+        "closed-loop p99 {p99:.2} ms: coordinated omission hides the stall"
+    );
+}
+
+#[test]
+fn poisson_arrivals_average_the_target_rate() {
+    let (_dir, plan) =
+        mock_plan("clients = 2\nwarmup = \"100ms\"\nduration = \"2s\"\nrate = 2000\narrivals = \"poisson\"");
+    let engine = MockEngine::new(MockConfig::default());
+    let w = window(&engine, &plan);
+    let count = w.records.ops[0].count() as f64;
+    assert!(
+        (count - 4000.0).abs() < 4000.0 * 0.08,
+        "{count} arrivals, expected about 4000"
+    );
+    assert!(w.records.schedule.as_ref().unwrap().late as f64 / count < 0.01);
+}

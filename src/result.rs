@@ -151,6 +151,8 @@ pub struct VariantResult {
     pub client_cpu_max: f64,
     /// Things that make these numbers less trustworthy.
     pub warnings: Vec<String>,
+    /// Maximum throughput at the scenario's SLO, if searched.
+    pub slo: Option<crate::run::slo::SloResult>,
 }
 
 /// Open-loop schedule keeping over all rounds of a variant.
@@ -471,6 +473,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             schedule: schedule(&windows),
                             client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
                             warnings: warnings(plan, &windows, b.backend == BackendKind::Sqlite),
+                            slo: v.slo.clone(),
                         }
                     })
                     .collect(),

@@ -62,6 +62,7 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         schedule: None,
         client_cpu_max: 0.0,
         warnings: vec![],
+        slo: None,
     }
 }
 

@@ -63,12 +63,12 @@ pub fn render(r: &RunResult) -> String {
     let load = &sc.load;
     let _ = writeln!(
         md,
-        "Run `{}`: workload `{}`, seed {}, closed loop with {} clients, warmup {} s, measured {} s × {} rounds \
+        "Run `{}`: workload `{}`, seed {}, {}, warmup {} s, measured {} s × {} rounds \
          (variants in a fresh random order each round).{}\n",
         r.run.id,
         sc.workload,
         r.seed,
-        load.clients,
+        r.run.load_model,
         load.warmup.as_secs_f64(),
         load.duration.as_secs_f64(),
         load.rounds,
@@ -127,6 +127,13 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with their 95% bootstrap interval across rounds and a classification against the ±{:.0}% noise band (docs/method.md).\n",
         r.scenario.verdict_rule.noise * 100.0
     );
+    if r.scenario.load.rate_per_s.is_some() {
+        let _ = writeln!(
+            md,
+            "Open loop: latencies are response times from each operation's intended start (coordinated omission \
+             corrected); service times, from the actual start, are listed below each table.\n"
+        );
+    }
     for m in &r.scenario.mix {
         let kind = match m.kind {
             crate::scenario::OpKind::Read => "read",
@@ -171,6 +178,31 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             );
         }
         md.push('\n');
+        for v in &b.variants {
+            if let Some(s) = v.op(&m.op).and_then(|o| o.service_ns) {
+                let _ = writeln!(
+                    md,
+                    "- `{}` service time p50 {}, p99 {}, max {}",
+                    v.name,
+                    format_ns(s.p50 as f64),
+                    format_ns(s.p99 as f64),
+                    format_ns(s.max as f64)
+                );
+            }
+        }
+        for v in &b.variants {
+            if let Some(sched) = v.schedule.as_ref().filter(|_| m.op == r.scenario.mix[0].op) {
+                let _ = writeln!(
+                    md,
+                    "- `{}` schedule: {} operations due, {} late ({:.2}%), start lag p99 {}",
+                    v.name,
+                    sched.scheduled,
+                    sched.late,
+                    sched.late_fraction * 100.0,
+                    format_ns(sched.lag_ns.p99 as f64)
+                );
+            }
+        }
         for v in &b.variants {
             if let Some(e) = v.op(&m.op).and_then(|o| o.first_error.as_ref()) {
                 let _ = writeln!(md, "- `{}` first error: {e}", v.name);
@@ -233,6 +265,16 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     }
     md.push('\n');
 
+    let warned: Vec<&VariantResult> = b.variants.iter().filter(|v| !v.warnings.is_empty()).collect();
+    if !warned.is_empty() {
+        let _ = writeln!(md, "## Warnings ({})\n", b.backend);
+        for v in warned {
+            for w in &v.warnings {
+                let _ = writeln!(md, "- `{}`: {w}", v.name);
+            }
+        }
+        md.push('\n');
+    }
     let _ = writeln!(md, "## Plans ({})\n", b.backend);
     for v in &b.variants {
         for i in &v.unused_indexes {
@@ -258,6 +300,43 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     }
     md.push('\n');
 
+    if b.variants.iter().any(|v| v.slo.is_some()) {
+        let _ = writeln!(md, "## Maximum throughput at the SLO ({})\n", b.backend);
+        let _ = writeln!(
+            md,
+            "| variant | op | p99 target | max rate held | probes (rate: p99, late) |\n|---|---|---:|---:|---|"
+        );
+        for v in &b.variants {
+            let Some(s) = &v.slo else { continue };
+            let probes: Vec<String> = s
+                .probes
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}/s: {} {:.1}%{}",
+                        p.rate_per_s,
+                        format_ns(p.p99_ns as f64),
+                        p.late_fraction * 100.0,
+                        if p.held { "" } else { " ✗" }
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} |",
+                v.name,
+                s.op,
+                format_ns(s.target_p99_ns as f64),
+                match s.max_rate_per_s {
+                    Some(r) if s.capped => format!("≥ {r}/s (search cap)"),
+                    Some(r) => format!("{r}/s"),
+                    None => "below the start rate".into(),
+                },
+                probes.join("; ")
+            );
+        }
+        md.push('\n');
+    }
     let _ = writeln!(md, "## Load ({})\n", b.backend);
     let _ = writeln!(
         md,

@@ -95,6 +95,11 @@ impl Observer for Progress {
         );
     }
 
+    fn searching_slo(&self, backend: BackendKind, variant: &str) {
+        self.replace(None);
+        eprintln!("{backend}: searching the maximum throughput at the SLO for {variant}");
+    }
+
     fn measure_tick(&self, elapsed: Duration) {
         self.set(elapsed.as_millis() as u64);
     }

@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod evidence;
 pub mod plan;
+pub mod slo;
 pub mod workers;
 
 pub use answers::{AnswerReport, Mismatch};
@@ -34,6 +35,7 @@ pub trait Observer: Sync {
     fn checking_answers(&self, _backend: BackendKind) {}
     fn measuring(&self, _round: u32, _rounds: u32, _backend: BackendKind, _variant: &str, _total: Duration) {}
     fn measure_tick(&self, _elapsed: Duration) {}
+    fn searching_slo(&self, _backend: BackendKind, _variant: &str) {}
     fn finished(&self) {}
 }
 
@@ -56,6 +58,8 @@ pub struct VariantRecords {
     pub unused_indexes: Vec<String>,
     /// Measured windows, one per completed round.
     pub rounds: Vec<Window>,
+    /// The maximum-throughput-at-SLO search, if the scenario asks for one.
+    pub slo: Option<slo::SloResult>,
 }
 
 /// Everything measured on one backend.
@@ -207,6 +211,7 @@ fn run_backend(
             added_indexes,
             unused_indexes,
             rounds: Vec::new(),
+            slo: None,
         });
     }
 
@@ -221,7 +226,18 @@ fn run_backend(
         .unwrap_or(&plan.targets[targets[0]]);
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
-    measure_rounds(engine.as_ref(), plan, observer, rec)
+    measure_rounds(engine.as_ref(), plan, observer, rec)?;
+    if let Some(search) = &plan.scenario.slo {
+        for v in &mut rec.variants {
+            if STOP.load(Ordering::Relaxed) {
+                break;
+            }
+            let target = &plan.targets[v.target];
+            observer.searching_slo(kind, &target.name);
+            v.slo = Some(slo::search(engine.as_ref(), target, plan, search, &STOP)?);
+        }
+    }
+    Ok(())
 }
 
 fn measure_rounds(

@@ -4,8 +4,17 @@
 use super::*;
 use crate::backend::mock::{MockConfig, MockEngine};
 use crate::scenario::load_scenario;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+
+/// Timing tests run one at a time: on two cores, spinning clients of one
+/// test would be noise in another's latencies.
+static TIMING: Mutex<()> = Mutex::new(());
+
+fn timing() -> std::sync::MutexGuard<'static, ()> {
+    TIMING.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A one-operation scenario in a temp folder.
 fn mock_plan(load: &str) -> (tempfile::TempDir, RunPlan) {
@@ -52,6 +61,7 @@ fn a_stall_shows_in_open_loop_p99_as_theory_predicts() {
     // waits for its end: ~100 of ~2000 operations (5%) get response times
     // spread evenly from 100 ms down to 0, so the top 1% (20 operations) are
     // the first fifth of them: p99 ≈ 100 ms × (1 − 0.01 / 0.05) = 80 ms.
+    let _serial = timing();
     let (_dir, plan) = mock_plan("clients = 1\nwarmup = \"200ms\"\nduration = \"2s\"\nrate = 1000");
     let engine = MockEngine::new(MockConfig {
         service: Duration::from_micros(50),
@@ -92,6 +102,7 @@ fn a_stall_shows_in_open_loop_p99_as_theory_predicts() {
 
 #[test]
 fn poisson_arrivals_average_the_target_rate() {
+    let _serial = timing();
     let (_dir, plan) =
         mock_plan("clients = 2\nwarmup = \"100ms\"\nduration = \"2s\"\nrate = 2000\narrivals = \"poisson\"");
     let engine = MockEngine::new(MockConfig::default());
@@ -102,4 +113,36 @@ fn poisson_arrivals_average_the_target_rate() {
         "{count} arrivals, expected about 4000"
     );
     assert!(w.records.schedule.as_ref().unwrap().late as f64 / count < 0.01);
+}
+
+#[test]
+fn the_slo_search_finds_the_knee_of_a_capacity_limit() {
+    // One operation at a time, 1 ms each: capacity 1000/s. Below it the p99
+    // stays near 1 ms; above it a queue grows without bound.
+    let _serial = timing();
+    let (_dir, plan) = mock_plan("clients = 8\nduration = \"1s\"");
+    let engine = MockEngine::new(MockConfig {
+        service: Duration::from_millis(1),
+        serialized: true,
+        ..MockConfig::default()
+    });
+    let search = crate::scenario::SloSearch {
+        op: 0,
+        p99: Duration::from_millis(50),
+        start_rate: 100,
+        max_rate: 100_000,
+        step: Duration::from_secs(1),
+        refine: 5,
+    };
+    let r = slo::search(&engine, &plan.targets[0], &plan, &search, &AtomicBool::new(false)).unwrap();
+    let max = r
+        .max_rate_per_s
+        .unwrap_or_else(|| panic!("100/s is well under capacity: {:?}", r.probes));
+    assert!(
+        (750..=1100).contains(&max),
+        "knee at 1000/s, found {max}/s: {:?}",
+        r.probes
+    );
+    assert!(!r.capped);
+    assert!(r.probes.iter().any(|p| !p.held), "the search went past the knee");
 }

@@ -130,6 +130,24 @@ pub struct Scenario {
     pub verdict: VerdictRule,
     /// `[postgres] settings`: server settings for clusters schemabench starts.
     pub postgres_settings: Vec<(String, String)>,
+    /// `[slo]`: search each variant's maximum throughput at a p99 target.
+    pub slo: Option<SloSearch>,
+}
+
+/// A maximum-throughput-at-SLO search (see `run::slo`).
+#[derive(Debug, Clone)]
+pub struct SloSearch {
+    /// Operation index whose p99 is the SLO.
+    pub op: usize,
+    pub p99: Duration,
+    /// First probed rate, arrivals per second.
+    pub start_rate: u32,
+    /// Highest rate probed.
+    pub max_rate: u32,
+    /// Measured time per probe (plus a quarter of it as warmup).
+    pub step: Duration,
+    /// Bisection probes after the knee is bracketed.
+    pub refine: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -118,6 +118,23 @@ pub struct RawScenario {
     pub quick: Option<RawQuick>,
     #[serde(default)]
     pub postgres: Option<RawPostgres>,
+    #[serde(default)]
+    pub slo: Option<RawSlo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub op: S<String>,
+    pub p99: S<String>,
+    #[serde(default)]
+    pub start_rate: Option<S<u32>>,
+    #[serde(default)]
+    pub max_rate: Option<S<u32>>,
+    #[serde(default)]
+    pub step: Option<S<String>>,
+    #[serde(default)]
+    pub refine: Option<S<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -196,6 +196,10 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         &unknown_op,
     );
 
+    let slo = raw
+        .slo
+        .as_ref()
+        .and_then(|s| resolve_slo(&mut p, s, &op_index, &unknown_op, &mix));
     let scenario = Scenario {
         name: raw.name.get_ref().clone(),
         question: raw.question.clone(),
@@ -210,6 +214,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         mix,
         variants,
         verdict,
+        slo,
         postgres_settings: raw
             .postgres
             .as_ref()
@@ -633,4 +638,62 @@ fn resolve_verdict(
         }
     }
     rule
+}
+
+fn resolve_slo(
+    p: &mut Problems,
+    raw: &super::raw::RawSlo,
+    op_index: &dyn Fn(&str) -> Option<usize>,
+    unknown_op: &dyn Fn(&str) -> String,
+    mix: &[(usize, u32)],
+) -> Option<super::model::SloSearch> {
+    let op = match op_index(raw.op.get_ref()) {
+        Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some(i),
+        Some(_) => {
+            p.at(
+                &raw.op,
+                "slo.op",
+                format!(
+                    "operation `{}` is not in the mix, so it is never measured",
+                    raw.op.get_ref()
+                ),
+            );
+            None
+        }
+        None => {
+            p.at(&raw.op, "slo.op", unknown_op(raw.op.get_ref()));
+            None
+        }
+    };
+    let p99 = parse_duration(raw.p99.get_ref())
+        .map_err(|m| p.at(&raw.p99, "slo.p99", m))
+        .ok();
+    let step = match &raw.step {
+        Some(s) => parse_duration(s.get_ref()).map_err(|m| p.at(s, "slo.step", m)).ok(),
+        None => Some(Duration::from_secs(2)),
+    };
+    let start_rate = raw.start_rate.as_ref().map_or(100, |r| *r.get_ref());
+    let max_rate = raw.max_rate.as_ref().map_or(100_000, |r| *r.get_ref());
+    if start_rate == 0 || max_rate < start_rate {
+        let at = raw
+            .max_rate
+            .as_ref()
+            .or(raw.start_rate.as_ref())
+            .map_or(raw.op.span(), |r| r.span());
+        let e = p.source.error(
+            at,
+            Some("slo".into()),
+            format!("need 1 <= start_rate <= max_rate, got {start_rate} and {max_rate}"),
+        );
+        p.errors.push(e);
+        return None;
+    }
+    Some(super::model::SloSearch {
+        op: op?,
+        p99: p99?,
+        start_rate,
+        max_rate,
+        step: step?,
+        refine: raw.refine.as_ref().map_or(5, |r| *r.get_ref()),
+    })
 }

@@ -105,6 +105,21 @@ pub struct RunPlan {
 }
 
 impl RunPlan {
+    /// Open-loop rate at `elapsed` into a window: the ramp steps split the
+    /// warmup evenly, then the measured rate.
+    pub fn rate_at(&self, elapsed: std::time::Duration) -> Option<f64> {
+        let rate = self.load.rate_per_s?.get() as f64;
+        let ramp = &self.scenario.ramp;
+        if ramp.is_empty() || elapsed >= self.load.warmup {
+            return Some(rate);
+        }
+        let step = self.load.warmup.as_secs_f64() / ramp.len() as f64;
+        let i = ((elapsed.as_secs_f64() / step) as usize).min(ramp.len() - 1);
+        Some(ramp[i].get() as f64)
+    }
+}
+
+impl RunPlan {
     pub fn tables(&self) -> &[TablePlan] {
         &self.bound.tables
     }

@@ -146,3 +146,19 @@ fn the_slo_search_finds_the_knee_of_a_capacity_limit() {
     assert!(!r.capped);
     assert!(r.probes.iter().any(|p| !p.held), "the search went past the knee");
 }
+
+#[test]
+fn a_ramp_steps_rates_through_the_warmup_then_holds_the_measured_rate() {
+    let (_dir, plan) = mock_plan("clients = 1\nwarmup = \"2s\"\nduration = \"1s\"\nrate = 400\nramp = [100, 200]");
+    assert_eq!(plan.rate_at(Duration::from_millis(500)), Some(100.0));
+    assert_eq!(plan.rate_at(Duration::from_millis(1500)), Some(200.0));
+    assert_eq!(plan.rate_at(Duration::from_millis(2500)), Some(400.0));
+    let _serial = timing();
+    let engine = MockEngine::new(MockConfig::default());
+    let w = window(&engine, &plan);
+    let count = w.records.ops[0].count();
+    assert!(
+        (380..=420).contains(&count),
+        "the measured second runs at 400/s: {count}"
+    );
+}

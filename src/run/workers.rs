@@ -65,6 +65,7 @@ pub struct Pacer {
     mean_gap_s: f64,
     arrivals: Arrivals,
     rng: ChaCha8Rng,
+    clients: u32,
 }
 
 impl Pacer {
@@ -77,6 +78,7 @@ impl Pacer {
             mean_gap_s,
             arrivals,
             rng: ChaCha8Rng::seed_from_u64(seed),
+            clients,
         };
         pacer.next = match arrivals {
             Arrivals::Uniform => begin + Duration::from_secs_f64(mean_gap_s * client as f64 / clients as f64),
@@ -94,6 +96,11 @@ impl Pacer {
                 Duration::from_secs_f64(-u.ln() * self.mean_gap_s)
             }
         }
+    }
+
+    /// Changes the rate (arrivals per second over all clients) from the next gap on.
+    pub fn set_rate(&mut self, rate: f64) {
+        self.mean_gap_s = self.clients as f64 / rate;
     }
 
     /// The next intended start; advances the schedule.
@@ -218,9 +225,12 @@ pub fn measure(
                         }
                         Some(rate) => {
                             let seed = plan.client_seed(round, i as u32) ^ 0x6172_7269_7661_6c73;
-                            let mut pacer =
-                                Pacer::new(begin, rate.get() as f64, clients, i as u32, plan.load.arrivals, seed);
+                            let first = plan.rate_at(Duration::ZERO).unwrap_or(rate.get() as f64);
+                            let mut pacer = Pacer::new(begin, first, clients, i as u32, plan.load.arrivals, seed);
                             loop {
+                                if let Some(r) = plan.rate_at(pacer.next.saturating_duration_since(begin)) {
+                                    pacer.set_rate(r);
+                                }
                                 let intended = pacer.next_start();
                                 if intended >= end || stop.load(Ordering::Relaxed) {
                                     break;

@@ -132,6 +132,8 @@ pub struct Scenario {
     pub postgres_settings: Vec<(String, String)>,
     /// `[slo]`: search each variant's maximum throughput at a p99 target.
     pub slo: Option<SloSearch>,
+    /// `[load] ramp`: open-loop rates stepped through during the warmup.
+    pub ramp: Vec<NonZeroU32>,
 }
 
 /// A maximum-throughput-at-SLO search (see `run::slo`).

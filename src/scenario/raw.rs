@@ -161,6 +161,9 @@ pub struct RawLoad {
     pub rate: Option<S<u32>>,
     #[serde(default)]
     pub arrivals: Option<S<RawArrivals>>,
+    /// Open loop: stepped rates run during the warmup, in order.
+    #[serde(default)]
+    pub ramp: Option<S<Vec<u32>>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

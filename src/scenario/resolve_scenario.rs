@@ -200,6 +200,24 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         .slo
         .as_ref()
         .and_then(|s| resolve_slo(&mut p, s, &op_index, &unknown_op, &mix));
+    let ramp: Vec<NonZeroU32> = match &raw.load.ramp {
+        Some(r) if load.rate_per_s.is_none() => {
+            p.at(
+                r,
+                "load.ramp",
+                "a ramp steps open-loop rates; set `rate` (the measured rate) too",
+            );
+            Vec::new()
+        }
+        Some(r) => {
+            let steps: Vec<NonZeroU32> = r.get_ref().iter().filter_map(|&x| NonZeroU32::new(x)).collect();
+            if steps.len() != r.get_ref().len() {
+                p.at(r, "load.ramp", "ramp rates must be at least 1 arrival per second");
+            }
+            steps
+        }
+        None => Vec::new(),
+    };
     let scenario = Scenario {
         name: raw.name.get_ref().clone(),
         question: raw.question.clone(),
@@ -215,6 +233,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         variants,
         verdict,
         slo,
+        ramp,
         postgres_settings: raw
             .postgres
             .as_ref()

@@ -70,6 +70,7 @@ impl RunArgs {
             duration: self.duration,
             rounds: self.rounds,
             rate: self.rate,
+            cache: self.cold.then_some(crate::scenario::CachePolicy::Cold),
             arrivals: self.arrivals.map(|a| match a {
                 crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
                 crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,

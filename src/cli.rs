@@ -54,6 +54,9 @@ pub struct RunArgs {
     /// measured from each operation's intended start.
     #[arg(long)]
     pub rate: Option<std::num::NonZeroU32>,
+    /// Cold caches: restart PostgreSQL before every variant's window.
+    #[arg(long)]
+    pub cold: bool,
     /// Open-loop arrival spacing.
     #[arg(long, value_enum)]
     pub arrivals: Option<ArrivalsArg>,

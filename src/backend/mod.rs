@@ -262,6 +262,14 @@ pub trait Engine: Send + Sync {
     /// Names of the indexes in the loaded base (before any variant setup).
     fn base_indexes(&self) -> Result<Vec<String>, BackendError>;
 
+    /// Empties the engine's caches before a cold-cache window. PostgreSQL:
+    /// restarts the server (shared buffers start empty; the OS page cache is
+    /// untouched). SQLite: nothing to do — every window opens new
+    /// connections, and SQLite's page cache belongs to the connection.
+    fn restart(&mut self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
     /// Server counters for a variant, if the engine has them.
     fn counters(&self, _variant: &str) -> Result<Option<Counters>, BackendError> {
         Ok(None)

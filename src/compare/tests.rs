@@ -74,6 +74,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
         rounds: NonZeroU32::MIN,
         rate_per_s: None,
         arrivals: Default::default(),
+        cache: Default::default(),
     };
     RunResult {
         schema_version: SCHEMA_VERSION,

@@ -104,26 +104,31 @@ impl DockerServer {
         };
         // Official images restart the server after initialisation: wait for
         // a real connection, not only the first ready message.
+        server.wait_connectable()?;
+        server.ready_in = begin.elapsed();
+        Ok(server)
+    }
+
+    fn wait_connectable(&self) -> Result<(), ProvisionError> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ok = server
+            let ok = self
                 .endpoint
                 .config("postgres")
                 .connect(postgres::NoTls)
                 .and_then(|mut c| c.simple_query("SELECT 1"))
                 .is_ok();
             if ok {
-                break;
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(ProvisionError::Docker(format!(
-                    "{image} did not accept connections on port {port}"
+                    "{} did not accept connections on port {}",
+                    self.image, self.endpoint.port
                 )));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        server.ready_in = begin.elapsed();
-        Ok(server)
     }
 
     /// The container's id.
@@ -149,5 +154,15 @@ impl Server for DockerServer {
     }
     fn owned(&self) -> bool {
         true
+    }
+    fn restart(&mut self) -> Result<(), ProvisionError> {
+        let c = self
+            .container
+            .as_ref()
+            .ok_or_else(|| ProvisionError::Docker("container gone".into()))?;
+        c.stop().map_err(|e| ProvisionError::Docker(format!("stopping: {e}")))?;
+        c.start()
+            .map_err(|e| ProvisionError::Docker(format!("starting: {e}")))?;
+        self.wait_connectable()
     }
 }

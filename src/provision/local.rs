@@ -62,6 +62,7 @@ pub fn find_binaries() -> Option<Binaries> {
 }
 
 /// The OS user the server runs as when we are root.
+#[derive(Clone, Copy)]
 struct RunAs {
     uid: u32,
     gid: u32,
@@ -107,9 +108,56 @@ pub(crate) fn free_port() -> Result<u16, ProvisionError> {
         .map_err(|e| ProvisionError::Local(format!("no free loopback port: {e}")))
 }
 
+/// How to (re)start the server process.
+struct Spawn {
+    program: PathBuf,
+    who: Option<RunAs>,
+    data: PathBuf,
+    port: u16,
+    socket_dir: PathBuf,
+    settings: Vec<(String, String)>,
+    log: PathBuf,
+}
+
+impl Spawn {
+    fn start(&self) -> Result<Child, ProvisionError> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| ProvisionError::Local(format!("server log: {e}")))?;
+        if let Some(w) = &self.who {
+            chown(&self.log, w)?;
+        }
+        let mut cmd = command(self.program.clone(), &self.who);
+        cmd.arg("-D")
+            .arg(&self.data)
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-k")
+            .arg(&self.socket_dir)
+            .args(["-c", "listen_addresses=127.0.0.1"]);
+        for (k, v) in &self.settings {
+            cmd.arg("-c").arg(format!("{k}={v}"));
+        }
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log_file);
+        // SAFETY: prctl is async-signal-safe; it runs in the child after fork
+        // and after the uid change (which would clear it).
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        cmd.spawn()
+            .map_err(|e| ProvisionError::Local(format!("starting postgres: {e}")))
+    }
+}
+
 pub struct LocalCluster {
     // Field order matters: the server stops (Drop) before the folder goes.
     child: Child,
+    spawn: Spawn,
     endpoint: Endpoint,
     version: String,
     log: PathBuf,
@@ -182,35 +230,19 @@ impl LocalCluster {
         }
 
         let port = free_port()?;
-        let log_file = std::fs::File::create(&log).map_err(|e| ProvisionError::Local(format!("server log: {e}")))?;
-        if let Some(w) = &who {
-            chown(&log, w)?;
-        }
-        let mut cmd = command(bins.path("postgres"), &who);
-        cmd.arg("-D")
-            .arg(&data)
-            .arg("-p")
-            .arg(port.to_string())
-            .arg("-k")
-            .arg(dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1"]);
-        for (k, v) in &settings {
-            cmd.arg("-c").arg(format!("{k}={v}"));
-        }
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log_file);
-        // SAFETY: prctl is async-signal-safe; it runs in the child after fork
-        // and after the uid change (which would clear it).
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| ProvisionError::Local(format!("starting postgres: {e}")))?;
+        let spawn = Spawn {
+            program: bins.path("postgres"),
+            who,
+            data: data.clone(),
+            port,
+            socket_dir: dir.path().to_path_buf(),
+            settings,
+            log: log.clone(),
+        };
+        let child = spawn.start()?;
         let mut cluster = LocalCluster {
             child,
+            spawn,
             endpoint: Endpoint {
                 host: "127.0.0.1".into(),
                 port,
@@ -278,6 +310,14 @@ impl LocalCluster {
         self.dir.path()
     }
 
+    /// Stops the server and starts it again on the same data and port: its
+    /// shared buffers start empty (the OS page cache stays as it was).
+    pub fn restart(&mut self) -> Result<(), ProvisionError> {
+        self.stop();
+        self.child = self.spawn.start()?;
+        self.wait_ready(Duration::from_secs(30)).map_err(ProvisionError::Local)
+    }
+
     fn stop(&mut self) {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
@@ -319,5 +359,8 @@ impl Server for LocalCluster {
     }
     fn owned(&self) -> bool {
         true
+    }
+    fn restart(&mut self) -> Result<(), ProvisionError> {
+        LocalCluster::restart(self)
     }
 }

@@ -65,6 +65,15 @@ pub trait Server: Send + Sync {
     /// Whether the server was started by schemabench (and all its databases
     /// are throwaway).
     fn owned(&self) -> bool;
+
+    /// Restarts the server (for cold-cache measurements); only servers
+    /// schemabench started can be restarted.
+    fn restart(&mut self) -> Result<(), ProvisionError> {
+        Err(ProvisionError::Url {
+            url: String::new(),
+            message: "a cold cache needs a server schemabench started (local or docker), not one given by URL".into(),
+        })
+    }
 }
 
 /// Which provisioner to use.

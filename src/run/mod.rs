@@ -226,7 +226,7 @@ fn run_backend(
         .unwrap_or(&plan.targets[targets[0]]);
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
-    measure_rounds(engine.as_ref(), plan, observer, rec)?;
+    measure_rounds(engine.as_mut(), plan, observer, rec)?;
     if let Some(search) = &plan.scenario.slo {
         for v in &mut rec.variants {
             if STOP.load(Ordering::Relaxed) {
@@ -241,7 +241,7 @@ fn run_backend(
 }
 
 fn measure_rounds(
-    engine: &dyn Engine,
+    engine: &mut dyn Engine,
     plan: &RunPlan,
     observer: &dyn Observer,
     rec: &mut BackendRecords,
@@ -256,8 +256,11 @@ fn measure_rounds(
         rec.round_order.push(Vec::new());
         for v in order {
             let target = &plan.targets[rec.variants[v].target];
+            if plan.load.cache == crate::scenario::CachePolicy::Cold {
+                engine.restart()?;
+            }
             observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
-            let window = workers::measure(engine, target, plan, round, &STOP, &|e| observer.measure_tick(e))?;
+            let window = workers::measure(&*engine, target, plan, round, &STOP, &|e| observer.measure_tick(e))?;
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
             }

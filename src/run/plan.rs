@@ -24,6 +24,8 @@ pub struct RunOptions {
     /// Open loop: arrivals per second over all clients.
     pub rate: Option<NonZeroU32>,
     pub arrivals: Option<crate::scenario::Arrivals>,
+    /// Warm or cold caches before each window.
+    pub cache: Option<crate::scenario::CachePolicy>,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.
@@ -167,6 +169,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         rounds: options.rounds.unwrap_or(base_load.rounds),
         rate_per_s: options.rate.or(base_load.rate_per_s),
         arrivals: options.arrivals.unwrap_or(base_load.arrivals),
+        cache: options.cache.unwrap_or(base_load.cache),
     };
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 

@@ -165,6 +165,19 @@ pub struct LoadShape {
     pub rate_per_s: Option<NonZeroU32>,
     /// How open-loop arrivals are spaced.
     pub arrivals: Arrivals,
+    /// Warm (default) or cold caches before each variant's window.
+    pub cache: CachePolicy,
+}
+
+/// Cache state at the start of each measured window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CachePolicy {
+    /// Caches as the previous work left them, then the warmup.
+    #[default]
+    Warm,
+    /// PostgreSQL restarted before every window (empty shared buffers).
+    Cold,
 }
 
 /// Spacing of open-loop arrivals.
@@ -181,7 +194,12 @@ pub enum Arrivals {
 impl LoadShape {
     /// "closed loop, 4 clients" or "open loop, 2000/s poisson over 4 clients".
     pub fn model(&self) -> String {
-        match self.rate_per_s {
+        let cold = if self.cache == CachePolicy::Cold {
+            ", cold caches"
+        } else {
+            ""
+        };
+        let model = match self.rate_per_s {
             None => format!("closed loop, {} clients", self.clients),
             Some(r) => format!(
                 "open loop, {r}/s {} arrivals over {} clients",
@@ -191,7 +209,8 @@ impl LoadShape {
                 },
                 self.clients
             ),
-        }
+        };
+        format!("{model}{cold}")
     }
 }
 

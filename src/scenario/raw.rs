@@ -164,6 +164,15 @@ pub struct RawLoad {
     /// Open loop: stepped rates run during the warmup, in order.
     #[serde(default)]
     pub ramp: Option<S<Vec<u32>>>,
+    #[serde(default)]
+    pub cache: Option<S<RawCache>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawCache {
+    Warm,
+    Cold,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

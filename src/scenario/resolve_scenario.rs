@@ -3,9 +3,9 @@
 
 use super::diag::{ConfigErrors, Source, SourceRef};
 use super::model::{
-    Arrivals, Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
+    Arrivals, CachePolicy, Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
 };
-use super::raw::{RawArrivals, RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
+use super::raw::{RawArrivals, RawCache, RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
 use crate::backend::BackendKind;
 use crate::expr::Params;
@@ -23,6 +23,7 @@ pub const DEFAULT_LOAD: LoadShape = LoadShape {
     rounds: NonZeroU32::new(3).unwrap(),
     rate_per_s: None,
     arrivals: Arrivals::Uniform,
+    cache: CachePolicy::Warm,
 };
 
 /// Defaults of the `--quick` smoke profile.
@@ -33,6 +34,7 @@ pub const QUICK_LOAD: LoadShape = LoadShape {
     rounds: NonZeroU32::new(1).unwrap(),
     rate_per_s: None,
     arrivals: Arrivals::Uniform,
+    cache: CachePolicy::Warm,
 };
 
 pub const DEFAULT_SEED: u64 = 1;
@@ -119,6 +121,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                     clients: load.clients,
                     rate_per_s: load.rate_per_s,
                     arrivals: load.arrivals,
+                    cache: load.cache,
                     ..QUICK_LOAD
                 },
                 "quick.load",
@@ -130,6 +133,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                 clients: load.clients,
                 rate_per_s: load.rate_per_s,
                 arrivals: load.arrivals,
+                cache: load.cache,
                 ..QUICK_LOAD
             },
         },
@@ -398,6 +402,10 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
         arrivals: raw.arrivals.as_ref().map_or(defaults.arrivals, |a| match a.get_ref() {
             RawArrivals::Uniform => Arrivals::Uniform,
             RawArrivals::Poisson => Arrivals::Poisson,
+        }),
+        cache: raw.cache.as_ref().map_or(defaults.cache, |c| match c.get_ref() {
+            RawCache::Warm => CachePolicy::Warm,
+            RawCache::Cold => CachePolicy::Cold,
         }),
     };
     if let Some(d) = &raw.duration

@@ -370,6 +370,20 @@ impl Engine for PostgresEngine {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn restart(&mut self) -> Result<(), BackendError> {
+        self.server.restart().map_err(|e| BackendError::Unavailable {
+            backend: BackendKind::Postgres,
+            message: format!("restarting for a cold cache: {e}"),
+        })?;
+        let e = self.server.endpoint().clone();
+        let admin = e
+            .config(&e.admin_db)
+            .connect(NoTls)
+            .map_err(db_error("reconnecting after a restart"))?;
+        *self.admin.lock().unwrap_or_else(|p| p.into_inner()) = admin;
+        Ok(())
+    }
+
     fn counters(&self, variant: &str) -> Result<Option<Counters>, BackendError> {
         let db = self.variant_db(variant)?;
         let row = self

@@ -212,3 +212,35 @@ fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
         Some("timescaledb")
     );
 }
+
+#[test]
+fn a_restart_empties_shared_buffers_and_keeps_the_data() {
+    let mut e = engine();
+    let (spec, tables) = orders(100.0, 20_000.0);
+    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
+    e.create_variant("v", &[]).unwrap();
+    let db = e.database_of("v").unwrap().to_string();
+    let mut c = e.endpoint().config(&db).connect(postgres::NoTls).unwrap();
+    c.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_buffercache").ok();
+    let buffered = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_buffercache b JOIN pg_class r ON b.relfilenode = pg_relation_filenode(r.oid) \
+             WHERE r.relname = 'orders'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    c.batch_execute("SELECT count(*) FROM orders").unwrap();
+    assert!(buffered(&mut c) > 0, "a scan fills shared buffers");
+    drop(c);
+    e.restart().unwrap();
+    let mut c = e.endpoint().config(&db).connect(postgres::NoTls).unwrap();
+    assert_eq!(buffered(&mut c), 0, "shared buffers start empty after a restart");
+    let n: i64 = c.query_one("SELECT count(*) FROM orders", &[]).unwrap().get(0);
+    assert_eq!(n, 20_000);
+    assert!(
+        e.counters("v").unwrap().is_some(),
+        "the engine's admin connection works after the restart"
+    );
+}

@@ -284,6 +284,7 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
         Some(b) => (Some(b), false),
         None => (best_of(Class::Inconclusive), true),
     };
+    let lead_name = best.map(|(c, _)| c.variant.clone());
     let mut text = String::new();
     if !result.run.complete {
         text.push_str("**Incomplete run** — the numbers below cover only what was measured. ");
@@ -348,7 +349,7 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
         }
     }
     for c in &v.candidates {
-        if v.winner.as_deref() == Some(c.variant.as_str()) {
+        if lead_name.as_deref() == Some(c.variant.as_str()) {
             continue;
         }
         let mut why = Vec::new();

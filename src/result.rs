@@ -174,6 +174,8 @@ pub struct ServerCounters {
     /// Successful write operations in the same windows.
     pub write_ops: u64,
     pub wal_bytes_per_write: Option<f64>,
+    /// The same for each round, for confidence intervals.
+    pub per_round_wal_per_write: Vec<Option<f64>>,
     /// Shared buffer hits / (hits + reads) in the variant's database.
     /// Approximate: PostgreSQL publishes statistics with a delay of up to a second.
     pub buffer_hit_ratio: Option<f64>,
@@ -271,7 +273,7 @@ fn metric_of(l: &Latency, throughput: f64, count: u64, metric: Metric) -> Option
         Metric::Max => l.max as f64,
         Metric::Mean => l.mean,
         Metric::Throughput => throughput,
-        Metric::Storage | Metric::SetupTime => return None,
+        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite => return None,
     })
 }
 
@@ -285,7 +287,16 @@ impl VariantResult {
         match metric {
             Metric::Storage => Some(self.sizes.total_bytes as f64),
             Metric::SetupTime => Some(self.setup.setup_seconds),
+            Metric::WalPerWrite => self.server_counters.as_ref()?.wal_bytes_per_write,
             _ => None,
+        }
+    }
+
+    /// Per-round values of a whole-variant metric, where it varies by round.
+    pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
+        match (metric, &self.server_counters) {
+            (Metric::WalPerWrite, Some(c)) => c.per_round_wal_per_write.clone(),
+            _ => Vec::new(),
         }
     }
 }
@@ -305,21 +316,26 @@ fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters
         return None;
     }
     let (mut wal, mut hit, mut read, mut writes) = (0u64, 0u64, 0u64, 0u64);
+    let mut per_round = Vec::new();
     for ((a, b), records) in pairs {
-        wal += b.wal_bytes.saturating_sub(a.wal_bytes);
-        hit += b.blocks_hit.saturating_sub(a.blocks_hit);
-        read += b.blocks_read.saturating_sub(a.blocks_read);
-        writes += plan
+        let round_wal = b.wal_bytes.saturating_sub(a.wal_bytes);
+        let round_writes = plan
             .mix
             .ops()
             .filter(|&op| plan.scenario.workload.ops[op].kind == OpKind::Write)
             .map(|op| records.ops[op].count())
             .sum::<u64>();
+        per_round.push((round_writes > 0).then(|| round_wal as f64 / round_writes as f64));
+        wal += round_wal;
+        hit += b.blocks_hit.saturating_sub(a.blocks_hit);
+        read += b.blocks_read.saturating_sub(a.blocks_read);
+        writes += round_writes;
     }
     Some(ServerCounters {
         wal_bytes: wal,
         write_ops: writes,
         wal_bytes_per_write: (writes > 0).then(|| wal as f64 / writes as f64),
+        per_round_wal_per_write: per_round,
         buffer_hit_ratio: (hit + read > 0).then(|| hit as f64 / (hit + read) as f64),
     })
 }

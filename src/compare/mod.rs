@@ -54,49 +54,53 @@ pub fn effect(
     metric: Metric,
     noise: f64,
 ) -> Option<Effect> {
-    if let Some(op) = op.filter(|_| metric.is_per_op()) {
-        let (v, b) = (variant.op(op)?, baseline.op(op)?);
-        let (value, baseline_value) = (v.metric(metric)?, b.metric(metric)?);
-        let pairs: Vec<(f64, f64)> = v
-            .round_metric(metric)
-            .into_iter()
-            .zip(b.round_metric(metric))
-            .filter_map(|(x, y)| Some((x?, y?)))
-            .filter(|(x, y)| (x / y).is_finite())
-            .collect();
-        let ratios: Vec<f64> = pairs.iter().map(|(x, y)| x / y).collect();
-        let (vs, bs): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-        let interval = stats::bootstrap_ratio(&vs, &bs);
-        let ratio = value / baseline_value;
-        let fold = |f: fn(f64, f64) -> f64| ratios.iter().copied().reduce(f);
-        Some(Effect {
-            value,
-            baseline_value,
-            ratio,
-            round_min: fold(f64::min),
-            round_max: fold(f64::max),
-            rounds: ratios.len(),
-            ci_low: interval.map(|i| i.0),
-            ci_high: interval.map(|i| i.1),
-            class: stats::classify(ratio, interval, ratios.len().max(1), noise, metric.lower_is_better()),
-            outlier_rounds: stats::outliers(&ratios),
-        })
+    let (value, baseline_value, v_rounds, b_rounds) = match op.filter(|_| metric.is_per_op()) {
+        Some(op) => {
+            let (v, b) = (variant.op(op)?, baseline.op(op)?);
+            (
+                v.metric(metric)?,
+                b.metric(metric)?,
+                v.round_metric(metric),
+                b.round_metric(metric),
+            )
+        }
+        None => (
+            variant.metric(metric)?,
+            baseline.metric(metric)?,
+            variant.round_metric(metric),
+            baseline.round_metric(metric),
+        ),
+    };
+    let pairs: Vec<(f64, f64)> = v_rounds
+        .into_iter()
+        .zip(b_rounds)
+        .filter_map(|(x, y)| Some((x?, y?)))
+        .filter(|(x, y)| (x / y).is_finite())
+        .collect();
+    let ratios: Vec<f64> = pairs.iter().map(|(x, y)| x / y).collect();
+    let (vs, bs): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
+    let interval = stats::bootstrap_ratio(&vs, &bs);
+    let ratio = value / baseline_value;
+    let fold = |f: fn(f64, f64) -> f64| ratios.iter().copied().reduce(f);
+    // Metrics without per-round values (storage, setup time) are single
+    // measurements; per-round metrics need their rounds.
+    let rounds_for_class = if pairs.is_empty() && !metric.is_per_op() {
+        0
     } else {
-        let (value, baseline_value) = (variant.metric(metric)?, baseline.metric(metric)?);
-        let ratio = value / baseline_value;
-        Some(Effect {
-            value,
-            baseline_value,
-            ratio,
-            round_min: None,
-            round_max: None,
-            rounds: 0,
-            ci_low: None,
-            ci_high: None,
-            class: stats::classify(ratio, None, 0, noise, metric.lower_is_better()),
-            outlier_rounds: Vec::new(),
-        })
-    }
+        ratios.len().max(1)
+    };
+    Some(Effect {
+        value,
+        baseline_value,
+        ratio,
+        round_min: fold(f64::min),
+        round_max: fold(f64::max),
+        rounds: ratios.len(),
+        ci_low: interval.map(|i| i.0),
+        ci_high: interval.map(|i| i.1),
+        class: stats::classify(ratio, interval, rounds_for_class, noise, metric.lower_is_better()),
+        outlier_rounds: stats::outliers(&ratios),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -165,6 +169,7 @@ pub fn format_metric(metric: Metric, v: f64) -> String {
         Metric::Throughput => format!("{} ops/s", crate::util::sig3(v)),
         Metric::Storage => format_bytes(v as u64),
         Metric::SetupTime => format_ns(v * 1e9),
+        Metric::WalPerWrite => format_bytes(v as u64),
         _ => format_ns(v),
     }
 }

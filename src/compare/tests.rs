@@ -293,3 +293,23 @@ fn two_rounds_are_too_few_to_name_a_winner() {
     assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
     assert!(v.text.contains("run at least 3"), "{}", v.text);
 }
+
+#[test]
+fn wal_per_write_compares_per_round_values_with_an_interval() {
+    let counters = |per_round: &[f64]| crate::result::ServerCounters {
+        wal_bytes: 0,
+        write_ops: 0,
+        wal_bytes_per_write: Some(per_round.iter().sum::<f64>() / per_round.len() as f64),
+        per_round_wal_per_write: per_round.iter().map(|v| Some(*v)).collect(),
+        buffer_hit_ratio: None,
+    };
+    let mut base = variant("base", &[1000; 3], &[100; 3], 1000);
+    base.server_counters = Some(counters(&[250.0, 255.0, 245.0]));
+    let mut heavy = variant("heavy", &[1000; 3], &[100; 3], 1000);
+    heavy.server_counters = Some(counters(&[500.0, 510.0, 490.0]));
+    let e = effect(&heavy, &base, None, Metric::WalPerWrite, stats::DEFAULT_NOISE).unwrap();
+    assert!((e.ratio - 2.0).abs() < 0.01, "{e:?}");
+    assert_eq!(e.class, Class::Worse);
+    assert_eq!(e.rounds, 3);
+    assert!(e.ci_low.unwrap() > 1.9 && e.ci_high.unwrap() < 2.1, "{e:?}");
+}

@@ -252,6 +252,8 @@ pub enum Metric {
     Throughput,
     Storage,
     SetupTime,
+    /// WAL bytes per write operation (PostgreSQL).
+    WalPerWrite,
 }
 
 impl Metric {
@@ -261,7 +263,7 @@ impl Metric {
 
     /// Whether the metric belongs to one operation (as opposed to the variant).
     pub fn is_per_op(self) -> bool {
-        !matches!(self, Metric::Storage | Metric::SetupTime)
+        !matches!(self, Metric::Storage | Metric::SetupTime | Metric::WalPerWrite)
     }
 
     pub fn label(self) -> &'static str {
@@ -275,6 +277,7 @@ impl Metric {
             Metric::Throughput => "throughput",
             Metric::Storage => "storage",
             Metric::SetupTime => "setup time",
+            Metric::WalPerWrite => "WAL per write",
         }
     }
 }

@@ -238,6 +238,8 @@ pub enum RawMetric {
     Storage,
     #[serde(rename = "setup_time")]
     SetupTime,
+    #[serde(rename = "wal_per_write")]
+    WalPerWrite,
 }
 
 #[derive(Debug, Deserialize)]

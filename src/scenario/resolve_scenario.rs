@@ -513,6 +513,7 @@ fn metric(m: RawMetric) -> Metric {
         RawMetric::Throughput => Metric::Throughput,
         RawMetric::Storage => Metric::Storage,
         RawMetric::SetupTime => Metric::SetupTime,
+        RawMetric::WalPerWrite => Metric::WalPerWrite,
     }
 }
 
@@ -635,6 +636,14 @@ fn resolve_verdict(
                         o,
                         format!("{field}.op"),
                         format!("`{}` belongs to the whole variant; remove `op`", metric.label()),
+                    );
+                    None
+                }
+                (None, false) if metric == Metric::WalPerWrite && !backends.contains(&BackendKind::Postgres) => {
+                    p.at(
+                        m,
+                        format!("{field}.metric"),
+                        "`wal_per_write` is measured on PostgreSQL only; add \"postgres\" to `backends`",
                     );
                     None
                 }

@@ -8,8 +8,8 @@
 //! replacement 10,000 times, recompute the ratio, take the 2.5th and 97.5th
 //! percentiles. A change counts only if the whole interval lies outside the
 //! noise band around 1 (default ±5%). Outlier rounds are flagged with the
-//! median absolute deviation rule (|x − median| > 3 × 1.4826 × MAD), never
-//! dropped.
+//! median absolute deviation rule (|x − median| > 3 × 1.4826 × MAD, with at
+//! least five rounds), never dropped.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -100,9 +100,14 @@ pub fn classify(ratio: f64, interval: Option<(f64, f64)>, rounds: usize, noise: 
     }
 }
 
-/// Indexes of outlier values by the MAD rule (needs at least 3 values).
+/// Fewer values than this cannot tell an outlier from ordinary spread.
+pub const MIN_FOR_OUTLIERS: usize = 5;
+
+/// Indexes of outlier values by the MAD rule (needs at least
+/// [`MIN_FOR_OUTLIERS`] values: with three, the MAD is one value's deviation
+/// and any spread looks extreme).
 pub fn outliers(values: &[f64]) -> Vec<usize> {
-    if values.len() < 3 {
+    if values.len() < MIN_FOR_OUTLIERS {
         return Vec::new();
     }
     let median = |xs: &mut Vec<f64>| {
@@ -177,5 +182,9 @@ mod tests {
     fn outlier_rounds_are_flagged() {
         assert_eq!(outliers(&[1.0, 1.02, 0.98, 1.01, 3.0]), vec![4]);
         assert!(outliers(&[1.0, 1.02, 0.98]).is_empty());
+        assert!(
+            outliers(&[1.0, 1.01, 1.3]).is_empty(),
+            "three rounds cannot name an outlier"
+        );
     }
 }

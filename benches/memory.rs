@@ -1,5 +1,5 @@
 //! Harness memory against run length: the same quick quickstart run with a
-//! short and a ten-times-longer measured window, in separate processes.
+//! 1 s and a 10 s measured window, in separate processes.
 //! Peak RSS must not follow the number of operations (histograms, not sample
 //! vectors). `cargo bench --bench memory`.
 
@@ -41,7 +41,7 @@ fn run(duration: &str, out: &std::path::Path) -> (u64, u64) {
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let (short, long) = if bench { ("2s", "20s") } else { ("200ms", "400ms") };
+    let (short, long) = if bench { ("1s", "10s") } else { ("200ms", "400ms") };
     let out = tempfile::tempdir().unwrap();
     let (short_ops, short_rss) = run(short, out.path());
     let (long_ops, long_rss) = run(long, out.path());

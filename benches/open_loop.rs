@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let duration = if bench { "10s" } else { "1s" };
+    let duration = if bench { "5s" } else { "1s" };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("w.toml"),

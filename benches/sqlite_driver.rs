@@ -4,7 +4,7 @@
 //! loop doing the same primary-key lookups on the same file.
 //!
 //! `cargo bench --bench sqlite_driver` runs both under criterion and then
-//! side by side in alternating one-second slices, printing the ratio.
+//! side by side in alternating half-second slices, printing the ratio.
 
 use criterion::{Criterion, criterion_group};
 use rand::{RngExt, SeedableRng};
@@ -87,6 +87,9 @@ fn harness_client(f: &Fixture) -> Client<'_> {
 fn bench(c: &mut Criterion) {
     let f = fixture();
     let mut group = c.benchmark_group("pk_lookup");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     let mut bare = Bare::new(&f);
     group.bench_function("bare_rusqlite_prepare_cached", |b| b.iter(|| bare.lookup()));
     let mut client = harness_client(&f);
@@ -95,7 +98,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// Alternates one-second slices of each loop and reports the ratio of
+/// Alternates half-second slices of each loop and reports the ratio of
 /// their per-operation times, so machine noise hits both alike.
 fn side_by_side(slices: u32, slice: Duration) {
     let f = fixture();
@@ -136,7 +139,7 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     // `cargo test --benches` passes no `--bench`: keep the smoke run short.
     if std::env::args().any(|a| a == "--bench") {
-        side_by_side(10, Duration::from_secs(1));
+        side_by_side(10, Duration::from_millis(500));
     } else {
         side_by_side(2, Duration::from_millis(50));
     }

@@ -4,6 +4,7 @@
 
 mod app;
 pub mod backend;
+pub mod builder;
 pub mod cli;
 pub mod compare;
 pub mod datagen;

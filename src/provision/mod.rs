@@ -136,6 +136,22 @@ pub enum ProvisionError {
     Url { url: String, message: String },
 }
 
+/// Why no server could be provisioned for `request`, without starting one;
+/// `None` when one can be (a URL, an answering Docker daemon, or local
+/// binaries, as `provision` would choose).
+pub fn unavailable(request: &Request) -> Option<String> {
+    match request.choice {
+        Choice::Url if request.url.is_none() => Some("--provisioner url needs --postgres-url".into()),
+        Choice::Url => None,
+        Choice::Auto if request.url.is_some() => None,
+        Choice::Docker => (!docker::daemon_answers()).then(|| "no Docker daemon answers".into()),
+        Choice::Auto if docker::daemon_answers() => None,
+        Choice::Local | Choice::Auto => local::find_binaries()
+            .is_none()
+            .then(|| ProvisionError::NothingAvailable.to_string()),
+    }
+}
+
 /// Provisions a server as requested. Auto order: URL → a container if a
 /// Docker daemon answers → a local cluster if binaries are found.
 pub fn provision(request: &Request) -> Result<Box<dyn Server>, ProvisionError> {

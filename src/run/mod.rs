@@ -227,7 +227,8 @@ fn run_backend(
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
     measure_rounds(engine.as_mut(), plan, observer, rec)?;
-    if let Some(search) = &plan.scenario.slo {
+    // The SLO search is a long series of probes: not part of a smoke run.
+    if let Some(search) = plan.scenario.slo.as_ref().filter(|_| !plan.quick) {
         for v in &mut rec.variants {
             if STOP.load(Ordering::Relaxed) {
                 break;

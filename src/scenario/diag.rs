@@ -17,6 +17,15 @@ pub struct Source {
 pub type SourceRef = Arc<Source>;
 
 impl Source {
+    /// A source held in memory (e.g. built by code); `path` names it in
+    /// errors and anchors relative lookups such as the workload file.
+    pub fn from_text(path: &Path, text: String) -> SourceRef {
+        Arc::new(Source {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
     pub fn read(path: &Path) -> Result<SourceRef, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),

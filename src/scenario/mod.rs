@@ -14,7 +14,9 @@ pub use bind::{BoundWorkload, bind};
 pub use diag::{ConfigError, ConfigErrors, Source};
 pub use model::*;
 pub use per_backend::PerBackend;
-pub use resolve_scenario::{DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction};
+pub use resolve_scenario::{
+    DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction, resolve_scenario,
+};
 pub use resolve_workload::load_workload;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,83 @@
+//! Per-operation criterion benchmarks: for every scenario, every operation of
+//! its mix on every variant, one client, with criterion's statistics,
+//! baselines (`--save-baseline`, `--baseline`) and HTML reports. IDs are
+//! `scenario/op/variant` (with `@postgres` when a scenario runs on both
+//! engines), so criterion compares the same operation across runs.
+//! PostgreSQL scenarios run when a server can be provisioned and are skipped
+//! with one line otherwise. `cargo bench --bench operations [-- FILTER]`.
+
+use criterion::Criterion;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use schemabench::backend::{self, BackendKind, BaseSpec, EngineOptions};
+use schemabench::provision::{self, Request};
+use schemabench::run::{RunOptions, plan};
+use schemabench::scenario::{Document, load_any, toml_files};
+use std::path::Path;
+use std::time::Duration;
+
+fn benches(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let postgres_missing = provision::unavailable(&Request::default());
+    for path in toml_files(&root.join("scenarios")).expect("scenarios/ is readable") {
+        let Ok(Document::Scenario(scenario)) = load_any(&path) else {
+            continue;
+        };
+        let plan = plan(&scenario, &RunOptions::default()).expect("shipped scenarios plan");
+        let both = scenario.backends.len() > 1;
+        for &kind in &scenario.backends {
+            if kind == BackendKind::Postgres
+                && let Some(reason) = &postgres_missing
+            {
+                println!("skipped {} on postgres: not available here ({reason})", scenario.name);
+                continue;
+            }
+            let mut engine = backend::open(kind, &EngineOptions::default()).expect("engine starts");
+            let workload = &scenario.workload;
+            let spec = BaseSpec {
+                schema: workload.schema.get(kind).cloned().unwrap_or_default(),
+                after_load: workload.after_load.get(kind).cloned().unwrap_or_default(),
+                extensions: if kind == BackendKind::Postgres {
+                    workload.extensions.clone()
+                } else {
+                    Vec::new()
+                },
+            };
+            engine
+                .load_base(&spec, plan.tables(), plan.seed, &|_| {})
+                .expect("loads");
+            let targets: Vec<_> = plan.targets_on(kind).collect();
+            for t in &targets {
+                engine.create_variant(&t.name, &t.setup).expect("variant setup");
+            }
+            let mut group = c.benchmark_group(scenario.name.as_str());
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(300))
+                .measurement_time(Duration::from_secs(1));
+            for op in plan.mix.ops() {
+                for t in &targets {
+                    let suffix = if both { format!("@{kind}") } else { String::new() };
+                    let id = format!("{}/{}{suffix}", scenario.op_name(op), t.name);
+                    let mut session = engine.open_session(&t.name, &t.session).expect("session");
+                    let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
+                    let mut n = 0u64;
+                    group.bench_function(id, |b| {
+                        b.iter(|| {
+                            let params = plan.sample_params(op, &mut rng, n);
+                            n += 1;
+                            session.execute(&t.ops[op], &params)
+                        })
+                    });
+                }
+            }
+            group.finish();
+        }
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+}

@@ -39,7 +39,12 @@ fn run(duration: &str, out: &std::path::Path) -> (u64, u64) {
     (ops, result["run"]["peak_rss_bytes"].as_u64().unwrap_or(0))
 }
 
+mod common;
+
 fn main() {
+    if !common::should_run("memory/run_length") {
+        return;
+    }
     let bench = std::env::args().any(|a| a == "--bench");
     let (short, long) = if bench { ("1s", "10s") } else { ("200ms", "400ms") };
     let out = tempfile::tempdir().unwrap();

@@ -8,7 +8,12 @@ use schemabench::backend::mock::{MockConfig, MockEngine};
 use schemabench::run::{RunOptions, plan, workers};
 use std::sync::atomic::AtomicBool;
 
+mod common;
+
 fn main() {
+    if !common::should_run("open_loop/20000_per_s") {
+        return;
+    }
     let bench = std::env::args().any(|a| a == "--bench");
     let duration = if bench { "5s" } else { "1s" };
     let dir = tempfile::tempdir().unwrap();

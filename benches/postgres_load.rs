@@ -13,7 +13,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 fn main() {
+    if !common::should_run("postgres_load/vs_pgbench_init") {
+        return;
+    }
     let bench = std::env::args().any(|a| a == "--bench");
     let (scale, pairs) = if bench { (10.0, 5) } else { (1.0, 1) };
     let Some(bins) = provision::local::find_binaries() else {

@@ -21,6 +21,11 @@ pub fn image_for(request: &Request) -> String {
     if let Some(i) = &request.docker_image {
         return i.clone();
     }
+    if let Ok(i) = std::env::var("SCHEMABENCH_DOCKER_IMAGE")
+        && !i.is_empty()
+    {
+        return i;
+    }
     if request.preload.iter().any(|l| l == "timescaledb") {
         DEFAULT_TIMESCALEDB_IMAGE.into()
     } else if request.extensions.iter().any(|e| e == "vector") {
@@ -30,23 +35,47 @@ pub fn image_for(request: &Request) -> String {
     }
 }
 
-/// Whether a Docker daemon answers on `DOCKER_HOST` (or the default socket).
-pub fn daemon_answers() -> bool {
+/// Sends one HTTP/1.0 GET to the Docker API on a unix socket and returns
+/// whether it answered 200. TCP daemons are only checked for a connection.
+fn docker_get_ok(path_and_query: &str) -> bool {
     let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let Some(path) = host.strip_prefix("unix://") else {
+    let Some(socket) = host.strip_prefix("unix://") else {
         return host
             .strip_prefix("tcp://")
             .and_then(|a| a.parse::<std::net::SocketAddr>().ok())
             .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_millis(300)).is_ok());
     };
-    let Ok(mut s) = std::os::unix::net::UnixStream::connect(path) else {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket) else {
         return false;
     };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = s.set_read_timeout(Some(Duration::from_millis(2000)));
     let mut reply = [0u8; 64];
-    s.write_all(b"GET /_ping HTTP/1.0\r\n\r\n").is_ok()
-        && s.read(&mut reply)
-            .is_ok_and(|n| String::from_utf8_lossy(&reply[..n]).contains("200"))
+    s.write_all(format!("GET {path_and_query} HTTP/1.0\r\n\r\n").as_bytes())
+        .is_ok()
+        && s.read(&mut reply).is_ok_and(|n| {
+            let head = String::from_utf8_lossy(&reply[..n]);
+            head.starts_with("HTTP/1.") && head.split_whitespace().nth(1) == Some("200")
+        })
+}
+
+/// Whether a Docker daemon answers on `DOCKER_HOST` (or the default socket).
+pub fn daemon_answers() -> bool {
+    docker_get_ok("/_ping")
+}
+
+/// Whether `image` (`name:tag`) is already present on the daemon.
+/// schemabench never pulls: a missing image is an error telling the user
+/// to pull (or build) it, so no run ever reaches out to a registry.
+pub fn image_present(image: &str) -> bool {
+    let encoded: String = image
+        .chars()
+        .map(|c| match c {
+            '/' => "%2F".to_string(),
+            ':' => "%3A".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    docker_get_ok(&format!("/images/{encoded}/json"))
 }
 
 pub struct DockerServer {
@@ -60,6 +89,12 @@ impl DockerServer {
     pub fn start(request: &Request) -> Result<Self, ProvisionError> {
         let begin = Instant::now();
         let image = image_for(request);
+        if !image_present(&image) {
+            return Err(ProvisionError::Docker(format!(
+                "image {image} is not present on the Docker daemon; schemabench never pulls — run `docker pull {image}` \
+                 (or scripts/build-local-image.sh without registry access) and pass it with --docker-image"
+            )));
+        }
         let (name, tag) = image.rsplit_once(':').unwrap_or((&image, "latest"));
         let port = super::local::free_port()?;
         let mut args: Vec<String> = Vec::new();

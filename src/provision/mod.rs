@@ -144,19 +144,30 @@ pub fn unavailable(request: &Request) -> Option<String> {
         Choice::Url if request.url.is_none() => Some("--provisioner url needs --postgres-url".into()),
         Choice::Url => None,
         Choice::Auto if request.url.is_some() => None,
-        Choice::Docker => (!docker::daemon_answers()).then(|| "no Docker daemon answers".into()),
-        Choice::Auto if docker::daemon_answers() => None,
+        Choice::Docker if !docker::daemon_answers() => Some("no Docker daemon answers".into()),
+        Choice::Docker => {
+            let image = docker::image_for(request);
+            (!docker::image_present(&image)).then(|| format!("image {image} is not on the Docker daemon"))
+        }
+        Choice::Auto if docker_usable(request) => None,
         Choice::Local | Choice::Auto => local::find_binaries()
             .is_none()
             .then(|| ProvisionError::NothingAvailable.to_string()),
     }
 }
 
+/// Auto mode uses Docker only when a daemon answers and the image is already
+/// there (schemabench never pulls).
+fn docker_usable(request: &Request) -> bool {
+    docker::daemon_answers() && docker::image_present(&docker::image_for(request))
+}
+
 /// Provisions a server as requested. Auto order: URL → a container if a
-/// Docker daemon answers → a local cluster if binaries are found.
+/// Docker daemon answers and has the image → a local cluster if binaries are
+/// found.
 pub fn provision(request: &Request) -> Result<Box<dyn Server>, ProvisionError> {
     if request.choice == Choice::Docker
-        || (request.choice == Choice::Auto && request.url.is_none() && docker::daemon_answers())
+        || (request.choice == Choice::Auto && request.url.is_none() && docker_usable(request))
     {
         if !docker::daemon_answers() {
             return Err(ProvisionError::Docker(

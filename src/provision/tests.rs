@@ -91,6 +91,17 @@ fn a_docker_container_starts_serves_and_is_removed() {
         settings: vec![("work_mem".into(), "7MB".into())],
         ..Request::default()
     };
+    let missing = Request {
+        choice: Choice::Docker,
+        docker_image: Some("schemabench/not-built-here:0".into()),
+        ..Request::default()
+    };
+    assert!(!docker::image_present("schemabench/not-built-here:0"));
+    let err = provision(&missing)
+        .err()
+        .expect("a missing image is an error, never a pull")
+        .to_string();
+    assert!(err.contains("never pulls"), "{err}");
     let server = provision(&request).expect("container starts");
     assert_eq!(server.provisioner(), "docker");
     let mut c = server.endpoint().config("postgres").connect(postgres::NoTls).unwrap();

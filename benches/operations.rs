@@ -33,16 +33,7 @@ fn benches(c: &mut Criterion) {
                 continue;
             }
             let mut engine = backend::open(kind, &EngineOptions::default()).expect("engine starts");
-            let workload = &scenario.workload;
-            let spec = BaseSpec {
-                schema: workload.schema.get(kind).cloned().unwrap_or_default(),
-                after_load: workload.after_load.get(kind).cloned().unwrap_or_default(),
-                extensions: if kind == BackendKind::Postgres {
-                    workload.extensions.clone()
-                } else {
-                    Vec::new()
-                },
-            };
+            let spec = BaseSpec::for_workload(&scenario.workload, kind);
             engine
                 .load_base(&spec, plan.tables(), plan.seed, &|_| {})
                 .expect("loads");

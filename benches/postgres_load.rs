@@ -36,15 +36,7 @@ fn main() {
     let mut params = workload.params.clone();
     params.insert("scale".into(), scale);
     let tables = bind(&workload, &params).unwrap().tables;
-    let spec = BaseSpec {
-        schema: workload.schema.get(BackendKind::Postgres).unwrap().clone(),
-        after_load: workload
-            .after_load
-            .get(BackendKind::Postgres)
-            .cloned()
-            .unwrap_or_default(),
-        extensions: vec![],
-    };
+    let spec = BaseSpec::for_workload(&workload, BackendKind::Postgres);
     let rows: u64 = tables.iter().map(|t| t.rows).sum();
 
     let mut admin = endpoint.config("postgres").connect(postgres::NoTls).unwrap();

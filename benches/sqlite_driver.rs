@@ -30,15 +30,8 @@ fn fixture() -> Fixture {
     let scenario = schemabench::scenario::load_scenario(&path).expect("bench scenario is valid");
     let plan = schemabench::run::plan(&scenario, &RunOptions::default()).expect("plans");
     let mut engine = SqliteEngine::new(None).expect("work dir");
-    let spec = schemabench::backend::BaseSpec {
-        schema: scenario
-            .workload
-            .schema
-            .get(schemabench::backend::BackendKind::Sqlite)
-            .unwrap()
-            .clone(),
-        ..Default::default()
-    };
+    let spec =
+        schemabench::backend::BaseSpec::for_workload(&scenario.workload, schemabench::backend::BackendKind::Sqlite);
     engine
         .load_base(&spec, plan.tables(), plan.seed, &|_| {})
         .expect("loads");

@@ -37,14 +37,7 @@ params = ["uniform(1, rows)"]
     .unwrap();
     let workload = load_workload(&path).unwrap();
     let tables = bind(&workload, &workload.params).unwrap().tables;
-    let spec = schemabench::backend::BaseSpec {
-        schema: workload
-            .schema
-            .get(schemabench::backend::BackendKind::Sqlite)
-            .unwrap()
-            .clone(),
-        ..Default::default()
-    };
+    let spec = schemabench::backend::BaseSpec::for_workload(&workload, schemabench::backend::BackendKind::Sqlite);
     let mut group = c.benchmark_group("sqlite_load");
     group.sample_size(10).throughput(Throughput::Elements(ROWS));
     group.bench_function("4_columns", |b| {

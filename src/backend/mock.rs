@@ -72,12 +72,7 @@ impl Engine for MockEngine {
             .collect())
     }
     fn create_variant(&mut self, _: &str, _: &[String]) -> Result<VariantSetup, BackendError> {
-        Ok(VariantSetup {
-            clone_seconds: 0.0,
-            setup_seconds: 0.0,
-            statement_seconds: Vec::new(),
-            analyze_seconds: 0.0,
-        })
+        Ok(VariantSetup::new(0.0, Vec::new(), 0.0))
     }
     fn open_session(&self, _: &str, _: &[String]) -> Result<Box<dyn Session>, BackendError> {
         Ok(Box::new(MockSession {

@@ -160,6 +160,19 @@ pub struct VariantSetup {
     pub analyze_seconds: f64,
 }
 
+impl VariantSetup {
+    /// A setup record; `setup_seconds` is the sum of the statements' times.
+    pub fn new(clone_seconds: f64, statement_seconds: Vec<f64>, analyze_seconds: f64) -> Self {
+        VariantSetup {
+            clone_seconds,
+            // `+ 0.0` turns the empty sum's -0.0 into 0.0 (it printed as "-0 ns").
+            setup_seconds: statement_seconds.iter().sum::<f64>() + 0.0,
+            statement_seconds,
+            analyze_seconds,
+        }
+    }
+}
+
 /// Storage taken by one object (table or index).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ObjectSize {
@@ -193,6 +206,22 @@ pub struct BaseSpec {
     pub after_load: Vec<String>,
     /// Extensions to create first (PostgreSQL).
     pub extensions: Vec<String>,
+}
+
+impl BaseSpec {
+    /// What `workload` creates on `backend`: its schema and `after_load`
+    /// statements for that backend, and its extensions on PostgreSQL.
+    pub fn for_workload(workload: &crate::scenario::Workload, backend: BackendKind) -> Self {
+        BaseSpec {
+            schema: workload.schema.get(backend).cloned().unwrap_or_default(),
+            after_load: workload.after_load.get(backend).cloned().unwrap_or_default(),
+            extensions: if backend == BackendKind::Postgres {
+                workload.extensions.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
 }
 
 /// Server-side counters of a variant's database, read around a measured

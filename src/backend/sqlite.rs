@@ -274,12 +274,7 @@ impl Engine for SqliteEngine {
         conn.close()
             .map_err(|(_, e)| db_error(format!("closing variant `{variant}`"))(e))?;
         self.variants.insert(variant.to_string(), path);
-        Ok(VariantSetup {
-            clone_seconds,
-            setup_seconds: statement_seconds.iter().fold(0.0, |a, b| a + b),
-            statement_seconds,
-            analyze_seconds,
-        })
+        Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 
     fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {

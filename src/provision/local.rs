@@ -278,13 +278,7 @@ impl LocalCluster {
                     self.log_tail()
                 ));
             }
-            let ready = self
-                .endpoint
-                .config("postgres")
-                .connect(postgres::NoTls)
-                .and_then(|mut c| c.simple_query("SELECT 1"))
-                .is_ok();
-            match ready {
+            match self.endpoint.accepts_queries() {
                 true => return Ok(()),
                 _ if Instant::now() > deadline => {
                     return Err(format!("not ready after {timeout:?}: {}", self.log_tail()));

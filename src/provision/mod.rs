@@ -49,6 +49,15 @@ impl Endpoint {
         c
     }
 
+    /// Whether the server accepts a connection and answers a query (the
+    /// readiness test: a bare TCP connect succeeds too early).
+    pub fn accepts_queries(&self) -> bool {
+        self.config(&self.admin_db)
+            .connect(postgres::NoTls)
+            .and_then(|mut c| c.simple_query("SELECT 1"))
+            .is_ok()
+    }
+
     /// `postgres://user@host:port/db`, never with the password.
     pub fn display(&self, db: &str) -> String {
         format!("postgres://{}@{}:{}/{db}", self.user, self.host, self.port)

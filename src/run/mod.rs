@@ -146,15 +146,7 @@ fn run_backend(
     };
     let mut engine = backend::open(kind, &engine_options)?;
     observer.provisioned(kind, &engine.describe());
-    let spec = BaseSpec {
-        schema: workload.schema.get(kind).cloned().unwrap_or_default(),
-        after_load: workload.after_load.get(kind).cloned().unwrap_or_default(),
-        extensions: if kind == BackendKind::Postgres {
-            workload.extensions.clone()
-        } else {
-            Vec::new()
-        },
-    };
+    let spec = BaseSpec::for_workload(workload, kind);
     observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
     let loaded = AtomicU64::new(0);
     let start = Instant::now();

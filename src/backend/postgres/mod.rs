@@ -309,12 +309,7 @@ impl Engine for PostgresEngine {
             .map_err(db_error(format!("variant `{variant}`: VACUUM ANALYZE")))?;
         let analyze_seconds = secs(start.elapsed());
         self.variants.insert(variant.to_string(), db);
-        Ok(VariantSetup {
-            clone_seconds,
-            setup_seconds: statement_seconds.iter().fold(0.0, |a, b| a + b),
-            statement_seconds,
-            analyze_seconds,
-        })
+        Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 
     fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {

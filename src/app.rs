@@ -36,6 +36,8 @@ pub enum Error {
     },
     #[error("the run did not complete ({reason}); what was measured is in {}", report.display())]
     Incomplete { reason: String, report: PathBuf },
+    #[error(transparent)]
+    Selfbench(#[from] crate::selfbench::SelfbenchError),
     #[error("{invalid} of {total} files are invalid")]
     Invalid { invalid: usize, total: usize },
     #[error("cannot read folder `{path}`: {source}")]
@@ -52,7 +54,59 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Run(args) => run_command(&args),
         Command::Validate { files } => validate(&files, &mut std::io::stdout()),
         Command::List { dirs } => list(&dirs, &mut std::io::stdout()),
+        Command::Selfbench(args) => selfbench_command(&args),
     }
+}
+
+fn transport(t: crate::cli::TransportArg) -> provision::Transport {
+    match t {
+        crate::cli::TransportArg::Tcp => provision::Transport::Tcp,
+        crate::cli::TransportArg::Unix => provision::Transport::Unix,
+    }
+}
+
+/// Markers around the table `selfbench --write` replaces.
+const SELFBENCH_BEGIN: &str = "<!-- selfbench:begin -->";
+const SELFBENCH_END: &str = "<!-- selfbench:end -->";
+
+fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error> {
+    let scenario = load_scenario(&args.scenario)?;
+    let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
+    let options = crate::selfbench::Options {
+        duration: args.duration,
+        pairs: args.pairs.max(1),
+        clients: args.clients.clone(),
+        transports: args.transports.iter().map(|&t| transport(t)).collect(),
+        tpcb_clients: args.tpcb_clients.clone(),
+        pipeline: args.pipeline,
+        load_pairs: args.load_pairs,
+        scale: args.scale.max(1),
+        idle: 0.9,
+    };
+    let report = crate::selfbench::run(&scenario, &options, &|line| eprintln!("{line}"))?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let table = report.markdown(&command);
+    print!("{table}");
+    if let Some(path) = &args.write {
+        let io = |source| Error::Output {
+            path: path.clone(),
+            source,
+        };
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        let (Some(a), Some(b)) = (text.find(SELFBENCH_BEGIN), text.find(SELFBENCH_END)) else {
+            return Err(Error::Output {
+                path: path.clone(),
+                source: std::io::Error::other(format!("no {SELFBENCH_BEGIN} ... {SELFBENCH_END} markers")),
+            });
+        };
+        let updated = format!("{}{SELFBENCH_BEGIN}\n{table}{}", &text[..a], &text[b..]);
+        std::fs::write(path, updated).map_err(io)?;
+    }
+    Ok(if run::STOP.load(Ordering::Relaxed) {
+        Outcome::Findings
+    } else {
+        Outcome::Success
+    })
 }
 
 impl RunArgs {
@@ -71,6 +125,7 @@ impl RunArgs {
             rounds: self.rounds,
             rate: self.rate,
             cache: self.cold.then_some(crate::scenario::CachePolicy::Cold),
+            pipeline: self.pipeline,
             arrivals: self.arrivals.map(|a| match a {
                 crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
                 crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,
@@ -85,6 +140,7 @@ impl RunArgs {
                     ProvisionerArg::Docker => provision::Choice::Docker,
                     ProvisionerArg::Url => provision::Choice::Url,
                 },
+                transport: transport(self.transport),
                 url: self.postgres_url.clone(),
                 settings,
                 preload: Vec::new(),

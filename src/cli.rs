@@ -29,6 +29,45 @@ pub enum Command {
         /// Folders to look in [default: scenarios workloads].
         dirs: Vec<PathBuf>,
     },
+    /// Measure the harness itself against pgbench on one throwaway cluster
+    /// (TPS, client and server CPU per operation, load time); prints a
+    /// Markdown table. scripts/bench-vs-pgbench.sh runs it.
+    Selfbench(SelfbenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SelfbenchArgs {
+    /// The scenario with pgbench's tables and scripts.
+    #[arg(long, default_value = "selfbench/vs_pgbench.toml")]
+    pub scenario: PathBuf,
+    /// Length of every timed run.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// pgbench / schemabench pairs per configuration.
+    #[arg(long, default_value_t = 3)]
+    pub pairs: u32,
+    /// Client counts for select-only, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,8")]
+    pub clients: Vec<u32>,
+    /// Transports, comma-separated: tcp, unix.
+    #[arg(long, value_delimiter = ',', default_value = "tcp,unix")]
+    pub transports: Vec<TransportArg>,
+    /// Client counts for the TPC-B-like script (TCP), comma-separated; 0 skips.
+    #[arg(long, value_delimiter = ',', default_value = "1,8")]
+    pub tpcb_clients: Vec<u32>,
+    /// Requests in flight per connection for the pipelined rows (2 clients); 1 skips them.
+    #[arg(long, default_value_t = 8)]
+    pub pipeline: u32,
+    /// `pgbench -i` / schemabench load pairs; 0 skips.
+    #[arg(long, default_value_t = 3)]
+    pub load_pairs: u32,
+    /// pgbench scale factor (100,000 accounts per unit).
+    #[arg(long, default_value_t = 10)]
+    pub scale: u32,
+    /// Replace the table between these markers in a Markdown file (e.g.
+    /// docs/performance.md) instead of only printing it.
+    #[arg(long)]
+    pub write: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +96,10 @@ pub struct RunArgs {
     /// Cold caches: restart PostgreSQL before every variant's window.
     #[arg(long)]
     pub cold: bool,
+    /// Pipelined mode: requests in flight per PostgreSQL connection
+    /// (single-statement reads only; a different load model, reported as such).
+    #[arg(long, value_name = "DEPTH")]
+    pub pipeline: Option<std::num::NonZeroU32>,
     /// Open-loop arrival spacing.
     #[arg(long, value_enum)]
     pub arrivals: Option<ArrivalsArg>,
@@ -96,6 +139,16 @@ pub struct RunArgs {
     /// `--pg-setting shared_buffers=1GB` (repeatable; overrides the scenario).
     #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
     pub pg_settings: Vec<(String, String)>,
+    /// How measured PostgreSQL sessions connect: tcp (loopback) or unix
+    /// (the server's socket; local clusters only).
+    #[arg(long, value_enum, default_value_t = TransportArg::Tcp)]
+    pub transport: TransportArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportArg {
+    Tcp,
+    Unix,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -16,8 +16,20 @@ pub mod report;
 pub mod result;
 pub mod run;
 pub mod scenario;
+pub mod selfbench;
 pub mod sqltext;
 pub mod suggest;
 pub mod util;
+
+/// Unit tests that time things, or that start servers and load data, run
+/// one at a time: on two cores either would be noise in the other's timings.
+#[cfg(test)]
+pub(crate) mod test_support {
+    static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+        EXCLUSIVE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 pub use app::{Error, Finished, Outcome, list, run, run_scenario, validate};

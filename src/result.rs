@@ -110,6 +110,9 @@ pub struct BackendResult {
     pub version: String,
     /// Where the engine ran: provisioner and server for PostgreSQL.
     pub server: String,
+    /// Where the client ran relative to the server (CPU count and pinning
+    /// are in `environment`).
+    pub placement: crate::backend::Placement,
     pub settings: BTreeMap<String, String>,
     pub load: LoadResult,
     pub answers: AnswerReport,
@@ -458,6 +461,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                 backend: b.backend,
                 version: b.version.clone(),
                 server: b.server.clone(),
+                placement: b.placement.clone(),
                 settings: b.settings.iter().cloned().collect(),
                 load: LoadResult {
                     tables: b.loads.clone(),

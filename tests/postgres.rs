@@ -335,3 +335,136 @@ fn the_docker_provisioner_runs_a_scenario_and_removes_its_container() {
     );
     assert_eq!(containers(), before, "a container was left behind");
 }
+
+fn read_only_scenario(dir: &Path) -> PathBuf {
+    let path = dir.join("reads.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "reads"
+question = "q"
+workload = "{}"
+backends = ["postgres"]
+[params]
+users = 300
+orders = 5000
+[load]
+clients = 2
+warmup = "100ms"
+duration = "500ms"
+rounds = 1
+[mix]
+recent_orders = 1
+[[variant]]
+name = "plain"
+"#,
+            orders()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_pipelined_run_over_the_unix_socket_is_reported_as_its_own_load_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = read_only_scenario(dir.path());
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args([
+            "--json",
+            "--provisioner",
+            "local",
+            "--transport",
+            "unix",
+            "--pipeline",
+            "4",
+            "--out",
+        ])
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["scenario"]["load"]["pipeline"], 4);
+    let op = &result["backends"][0]["variants"][0]["ops"][0];
+    assert!(op["count"].as_u64().unwrap() > 100, "{op}");
+    assert_eq!(op["errors"].as_object().map_or(0, |e| e.len()), 0, "{op}");
+    assert!(
+        stderr.contains("pipelined"),
+        "the terminal summary names the load model: {stderr}"
+    );
+    let folder = walk(&dir.path().join("runs"))
+        .into_iter()
+        .find(|p| p.ends_with("report.md"))
+        .unwrap();
+    let report = std::fs::read_to_string(folder).unwrap();
+    assert!(
+        report.contains("pipelined closed loop, 2 clients with 4 requests in flight each"),
+        "{report}"
+    );
+}
+
+#[test]
+fn pipelining_a_write_or_an_embedded_engine_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), r#"["postgres"]"#, VARIANTS, "300ms");
+    let out = bin().arg("run").arg(&path).args(["--pipeline", "4"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`place_order` is not a read"), "{stderr}");
+
+    let path = scenario(dir.path(), r#"["sqlite"]"#, VARIANTS, "300ms");
+    let out = bin().arg("run").arg(&path).args(["--pipeline", "4"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("only PostgreSQL sessions can pipeline"), "{stderr}");
+}
+
+#[test]
+fn selfbench_puts_pgbench_and_schemabench_side_by_side_for_every_configuration() {
+    let out = bin()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["selfbench", "--duration", "1s", "--pairs", "1", "--clients", "2"])
+        .args([
+            "--tpcb-clients",
+            "1",
+            "--pipeline",
+            "4",
+            "--load-pairs",
+            "1",
+            "--scale",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for row in [
+        "| select-only, tcp, c=2 |",
+        "| select-only, unix, c=2 |",
+        "| select-only, tcp, c=2, pipelined ×4 |",
+        "| select-only, unix, c=2, pipelined ×4 |",
+        "| TPC-B-like, tcp, c=1 |",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row} in\n{stdout}"));
+        // TPS of both sides, the ratios, CPU per op: all measured, none zero.
+        let cells: Vec<f64> = line
+            .split('|')
+            .skip(2)
+            .filter_map(|c| c.trim().trim_end_matches('×').split(" / ").next()?.parse().ok())
+            .collect();
+        assert_eq!(cells.len(), 10, "{line}");
+        assert!(cells.iter().all(|v| v.is_finite() && *v > 0.0), "{line}");
+    }
+    assert!(
+        stdout.contains("Load of 100000 accounts incl. primary keys"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("vCPUs"), "the machine is described: {stdout}");
+}

@@ -64,6 +64,17 @@ pub struct OpPlan {
     pub steps: Vec<StatementPlan>,
 }
 
+/// Where the client ran relative to the server: at one client, placement
+/// alone changes latency severalfold, so every result records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Placement {
+    /// Client and server on one host (`None`: unknown, e.g. a remote URL).
+    pub same_host: Option<bool>,
+    /// `in-process`, `tcp` or `unix`.
+    pub transport: String,
+    pub summary: String,
+}
+
 /// Why an operation failed, classified the same way for every backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -269,6 +280,16 @@ pub trait Engine: Send + Sync {
     /// (e.g. the PostgreSQL provisioner and server).
     fn describe(&self) -> String;
 
+    /// Where the client runs relative to the server. Embedded engines run
+    /// in the client's process.
+    fn placement(&self) -> Placement {
+        Placement {
+            same_host: Some(true),
+            transport: "in-process".into(),
+            summary: "in the client's process (embedded)".into(),
+        }
+    }
+
     /// Creates the base schema and loads every table once.
     fn load_base(
         &mut self,
@@ -316,6 +337,23 @@ pub trait Session: Send {
 
     /// Runs an operation and returns its rows, for answer comparison.
     fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError>;
+
+    /// Several operations in flight on this connection, when the engine
+    /// can (PostgreSQL); `None` otherwise.
+    fn pipeline(&mut self) -> Option<&mut dyn Pipeline> {
+        None
+    }
+}
+
+/// Pipelined requests on one connection: `submit` queues, `send` writes
+/// what is queued, `complete` reads the oldest reply (replies come back in
+/// order). Only single-statement operations without a transaction.
+pub trait Pipeline {
+    fn submit(&mut self, op: &OpPlan, params: &[Value]) -> Result<(), OpError>;
+    fn send(&mut self) -> Result<(), OpError>;
+    /// The oldest request's rows read, or its error.
+    fn complete(&mut self) -> Result<u64, OpError>;
+    fn in_flight(&self) -> usize;
 }
 
 /// Starts an engine of `kind`: SQLite in a temp folder, PostgreSQL on a

@@ -75,6 +75,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
         rate_per_s: None,
         arrivals: Default::default(),
         cache: Default::default(),
+        pipeline: None,
     };
     RunResult {
         schema_version: SCHEMA_VERSION,
@@ -115,6 +116,11 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             backend: BackendKind::Sqlite,
             version: "3".into(),
             server: "embedded".into(),
+            placement: crate::backend::Placement {
+                same_host: Some(true),
+                transport: "in-process".into(),
+                summary: "embedded".into(),
+            },
             settings: Default::default(),
             load: LoadResult {
                 tables: vec![],

@@ -18,7 +18,12 @@ pub struct Environment {
     pub harness_version: String,
     /// Git commit the harness was built from (`-dirty` with local changes).
     pub harness_commit: String,
-    /// The client runs in the same process as SQLite; recorded for every backend.
+    /// CPUs on the host (online).
+    pub host_cpus: usize,
+    /// Whether the harness is restricted to fewer CPUs than the host has
+    /// (taskset, cgroup cpusets).
+    pub client_pinned: bool,
+    /// "client threads on 2 of 2 CPUs, not pinned".
     pub client_placement: String,
 }
 
@@ -36,8 +41,40 @@ impl Environment {
                 .unwrap_or_else(|_| "unknown".into()),
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
             harness_commit: env!("SCHEMABENCH_GIT_COMMIT").to_string(),
-            client_placement: "same host; unpinned".into(),
+            host_cpus: host_cpus(),
+            client_pinned: false,
+            client_placement: String::new(),
         }
+        .with_placement()
+    }
+
+    fn with_placement(mut self) -> Self {
+        let allowed = affinity_cpus().unwrap_or(self.cpus);
+        self.client_pinned = allowed < self.host_cpus;
+        self.client_placement = format!(
+            "threads on {allowed} of {} CPUs, {}",
+            self.host_cpus,
+            if self.client_pinned { "pinned" } else { "not pinned" }
+        );
+        self
+    }
+}
+
+fn host_cpus() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 { n as usize } else { 1 }
+}
+
+/// CPUs this process may run on (its affinity mask).
+fn affinity_cpus() -> Option<usize> {
+    // SAFETY: sched_getaffinity fills the set we own.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        Some(libc::CPU_COUNT(&set) as usize)
     }
 }
 

@@ -97,10 +97,31 @@ pub enum Choice {
     Url,
 }
 
+/// How client sessions reach the server: TCP on loopback (the default, what
+/// a remote application sees) or the server's unix socket (local servers).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Tcp,
+    Unix,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Unix => "unix",
+        }
+    }
+}
+
 /// What the run asks of its server.
 #[derive(Clone, Default)]
 pub struct Request {
     pub choice: Choice,
+    /// How measured sessions connect (`--transport`).
+    pub transport: Transport,
     /// `--postgres-url` or `SCHEMABENCH_POSTGRES_URL`.
     pub url: Option<String>,
     /// Server settings for servers schemabench starts (name, value).
@@ -119,6 +140,7 @@ impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")
             .field("choice", &self.choice)
+            .field("transport", &self.transport)
             .field("url", &self.url.as_deref().map(url::redact))
             .field("settings", &self.settings)
             .field("preload", &self.preload)

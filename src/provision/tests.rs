@@ -9,6 +9,7 @@ fn process_alive(pid: u32) -> bool {
 
 #[test]
 fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
+    let _exclusive = crate::test_support::exclusive();
     let Some(bins) = local::find_binaries() else {
         panic!("PostgreSQL binaries not found: run scripts/install-backends.sh");
     };
@@ -34,6 +35,7 @@ fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
 
 #[test]
 fn settings_from_the_request_reach_the_server() {
+    let _exclusive = crate::test_support::exclusive();
     let bins = local::find_binaries().expect("PostgreSQL binaries");
     let request = Request {
         settings: vec![
@@ -52,6 +54,7 @@ fn settings_from_the_request_reach_the_server() {
 
 #[test]
 fn a_bad_setting_fails_with_the_server_log_and_cleans_up() {
+    let _exclusive = crate::test_support::exclusive();
     let bins = local::find_binaries().expect("PostgreSQL binaries");
     let work = tempfile::tempdir().unwrap();
     let request = Request {
@@ -77,6 +80,7 @@ fn a_bad_setting_fails_with_the_server_log_and_cleans_up() {
 /// passes, since the docker path cannot run without both.
 #[test]
 fn a_docker_container_starts_serves_and_is_removed() {
+    let _exclusive = crate::test_support::exclusive();
     let Ok(image) = std::env::var("SCHEMABENCH_DOCKER_IMAGE") else {
         eprintln!("skipped: SCHEMABENCH_DOCKER_IMAGE is not set (scripts/test.sh sets it)");
         return;

@@ -76,10 +76,16 @@ impl UrlServer {
                 postgres::config::Host::Unix(p) => p.display().to_string(),
             })
             .unwrap_or_else(|| "localhost".into());
+        // A URL whose host is a folder names the server's unix socket.
+        let socket_dir = config.get_hosts().first().and_then(|h| match h {
+            #[cfg(unix)]
+            postgres::config::Host::Unix(p) => Some(p.clone()),
+            _ => None,
+        });
         let endpoint = Endpoint {
             host,
             port: config.get_ports().first().copied().unwrap_or(5432),
-            socket_dir: None,
+            socket_dir,
             user: config.get_user().unwrap_or("postgres").to_string(),
             password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
             admin_db: config.get_dbname().unwrap_or("postgres").to_string(),
@@ -91,6 +97,26 @@ impl UrlServer {
             .query_one("SHOW server_version", &[])
             .and_then(|r| r.try_get(0))
             .map_err(|e| err(e.to_string()))?;
+        Ok(UrlServer { endpoint, version })
+    }
+
+    /// A server someone else runs (and stops), known by its endpoint: e.g. a
+    /// cluster a tool holds while several engines come and go on it.
+    pub fn existing(endpoint: Endpoint) -> Result<Self, ProvisionError> {
+        let mut client = endpoint
+            .config(&endpoint.admin_db)
+            .connect(postgres::NoTls)
+            .map_err(|e| ProvisionError::Url {
+                url: endpoint.display(&endpoint.admin_db),
+                message: format!("cannot connect: {e}"),
+            })?;
+        let version: String = client
+            .query_one("SHOW server_version", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| ProvisionError::Url {
+                url: endpoint.display(&endpoint.admin_db),
+                message: e.to_string(),
+            })?;
         Ok(UrlServer { endpoint, version })
     }
 }

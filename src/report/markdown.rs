@@ -385,7 +385,11 @@ fn environment_section(md: &mut String, r: &RunResult) {
         e.harness_version, e.harness_commit, e.client_placement
     );
     for b in &r.backends {
-        let _ = writeln!(md, "- {} {}: {}", b.backend, b.version, b.server);
+        let _ = writeln!(
+            md,
+            "- {} {}: {}; client placement: {}",
+            b.backend, b.version, b.server, b.placement.summary
+        );
         let relaxed = relaxed_durability(b);
         if !relaxed.is_empty() {
             let _ = writeln!(

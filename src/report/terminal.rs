@@ -15,7 +15,11 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         let base = b.variant(&r.scenario.verdict_rule.baseline);
         let width = b.variants.iter().map(|v| v.name.len()).max().unwrap_or(7).max(7);
         let opw = r.scenario.mix.iter().map(|m| m.op.len()).max().unwrap_or(2).max(2);
-        let _ = writeln!(out, "\n{} {} — {}", b.backend, b.version, r.scenario.name);
+        let _ = writeln!(
+            out,
+            "\n{} {} — {} ({}; {})",
+            b.backend, b.version, r.scenario.name, r.run.load_model, b.placement.summary
+        );
         let _ = writeln!(
             out,
             "  {:width$}  {:opw$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {:>12}",

@@ -69,6 +69,7 @@ pub struct BackendRecords {
     pub version: String,
     /// Where the engine ran (provisioner and server for PostgreSQL).
     pub server: String,
+    pub placement: crate::backend::Placement,
     pub settings: Vec<(String, String)>,
     pub loads: Vec<TableLoad>,
     /// Checksum over all generated tables: equal on every backend and run for
@@ -161,6 +162,7 @@ fn run_backend(
         backend: kind,
         version: engine.version(),
         server: engine.describe(),
+        placement: engine.placement(),
         settings: engine.settings(),
         data_checksum: combine_checksums(loads.iter().map(|l| l.checksum.as_str())),
         loads,

@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub arrivals: Option<crate::scenario::Arrivals>,
     /// Warm or cold caches before each window.
     pub cache: Option<crate::scenario::CachePolicy>,
+    /// Pipelined mode: requests in flight per connection (1: off).
+    pub pipeline: Option<NonZeroU32>,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.
@@ -38,6 +40,8 @@ pub struct RunOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    #[error("pipelined mode ({depth} in flight): {reason}")]
+    Pipeline { depth: u32, reason: String },
     #[error("--param {name}: the workload has no scale parameter `{name}`{hint} (it has: {known})")]
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
@@ -142,6 +146,50 @@ impl RunPlan {
     }
 }
 
+/// Pipelined mode is a different load model with narrow rules: PostgreSQL
+/// only, a closed loop, and single-statement reads outside transactions
+/// (a write's effects would depend on what else is in flight).
+fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError> {
+    let Some(depth) = load.pipeline else {
+        return Ok(());
+    };
+    let fail = |reason: String| {
+        Err(PlanError::Pipeline {
+            depth: depth.get(),
+            reason,
+        })
+    };
+    if load.rate_per_s.is_some() {
+        return fail("it is a closed loop; drop the open-loop `rate`".into());
+    }
+    if let Some(b) = scenario.backends.iter().find(|b| **b != BackendKind::Postgres) {
+        return fail(format!(
+            "only PostgreSQL sessions can pipeline; this scenario also runs on {b} (set `backends = [\"postgres\"]`)"
+        ));
+    }
+    for &(oi, weight) in &scenario.mix {
+        let op = &scenario.workload.ops[oi];
+        if weight == 0 {
+            continue;
+        }
+        if op.kind != crate::scenario::OpKind::Read || op.transaction {
+            return fail(format!(
+                "operation `{}` is not a read outside a transaction; only reads can be pipelined",
+                op.name
+            ));
+        }
+        for vi in 0..scenario.variants.len() {
+            if scenario.steps_for(vi, oi).len() != 1 {
+                return fail(format!(
+                    "operation `{}` has several statements in variant `{}`; only single statements can be pipelined",
+                    op.name, scenario.variants[vi].name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds the plan for `scenario` under `options`.
 pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanError> {
     let (mut params, base_load) = if options.quick {
@@ -170,7 +218,13 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         rate_per_s: options.rate.or(base_load.rate_per_s),
         arrivals: options.arrivals.unwrap_or(base_load.arrivals),
         cache: options.cache.unwrap_or(base_load.cache),
+        pipeline: match options.pipeline {
+            Some(d) if d.get() == 1 => None,
+            Some(d) => Some(d),
+            None => base_load.pipeline,
+        },
     };
+    check_pipeline(scenario, &load)?;
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 
     let mut targets = Vec::new();

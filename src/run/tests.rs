@@ -4,17 +4,9 @@
 use super::*;
 use crate::backend::mock::{MockConfig, MockEngine};
 use crate::scenario::load_scenario;
-use std::sync::Mutex;
+use crate::test_support::exclusive as timing;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-/// Timing tests run one at a time: on two cores, spinning clients of one
-/// test would be noise in another's latencies.
-static TIMING: Mutex<()> = Mutex::new(());
-
-fn timing() -> std::sync::MutexGuard<'static, ()> {
-    TIMING.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A one-operation scenario in a temp folder.
 fn mock_plan(load: &str) -> (tempfile::TempDir, RunPlan) {

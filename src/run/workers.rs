@@ -13,6 +13,7 @@ use crate::record::Recorder;
 use crate::scenario::Arrivals;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::VecDeque;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -156,6 +157,61 @@ impl<'a> Client<'a> {
         done
     }
 
+    /// Pipelined closed loop: keeps `depth` requests in flight on the
+    /// connection until `end`, each recorded from when it was queued to when
+    /// its reply was read. Sessions that cannot pipeline run one at a time.
+    /// Returns when the last reply was read.
+    pub fn run_pipelined(&mut self, depth: usize, record_from: Instant, end: Instant, stop: &AtomicBool) -> Instant {
+        let Client {
+            plan,
+            target,
+            session,
+            rng,
+            n,
+            recorder,
+        } = self;
+        let Some(pipe) = session.pipeline() else {
+            let mut last = Instant::now();
+            while last < end && !stop.load(Ordering::Relaxed) {
+                last = self.step(record_from);
+            }
+            return last;
+        };
+        let mut in_flight: VecDeque<(usize, Instant)> = VecDeque::with_capacity(depth);
+        let mut last = Instant::now();
+        let mut record = |op: usize, started: Instant, done: Instant, outcome| {
+            if started >= record_from {
+                let at = done.saturating_duration_since(record_from);
+                recorder.record(op, at, (done - started).as_nanos() as u64, outcome);
+            }
+        };
+        loop {
+            let open = last < end && !stop.load(Ordering::Relaxed);
+            while open && in_flight.len() < depth {
+                let op = plan.mix.pick(rng);
+                let params = plan.sample_params(op, rng, *n);
+                *n += 1;
+                let started = Instant::now();
+                match pipe.submit(&target.ops[op], &params) {
+                    Ok(()) => in_flight.push_back((op, started)),
+                    Err(e) => record(op, started, Instant::now(), Err(e)),
+                }
+            }
+            if let Err(e) = pipe.send() {
+                for (op, started) in in_flight.drain(..) {
+                    record(op, started, Instant::now(), Err(e.clone()));
+                }
+                return Instant::now();
+            }
+            let Some((op, started)) = in_flight.pop_front() else {
+                return last;
+            };
+            let outcome = pipe.complete();
+            last = Instant::now();
+            record(op, started, last, outcome);
+        }
+    }
+
     /// Open loop: waits for `intended`, runs the next operation, and records
     /// its response time from `intended`, its service time and its start lag
     /// if it was due at or after `record_from`. Returns when it ended.
@@ -218,6 +274,9 @@ pub fn measure(
                     let (measure_from, end) = (begin + warmup, begin + warmup + duration);
                     let mut last = begin;
                     match plan.load.rate_per_s {
+                        None if let Some(depth) = plan.load.pipeline => {
+                            last = client.run_pipelined(depth.get() as usize, measure_from, end, stop);
+                        }
                         None => {
                             while last < end && !stop.load(Ordering::Relaxed) {
                                 last = client.step(measure_from);

@@ -167,6 +167,9 @@ pub struct LoadShape {
     pub arrivals: Arrivals,
     /// Warm (default) or cold caches before each variant's window.
     pub cache: CachePolicy,
+    /// Pipelined mode: requests in flight per connection (PostgreSQL,
+    /// single-statement reads). `None`: one at a time, the usual model.
+    pub pipeline: Option<NonZeroU32>,
 }
 
 /// Cache state at the start of each measured window.
@@ -199,9 +202,13 @@ impl LoadShape {
         } else {
             ""
         };
-        let model = match self.rate_per_s {
-            None => format!("closed loop, {} clients", self.clients),
-            Some(r) => format!(
+        let model = match (self.rate_per_s, self.pipeline) {
+            (None, Some(depth)) => format!(
+                "pipelined closed loop, {} clients with {depth} requests in flight each",
+                self.clients
+            ),
+            (None, None) => format!("closed loop, {} clients", self.clients),
+            (Some(r), _) => format!(
                 "open loop, {r}/s {} arrivals over {} clients",
                 match self.arrivals {
                     Arrivals::Uniform => "uniform",

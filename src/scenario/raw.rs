@@ -166,6 +166,9 @@ pub struct RawLoad {
     pub ramp: Option<S<Vec<u32>>>,
     #[serde(default)]
     pub cache: Option<S<RawCache>>,
+    /// Pipelined mode: requests in flight per connection.
+    #[serde(default)]
+    pub pipeline: Option<S<u32>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -24,6 +24,7 @@ pub const DEFAULT_LOAD: LoadShape = LoadShape {
     rate_per_s: None,
     arrivals: Arrivals::Uniform,
     cache: CachePolicy::Warm,
+    pipeline: None,
 };
 
 /// Defaults of the `--quick` smoke profile.
@@ -35,6 +36,7 @@ pub const QUICK_LOAD: LoadShape = LoadShape {
     rate_per_s: None,
     arrivals: Arrivals::Uniform,
     cache: CachePolicy::Warm,
+    pipeline: None,
 };
 
 pub const DEFAULT_SEED: u64 = 1;
@@ -122,6 +124,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                     rate_per_s: load.rate_per_s,
                     arrivals: load.arrivals,
                     cache: load.cache,
+                    pipeline: load.pipeline,
                     ..QUICK_LOAD
                 },
                 "quick.load",
@@ -407,6 +410,27 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
             RawCache::Warm => CachePolicy::Warm,
             RawCache::Cold => CachePolicy::Cold,
         }),
+        pipeline: match &raw.pipeline {
+            Some(d) if *d.get_ref() > 1 && raw.rate.is_some() => {
+                p.at(
+                    d,
+                    format!("{field}.pipeline"),
+                    "pipelined mode is a closed loop; leave out `rate` or `pipeline`",
+                );
+                None
+            }
+            Some(d) if *d.get_ref() > 1024 => {
+                p.at(
+                    d,
+                    format!("{field}.pipeline"),
+                    "at most 1024 requests in flight per connection",
+                );
+                None
+            }
+            // 1 in flight is the usual model.
+            Some(d) => NonZeroU32::new(*d.get_ref()).filter(|d| d.get() > 1),
+            None => defaults.pipeline,
+        },
     };
     if let Some(d) = &raw.duration
         && shape.duration.is_zero()

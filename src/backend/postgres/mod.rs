@@ -9,6 +9,7 @@ mod load;
 mod plan;
 mod session;
 pub mod value;
+pub mod wire;
 
 pub use session::PgSession;
 
@@ -60,6 +61,8 @@ pub struct PostgresEngine {
     created: Vec<String>,
     version_num: i32,
     version: String,
+    /// How measured sessions connect.
+    transport: provision::Transport,
     // Dropped last: a local cluster stops here.
     server: Box<dyn Server>,
 }
@@ -71,7 +74,23 @@ impl PostgresEngine {
             backend: BackendKind::Postgres,
             message: e.to_string(),
         })?;
+        Self::on(server, request.transport)
+    }
+
+    /// An engine on a server that is already running; measured sessions
+    /// connect over `transport`.
+    pub fn on(server: Box<dyn Server>, transport: provision::Transport) -> Result<Self, BackendError> {
         let endpoint = server.endpoint().clone();
+        if transport == provision::Transport::Unix && endpoint.socket_dir.is_none() {
+            return Err(BackendError::Unavailable {
+                backend: BackendKind::Postgres,
+                message: format!(
+                    "--transport unix needs a server with a unix socket schemabench can reach; the {} provisioner's \
+                     server has none (use --provisioner local, or --transport tcp)",
+                    server.provisioner()
+                ),
+            });
+        }
         let mut admin = endpoint
             .config(&endpoint.admin_db)
             .connect(NoTls)
@@ -96,6 +115,7 @@ impl PostgresEngine {
             base: None,
             variants: BTreeMap::new(),
             created: Vec::new(),
+            transport,
             server,
         })
     }
@@ -139,6 +159,18 @@ impl PostgresEngine {
             })
     }
 
+    /// Changes how sessions opened from now on connect.
+    pub fn set_transport(&mut self, transport: provision::Transport) -> Result<(), BackendError> {
+        if transport == provision::Transport::Unix && self.server.endpoint().socket_dir.is_none() {
+            return Err(BackendError::Unavailable {
+                backend: BackendKind::Postgres,
+                message: "this server has no unix socket schemabench can reach".into(),
+            });
+        }
+        self.transport = transport;
+        Ok(())
+    }
+
     /// The server's endpoint (for tools run beside the engine, like pgbench).
     pub fn endpoint(&self) -> &provision::Endpoint {
         self.server.endpoint()
@@ -171,6 +203,34 @@ impl Engine for PostgresEngine {
 
     fn describe(&self) -> String {
         self.server.describe()
+    }
+
+    fn placement(&self) -> super::Placement {
+        let host = self.server.endpoint().host.as_str();
+        let loopback = host == "localhost"
+            || host.starts_with('/')
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let (same_host, summary) = match self.server.provisioner() {
+            "local" => (
+                Some(true),
+                "same host: a local cluster in separate processes".to_string(),
+            ),
+            "docker" => (Some(true), "same host: a container on the host network".to_string()),
+            _ if loopback => (Some(true), format!("same host: an existing server on {host}")),
+            _ => (
+                None,
+                format!("an existing server on {host} (host unknown to schemabench)"),
+            ),
+        };
+        let via = match self.transport {
+            provision::Transport::Tcp => "TCP",
+            provision::Transport::Unix => "its unix socket",
+        };
+        super::Placement {
+            same_host,
+            transport: self.transport.as_str().into(),
+            summary: format!("{summary}, sessions over {via}"),
+        }
     }
 
     fn settings(&self) -> Vec<(String, String)> {
@@ -313,8 +373,14 @@ impl Engine for PostgresEngine {
     }
 
     fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
-        let client = self.connect(self.variant_db(variant)?)?;
-        Ok(Box::new(PgSession::new(client, session)?))
+        let db = self.variant_db(variant)?;
+        let e = self.server.endpoint();
+        let wire = wire::Wire::connect(e, db, self.transport).map_err(|err| BackendError::Database {
+            backend: BackendKind::Postgres,
+            context: format!("connecting to {} over {}", e.display(db), self.transport.as_str()),
+            message: err.to_string(),
+        })?;
+        Ok(Box::new(PgSession::new(wire, session)?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {

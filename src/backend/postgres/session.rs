@@ -1,114 +1,208 @@
-//! One client connection: statements prepared once per session, every row
-//! and column read, transactions with BEGIN/COMMIT and ROLLBACK on error,
+//! One client connection on the [`Wire`] client: statements prepared once
+//! per session, every row and column read, transactions with BEGIN/COMMIT
+//! (prepared too, as `pgbench -M prepared` does) and ROLLBACK on error,
 //! errors classified by SQLSTATE.
 
-use super::db_error;
-use super::value::{Out, Param, Touch};
-use crate::backend::{BackendError, ErrorClass, OpError, OpPlan, Session, StatementPlan};
+use super::value::{Out, Param};
+use super::wire::{Prepared, Row, Wire, WireError};
+use crate::backend::{BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, StatementPlan};
 use crate::datagen::Value;
-use fallible_iterator::FallibleIterator;
-use postgres::error::SqlState;
-use postgres::{Client, Row, Statement};
+use postgres::types::{IsNull, ToSql, Type};
 use std::collections::HashMap;
 
 pub struct PgSession {
-    client: Client,
-    statements: HashMap<String, Statement>,
+    wire: Wire,
+    /// Prepared statements by SQL text.
+    statements: HashMap<String, Prepared>,
 }
 
 impl PgSession {
-    pub fn new(mut client: Client, session: &[String]) -> Result<Self, BackendError> {
+    pub fn new(mut wire: Wire, session: &[String]) -> Result<Self, BackendError> {
         for (i, statement) in session.iter().enumerate() {
-            client
-                .batch_execute(statement)
-                .map_err(db_error(format!("session statement {}", i + 1)))?;
+            wire.simple(statement).map_err(|e| BackendError::Database {
+                backend: BackendKind::Postgres,
+                context: format!("session statement {}", i + 1),
+                message: e.to_string(),
+            })?;
         }
         Ok(PgSession {
-            client,
+            wire,
             statements: HashMap::new(),
         })
     }
 
-    fn statement(&mut self, step: &StatementPlan) -> Result<Statement, postgres::Error> {
-        if let Some(s) = self.statements.get(&step.sql) {
-            return Ok(s.clone());
+    /// Queues one execution of `sql` with `args` drawn from `params`.
+    fn queue(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), WireError> {
+        if !self.statements.contains_key(sql) {
+            let prepared = self.wire.prepare(sql)?;
+            self.statements.insert(sql.to_string(), prepared);
         }
-        let s = self.client.prepare(&step.sql)?;
-        self.statements.insert(step.sql.clone(), s.clone());
-        Ok(s)
+        let statement = &self.statements[sql];
+        self.wire.queue(statement, |i, ty, buf| bind(&params[args[i]], ty, buf))
     }
 
-    fn run(&mut self, op: &OpPlan, params: &[Value], mut row: impl FnMut(&Row)) -> Result<(), OpError> {
+    /// Runs one statement and waits for its reply.
+    fn round_trip(
+        &mut self,
+        sql: &str,
+        args: &[usize],
+        params: &[Value],
+        row: impl FnMut(Row<'_>),
+    ) -> Result<u64, WireError> {
+        self.queue(sql, args, params)?;
+        self.wire.send()?;
+        self.wire.reply(row)
+    }
+
+    /// Runs every step of `op`; `row` gets the step index and each row.
+    fn run(&mut self, op: &OpPlan, params: &[Value], mut row: impl FnMut(usize, Row<'_>)) -> Result<u64, OpError> {
         if op.transaction {
-            self.client.batch_execute("BEGIN").map_err(|e| classify(&e))?;
+            self.round_trip("BEGIN", &[], params, |_| {})
+                .map_err(|e| classify(&e))?;
         }
-        let result = op.steps.iter().try_for_each(|step| -> Result<(), postgres::Error> {
-            let statement = self.statement(step)?;
-            let mut rows = self
-                .client
-                .query_raw(&statement, step.args.iter().map(|&a| Param(&params[a])))?;
-            while let Some(r) = rows.next()? {
-                row(&r);
-            }
-            Ok(())
-        });
+        let mut rows = 0;
+        let result = op
+            .steps
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, step): (usize, &StatementPlan)| {
+                rows += self.round_trip(&step.sql, &step.args, params, |r| row(i, r))?;
+                Ok::<_, WireError>(())
+            });
+        let result = match result {
+            Ok(()) if op.transaction => self.round_trip("COMMIT", &[], params, |_| {}).map(|_| ()),
+            other => other,
+        };
         match result {
-            Ok(()) if op.transaction => self.client.batch_execute("COMMIT").map_err(|e| {
-                let _ = self.client.batch_execute("ROLLBACK");
-                classify(&e)
-            }),
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(rows),
             Err(e) => {
-                if op.transaction && !self.client.is_closed() {
-                    let _ = self.client.batch_execute("ROLLBACK");
+                if op.transaction && !self.wire.is_closed() {
+                    let _ = self.round_trip("ROLLBACK", &[], params, |_| {});
                 }
                 Err(classify(&e))
             }
+        }
+    }
+
+    /// Prepares `sql` unless it already is; returns its column types.
+    fn columns_of(&mut self, sql: &str) -> Result<Vec<Option<Type>>, WireError> {
+        if !self.statements.contains_key(sql) {
+            let prepared = self.wire.prepare(sql)?;
+            self.statements.insert(sql.to_string(), prepared);
+        }
+        Ok(self.statements[sql].columns.clone())
+    }
+}
+
+/// Writes one parameter: binary for a type the server named, text otherwise.
+fn bind(
+    value: &Value,
+    ty: Option<&Type>,
+    buf: &mut bytes::BytesMut,
+) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    match ty {
+        Some(ty) => Param(value).to_sql(ty, buf),
+        None if matches!(value, Value::Null) => Ok(IsNull::Yes),
+        None => {
+            buf.extend_from_slice(value.to_string().as_bytes());
+            Ok(IsNull::No)
         }
     }
 }
 
 impl Session for PgSession {
     fn execute(&mut self, op: &OpPlan, params: &[Value]) -> Result<u64, OpError> {
-        let mut count = 0;
-        self.run(op, params, |r| {
-            for i in 0..r.len() {
-                std::hint::black_box(r.try_get::<_, Touch>(i).ok());
-            }
-            count += 1;
-        })?;
-        Ok(count)
+        if let [step] = op.steps.as_slice()
+            && !op.transaction
+        {
+            // The common case, without the per-statement column list.
+            return self
+                .round_trip(&step.sql, &step.args, params, touch)
+                .map_err(|e| classify(&e));
+        }
+        self.run(op, params, |_, r| touch(r))
     }
 
     fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError> {
+        let columns = op
+            .steps
+            .iter()
+            .map(|s| self.columns_of(&s.sql))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| classify(&e))?;
         let mut out = Vec::new();
-        self.run(op, params, |r| {
+        self.run(op, params, |step, r| {
             out.push(
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<_, Out>(i)
-                            .map_or_else(|e| Value::Text(format!("<{e}>")), |o| o.0)
-                    })
+                r.columns()
+                    .zip(&columns[step])
+                    .map(|(raw, ty)| decode(raw, ty.as_ref()))
                     .collect(),
             );
         })?;
         Ok(out)
     }
+
+    fn pipeline(&mut self) -> Option<&mut dyn Pipeline> {
+        Some(self)
+    }
 }
 
-/// Classifies an error by SQLSTATE.
-pub fn classify(e: &postgres::Error) -> OpError {
-    let class = match e.code() {
-        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => ErrorClass::SerializationFailure,
-        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => ErrorClass::Deadlock,
-        Some(c) if *c == SqlState::QUERY_CANCELED || *c == SqlState::LOCK_NOT_AVAILABLE => ErrorClass::Timeout,
-        Some(c) if c.code().starts_with("23") => ErrorClass::Constraint,
-        Some(c) if c.code().starts_with("08") || c.code().starts_with("57P") => ErrorClass::ConnectionLost,
-        None if e.is_closed() => ErrorClass::ConnectionLost,
+impl Pipeline for PgSession {
+    fn submit(&mut self, op: &OpPlan, params: &[Value]) -> Result<(), OpError> {
+        let [step] = op.steps.as_slice() else {
+            return Err(OpError {
+                class: ErrorClass::Other,
+                message: format!("`{}` has several statements and cannot be pipelined", op.name),
+            });
+        };
+        self.queue(&step.sql, &step.args, params).map_err(|e| classify(&e))
+    }
+
+    fn send(&mut self) -> Result<(), OpError> {
+        self.wire.send().map_err(|e| classify(&e))
+    }
+
+    fn complete(&mut self) -> Result<u64, OpError> {
+        self.wire.reply(touch).map_err(|e| classify(&e))
+    }
+
+    fn in_flight(&self) -> usize {
+        self.wire.in_flight()
+    }
+}
+
+/// Reads every column without decoding it (the timed path only touches values).
+#[inline]
+fn touch(row: Row<'_>) {
+    for c in row.columns() {
+        std::hint::black_box(c.map_or(0, <[u8]>::len));
+    }
+}
+
+/// A column as a [`Value`] for answer comparison.
+fn decode(raw: Option<&[u8]>, ty: Option<&Type>) -> Value {
+    use postgres::types::FromSql;
+    match (raw, ty) {
+        (None, _) => Value::Null,
+        (Some(raw), Some(ty)) => Out::from_sql(ty, raw).map_or_else(|e| Value::Text(format!("<{e}>")), |o| o.0),
+        (Some(raw), None) => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+    }
+}
+
+/// Classifies a failure by SQLSTATE.
+pub fn classify(e: &WireError) -> OpError {
+    let code = e.code.as_deref().unwrap_or("");
+    let class = match code {
+        "40001" => ErrorClass::SerializationFailure,
+        "40P01" => ErrorClass::Deadlock,
+        "57014" | "55P03" => ErrorClass::Timeout,
+        c if c.starts_with("23") => ErrorClass::Constraint,
+        c if c.starts_with("08") || c.starts_with("57P") => ErrorClass::ConnectionLost,
+        "" if e.closed => ErrorClass::ConnectionLost,
         _ => ErrorClass::Other,
     };
     OpError {
         class,
-        message: super::pg_message(e),
+        message: e.to_string(),
     }
 }

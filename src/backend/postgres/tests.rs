@@ -44,6 +44,7 @@ fn op(kind: OpKind, transaction: bool, steps: &[(&str, &[usize])]) -> OpPlan {
 
 #[test]
 fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
+    let _exclusive = crate::test_support::exclusive();
     let mut e = engine();
     let (spec, tables) = orders(300.0, 20_000.0);
     let rows = AtomicU64::new(0);
@@ -136,6 +137,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
 
 #[test]
 fn transactions_roll_back_and_errors_are_classified() {
+    let _exclusive = crate::test_support::exclusive();
     let mut e = engine();
     let (spec, tables) = orders(50.0, 500.0);
     e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
@@ -170,6 +172,7 @@ fn transactions_roll_back_and_errors_are_classified() {
 
 #[test]
 fn dropping_the_engine_stops_the_server_and_removes_its_databases() {
+    let _exclusive = crate::test_support::exclusive();
     let e = engine();
     let port = e.endpoint().port;
     drop(e);
@@ -181,6 +184,7 @@ fn dropping_the_engine_stops_the_server_and_removes_its_databases() {
 
 #[test]
 fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
+    let _exclusive = crate::test_support::exclusive();
     let mut e = PostgresEngine::start(&provision::Request {
         choice: provision::Choice::Local,
         preload: vec!["timescaledb".into()],
@@ -215,6 +219,7 @@ fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
 
 #[test]
 fn a_restart_empties_shared_buffers_and_keeps_the_data() {
+    let _exclusive = crate::test_support::exclusive();
     let mut e = engine();
     let (spec, tables) = orders(100.0, 20_000.0);
     e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
@@ -242,5 +247,61 @@ fn a_restart_empties_shared_buffers_and_keeps_the_data() {
     assert!(
         e.counters("v").unwrap().is_some(),
         "the engine's admin connection works after the restart"
+    );
+}
+
+#[test]
+fn unix_socket_sessions_and_pipelines_return_what_tcp_sessions_return() {
+    let _exclusive = crate::test_support::exclusive();
+    let mut e = engine();
+    let (spec, tables) = orders(50.0, 500.0);
+    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
+    e.create_variant("v", &[]).unwrap();
+    let read = op(
+        OpKind::Read,
+        false,
+        &[(
+            "SELECT id, total, created_at, status FROM orders WHERE user_id = $1 ORDER BY id",
+            &[0],
+        )],
+    );
+    let mut tcp = e.open_session("v", &[]).unwrap();
+    e.set_transport(provision::Transport::Unix).unwrap();
+    let mut unix = e.open_session("v", &[]).unwrap();
+    for user in 1..=10 {
+        let p = [Value::Int(user)];
+        let expected = tcp.fetch(&read, &p).unwrap();
+        assert_eq!(unix.fetch(&read, &p).unwrap(), expected);
+        assert_eq!(unix.execute(&read, &p).unwrap(), expected.len() as u64);
+    }
+
+    // Eight in flight, replies in order, counted like one-at-a-time runs.
+    let expected: Vec<u64> = (1..=8).map(|u| tcp.execute(&read, &[Value::Int(u)]).unwrap()).collect();
+    let pipe = unix.pipeline().expect("PostgreSQL sessions pipeline");
+    for u in 1..=8 {
+        pipe.submit(&read, &[Value::Int(u)]).unwrap();
+    }
+    pipe.send().unwrap();
+    assert_eq!(pipe.in_flight(), 8);
+    let got: Vec<u64> = (0..8).map(|_| pipe.complete().unwrap()).collect();
+    assert_eq!(got, expected);
+    // An error in the middle of a pipeline belongs to its own request only.
+    let bad = op(OpKind::Read, false, &[("SELECT 1 / ($1::int - 3)", &[0])]);
+    for u in 2..=4 {
+        pipe.submit(&bad, &[Value::Int(u)]).unwrap();
+    }
+    pipe.send().unwrap();
+    assert_eq!(pipe.complete().unwrap(), 1);
+    assert!(pipe.complete().unwrap_err().message.contains("division by zero"));
+    assert_eq!(pipe.complete().unwrap(), 1);
+
+    // A type outside the built-ins travels as text both ways.
+    let mut s = e
+        .open_session("v", &["CREATE TYPE mood AS ENUM ('ok', 'sad')".into()])
+        .unwrap();
+    let mood = op(OpKind::Read, false, &[("SELECT $1::text::mood, 'sad'::mood", &[0])]);
+    assert_eq!(
+        s.fetch(&mood, &[Value::Text("ok".into())]).unwrap(),
+        vec![vec![Value::Text("ok".into()), Value::Text("sad".into())]]
     );
 }

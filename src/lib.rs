@@ -21,6 +21,8 @@ pub mod sqltext;
 pub mod suggest;
 pub mod util;
 
+pub use app::{Error, Finished, Outcome, list, run, run_scenario, validate};
+
 /// Unit tests that time things, or that start servers and load data, run
 /// one at a time: on two cores either would be noise in the other's timings.
 #[cfg(test)]
@@ -31,5 +33,3 @@ pub(crate) mod test_support {
         EXCLUSIVE.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
-
-pub use app::{Error, Finished, Outcome, list, run, run_scenario, validate};

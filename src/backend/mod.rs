@@ -354,6 +354,9 @@ pub trait Pipeline {
     /// The oldest request's rows read, or its error.
     fn complete(&mut self) -> Result<u64, OpError>;
     fn in_flight(&self) -> usize;
+    /// Whether reply bytes are already buffered (the next `complete` will
+    /// not wait for the server, or only for the rest of a reply).
+    fn reply_arrived(&self) -> bool;
 }
 
 /// Starts an engine of `kind`: SQLite in a temp folder, PostgreSQL on a

@@ -132,7 +132,15 @@ impl RunPlan {
 
     /// Samples operation `op`'s parameters.
     pub fn sample_params<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64) -> Vec<Value> {
-        self.bound.op_params[op].iter().map(|g| g.sample(rng, n)).collect()
+        let mut out = Vec::new();
+        self.sample_params_into(op, rng, n, &mut out);
+        out
+    }
+
+    /// [`RunPlan::sample_params`] into a reused buffer (the timed path).
+    pub fn sample_params_into<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64, out: &mut Vec<Value>) {
+        out.clear();
+        out.extend(self.bound.op_params[op].iter().map(|g| g.sample(rng, n)));
     }
 
     /// Seed of client `client`'s stream in `round`: the same for every

@@ -121,6 +121,8 @@ pub struct Client<'a> {
     session: Box<dyn Session>,
     rng: ChaCha8Rng,
     n: u64,
+    /// The current operation's parameters (reused: no allocation per operation).
+    params: Vec<crate::datagen::Value>,
     pub recorder: Recorder,
 }
 
@@ -134,6 +136,7 @@ impl<'a> Client<'a> {
             session,
             rng: ChaCha8Rng::seed_from_u64(plan.client_seed(round, client)),
             n: 0,
+            params: Vec::new(),
             recorder: Recorder::new(target.ops.len()),
         }
     }
@@ -144,10 +147,11 @@ impl<'a> Client<'a> {
     #[inline]
     pub fn step(&mut self, record_from: Instant) -> Instant {
         let op = self.plan.mix.pick(&mut self.rng);
-        let params = self.plan.sample_params(op, &mut self.rng, self.n);
+        self.plan
+            .sample_params_into(op, &mut self.rng, self.n, &mut self.params);
         self.n += 1;
         let started = Instant::now();
-        let outcome = self.session.execute(&self.target.ops[op], &params);
+        let outcome = self.session.execute(&self.target.ops[op], &self.params);
         let done = Instant::now();
         if started >= record_from {
             let at = done.saturating_duration_since(record_from);
@@ -168,6 +172,7 @@ impl<'a> Client<'a> {
             session,
             rng,
             n,
+            params,
             recorder,
         } = self;
         let Some(pipe) = session.pipeline() else {
@@ -189,10 +194,10 @@ impl<'a> Client<'a> {
             let open = last < end && !stop.load(Ordering::Relaxed);
             while open && in_flight.len() < depth {
                 let op = plan.mix.pick(rng);
-                let params = plan.sample_params(op, rng, *n);
+                plan.sample_params_into(op, rng, *n, params);
                 *n += 1;
                 let started = Instant::now();
-                match pipe.submit(&target.ops[op], &params) {
+                match pipe.submit(&target.ops[op], params) {
                     Ok(()) => in_flight.push_back((op, started)),
                     Err(e) => record(op, started, Instant::now(), Err(e)),
                 }
@@ -209,6 +214,15 @@ impl<'a> Client<'a> {
             let outcome = pipe.complete();
             last = Instant::now();
             record(op, started, last, outcome);
+            // Replies that arrived together are read together, and their
+            // replacements go out in one write.
+            while pipe.reply_arrived()
+                && let Some((op, started)) = in_flight.pop_front()
+            {
+                let outcome = pipe.complete();
+                last = Instant::now();
+                record(op, started, last, outcome);
+            }
         }
     }
 
@@ -218,11 +232,12 @@ impl<'a> Client<'a> {
     #[inline]
     pub fn step_at(&mut self, intended: Instant, record_from: Instant) -> Instant {
         let op = self.plan.mix.pick(&mut self.rng);
-        let params = self.plan.sample_params(op, &mut self.rng, self.n);
+        self.plan
+            .sample_params_into(op, &mut self.rng, self.n, &mut self.params);
         self.n += 1;
         wait_until(intended);
         let started = Instant::now();
-        let outcome = self.session.execute(&self.target.ops[op], &params);
+        let outcome = self.session.execute(&self.target.ops[op], &self.params);
         let done = Instant::now();
         if intended >= record_from {
             let at = done.saturating_duration_since(record_from);

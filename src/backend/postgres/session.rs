@@ -33,11 +33,13 @@ impl PgSession {
 
     /// Queues one execution of `sql` with `args` drawn from `params`.
     fn queue(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), WireError> {
-        if !self.statements.contains_key(sql) {
-            let prepared = self.wire.prepare(sql)?;
-            self.statements.insert(sql.to_string(), prepared);
-        }
-        let statement = &self.statements[sql];
+        let statement = match self.statements.get(sql) {
+            Some(s) => s,
+            None => {
+                let prepared = self.wire.prepare(sql)?;
+                self.statements.entry(sql.to_string()).or_insert(prepared)
+            }
+        };
         self.wire.queue(statement, |i, ty, buf| bind(&params[args[i]], ty, buf))
     }
 
@@ -168,6 +170,10 @@ impl Pipeline for PgSession {
 
     fn in_flight(&self) -> usize {
         self.wire.in_flight()
+    }
+
+    fn reply_arrived(&self) -> bool {
+        self.wire.has_input()
     }
 }
 

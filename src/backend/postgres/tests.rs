@@ -305,3 +305,52 @@ fn unix_socket_sessions_and_pipelines_return_what_tcp_sessions_return() {
         vec![vec![Value::Text("ok".into()), Value::Text("sad".into())]]
     );
 }
+
+#[test]
+fn the_wire_client_authenticates_with_scram_md5_and_refuses_a_wrong_password() {
+    use crate::provision::{Server, local};
+    let _exclusive = crate::test_support::exclusive();
+    let bins = local::find_binaries().expect("PostgreSQL binaries (scripts/install-backends.sh)");
+    let cluster = local::LocalCluster::start(&bins, &provision::Request::default()).unwrap();
+    let endpoint = cluster.endpoint().clone();
+    let mut admin = endpoint.config("postgres").connect(postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "SET password_encryption = 'scram-sha-256'; CREATE ROLE scram_user LOGIN PASSWORD 'pw-scram';
+             SET password_encryption = 'md5'; CREATE ROLE md5_user LOGIN PASSWORD 'pw-md5';",
+        )
+        .unwrap();
+    // These roles must authenticate over TCP; the rules go first (first match wins).
+    let hba = cluster.dir().join("data/pg_hba.conf");
+    let rest = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!("host all scram_user 127.0.0.1/32 scram-sha-256\nhost all md5_user 127.0.0.1/32 md5\n{rest}"),
+    )
+    .unwrap();
+    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let as_user = |user: &str, password: &str| provision::Endpoint {
+        user: user.into(),
+        password: Some(password.into()),
+        ..endpoint.clone()
+    };
+    let select = |e: &provision::Endpoint| -> Result<u64, wire::WireError> {
+        let mut w = wire::Wire::connect(e, "postgres", provision::Transport::Tcp)?;
+        let s = w.prepare("SELECT current_user")?;
+        w.queue(&s, |_, _, _| Ok(postgres::types::IsNull::Yes))?;
+        w.send()?;
+        w.reply(|_| {})
+    };
+    assert_eq!(select(&as_user("scram_user", "pw-scram")).unwrap(), 1);
+    assert_eq!(select(&as_user("md5_user", "pw-md5")).unwrap(), 1);
+    let wrong = select(&as_user("scram_user", "nope")).unwrap_err();
+    assert_eq!(wrong.code.as_deref(), Some("28P01"), "{wrong}");
+    let none = select(&provision::Endpoint {
+        password: None,
+        ..as_user("md5_user", "")
+    })
+    .unwrap_err();
+    assert!(none.message.contains("none was given"), "{none}");
+}

@@ -361,9 +361,48 @@ impl Wire {
         Ok(rows)
     }
 
+    /// Starts `COPY ... FROM STDIN` (`sql`, simple protocol).
+    pub fn copy_in(&mut self, sql: &str) -> Result<(), WireError> {
+        frontend::query(sql, &mut self.out)?;
+        self.flush()?;
+        loop {
+            let (tag, body) = self.message()?;
+            match tag {
+                b'G' => return Ok(()),
+                b'E' => {
+                    let e = server_error(body, false);
+                    self.until_ready(|_| Ok(()))?;
+                    return Err(e);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends `data` as one CopyData message.
+    pub fn copy_data(&mut self, data: &[u8]) -> Result<(), WireError> {
+        use bytes::BufMut;
+        self.out.put_u8(b'd');
+        self.out.put_i32(data.len() as i32 + 4);
+        self.out.extend_from_slice(data);
+        self.flush()
+    }
+
+    /// Ends the COPY stream and waits until the server has taken it all.
+    pub fn copy_done(&mut self) -> Result<(), WireError> {
+        frontend::copy_done(&mut self.out);
+        self.flush()?;
+        self.until_ready(|_| Ok(()))
+    }
+
     /// Requests sent whose replies have not been read.
     pub fn in_flight(&self) -> usize {
         self.in_flight
+    }
+
+    /// Whether unread reply bytes are buffered.
+    pub fn has_input(&self) -> bool {
+        self.pos < self.end
     }
 
     pub fn is_closed(&self) -> bool {

@@ -459,7 +459,7 @@ fn selfbench_puts_pgbench_and_schemabench_side_by_side_for_every_configuration()
             .skip(2)
             .filter_map(|c| c.trim().trim_end_matches('×').split(" / ").next()?.parse().ok())
             .collect();
-        assert_eq!(cells.len(), 10, "{line}");
+        assert_eq!(cells.len(), 11, "{line}");
         assert!(cells.iter().all(|v| v.is_finite() && *v > 0.0), "{line}");
     }
     assert!(

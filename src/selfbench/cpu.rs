@@ -3,22 +3,43 @@
 
 use std::time::{Duration, Instant};
 
-/// User + system CPU time from `getrusage(who)`.
-fn rusage(who: libc::c_int) -> Duration {
+/// CPU time and context switches of a process (or its reaped children).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// User + system time.
+    pub cpu: Duration,
+    /// Voluntary (blocked) + involuntary (preempted) context switches.
+    pub switches: u64,
+}
+
+impl std::ops::Sub for Usage {
+    type Output = Usage;
+    fn sub(self, earlier: Usage) -> Usage {
+        Usage {
+            cpu: self.cpu.saturating_sub(earlier.cpu),
+            switches: self.switches.saturating_sub(earlier.switches),
+        }
+    }
+}
+
+fn rusage(who: libc::c_int) -> Usage {
     // SAFETY: getrusage fills the struct we own.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(who, &mut r) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(r.ru_utime) + tv(r.ru_stime)
+    Usage {
+        cpu: tv(r.ru_utime) + tv(r.ru_stime),
+        switches: (r.ru_nvcsw + r.ru_nivcsw) as u64,
+    }
 }
 
-/// CPU time used by this process so far (all threads).
-pub fn own() -> Duration {
+/// This process so far (all threads, finished ones included).
+pub fn own() -> Usage {
     rusage(libc::RUSAGE_SELF)
 }
 
-/// CPU time of children this process has waited for.
-pub fn reaped_children() -> Duration {
+/// Children this process has waited for.
+pub fn reaped_children() -> Usage {
     rusage(libc::RUSAGE_CHILDREN)
 }
 
@@ -131,7 +152,7 @@ mod tests {
             .unwrap();
         child.wait().unwrap();
         let after = process_tree(me);
-        let reaped = reaped_children() - reaped_before;
+        let reaped = (reaped_children() - reaped_before).cpu;
         assert!(reaped > Duration::from_millis(20), "reaped child CPU {reaped:?}");
         assert!(
             after - before >= reaped.mul_f64(0.5),

@@ -86,6 +86,8 @@ pub struct Side {
     pub client_us: f64,
     /// Server CPU per operation, µs.
     pub server_us: f64,
+    /// Client context switches per operation.
+    pub switches: f64,
 }
 
 /// One A B pair.
@@ -170,13 +172,13 @@ impl Report {
             self.options.duration.as_secs()
         );
         s.push_str(
-            "| configuration | pgbench TPS | schemabench TPS | TPS ratio | client µs/op pgbench | client µs/op schemabench | client ratio | server µs/op under pgbench | server µs/op under schemabench | server ratio | schemabench p50 / p99 µs |\n",
+            "| configuration | pgbench TPS | schemabench TPS | TPS ratio | client µs/op pgbench | client µs/op schemabench | client ratio | server µs/op under pgbench | server µs/op under schemabench | server ratio | client context switches/op pgbench / schemabench | schemabench p50 / p99 µs |\n",
         );
-        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
             let _ = writeln!(
                 s,
-                "| {} | {:.0} | {:.0} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.0} / {:.0} |",
+                "| {} | {:.0} | {:.0} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.1} | {:.1} | {:.2}× | {:.2} / {:.2} | {:.0} / {:.0} |",
                 r.label(),
                 r.median(|p| p.pgbench.tps),
                 r.median(|p| p.ours.tps),
@@ -187,6 +189,8 @@ impl Report {
                 r.median(|p| p.pgbench.server_us),
                 r.median(|p| p.ours.server_us),
                 r.median(|p| p.ours.server_us / p.pgbench.server_us),
+                r.median(|p| p.pgbench.switches),
+                r.median(|p| p.ours.switches),
                 r.median(|p| p.p50_us),
                 r.median(|p| p.p99_us),
             );
@@ -326,8 +330,9 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
             let n = run.transactions.max(1) as f64;
             let theirs = Side {
                 tps: run.tps,
-                client_us: (c1 - c0).as_secs_f64() * 1e6 / n,
+                client_us: (c1 - c0).cpu.as_secs_f64() * 1e6 / n,
                 server_us: (s1 - s0).as_secs_f64() * 1e6 / n,
+                switches: (c1 - c0).switches as f64 / n,
             };
 
             cpu::wait_idle(options.idle, Duration::from_secs(30));
@@ -348,21 +353,25 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
                 pgbench: theirs,
                 ours: Side {
                     tps: n / window.seconds.max(1e-9),
-                    client_us: (c1 - c0).as_secs_f64() * 1e6 / n,
+                    client_us: (c1 - c0).cpu.as_secs_f64() * 1e6 / n,
                     server_us: (s1 - s0).as_secs_f64() * 1e6 / n,
+                    switches: (c1 - c0).switches as f64 / n,
                 },
                 p50_us: rec.latency.value_at_quantile(0.5) as f64 / 1e3,
                 p99_us: rec.latency.value_at_quantile(0.99) as f64 / 1e3,
             };
             say(&format!(
-                "{}: pgbench {:.0} TPS, {:.1} client / {:.1} server µs/op; schemabench {:.0} TPS, {:.1} / {:.1} µs/op",
+                "{}: pgbench {:.0} TPS, {:.1} client / {:.1} server µs/op, {:.2} switches/op; \
+                 schemabench {:.0} TPS, {:.1} / {:.1} µs/op, {:.2} switches/op",
                 row.label(),
                 pair.pgbench.tps,
                 pair.pgbench.client_us,
                 pair.pgbench.server_us,
+                pair.pgbench.switches,
                 pair.ours.tps,
                 pair.ours.client_us,
-                pair.ours.server_us
+                pair.ours.server_us,
+                pair.ours.switches
             ));
             row.pairs.push(pair);
             if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {

@@ -16,36 +16,25 @@ fn orders() -> String {
         .to_string()
 }
 
-fn scenario(dir: &Path, backends: &str, variants: &str, duration: &str) -> PathBuf {
-    let path = dir.join("pg.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "pg"
-question = "q"
-workload = "{}"
-backends = {backends}
-[params]
-users = 300
-orders = 5000
-[load]
-clients = 2
-warmup = "100ms"
-duration = "{duration}"
-rounds = 2
-[mix]
-recent_orders = 80
-place_order = 20
-{variants}
-[verdict]
-baseline = "plain"
-goal = {{ op = "recent_orders", metric = "p99" }}
-"#,
-            orders()
-        ),
-    )
-    .unwrap();
+/// A scenario on the orders workload (300 users, 5,000 orders, 2 clients)
+/// with `rest` after `[load]`: the mix, variants and verdict.
+fn scenario_file(dir: &Path, file: &str, backends: &str, duration: &str, rounds: u32, rest: &str) -> PathBuf {
+    let path = dir.join(file);
+    let text = format!(
+        "name = \"pg\"\nquestion = \"q\"\nworkload = \"{}\"\nbackends = {backends}\n[params]\nusers = 300\n\
+         orders = 5000\n[load]\nclients = 2\nwarmup = \"100ms\"\nduration = \"{duration}\"\nrounds = {rounds}\n{rest}",
+        orders()
+    );
+    std::fs::write(&path, text).unwrap();
     path
+}
+
+fn scenario(dir: &Path, backends: &str, variants: &str, duration: &str) -> PathBuf {
+    let rest = format!(
+        "[mix]\nrecent_orders = 80\nplace_order = 20\n{variants}\n[verdict]\nbaseline = \"plain\"\n\
+         goal = {{ op = \"recent_orders\", metric = \"p99\" }}\n"
+    );
+    scenario_file(dir, "pg.toml", backends, duration, 2, &rest)
 }
 
 const VARIANTS: &str = r#"
@@ -337,32 +326,8 @@ fn the_docker_provisioner_runs_a_scenario_and_removes_its_container() {
 }
 
 fn read_only_scenario(dir: &Path) -> PathBuf {
-    let path = dir.join("reads.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "reads"
-question = "q"
-workload = "{}"
-backends = ["postgres"]
-[params]
-users = 300
-orders = 5000
-[load]
-clients = 2
-warmup = "100ms"
-duration = "500ms"
-rounds = 1
-[mix]
-recent_orders = 1
-[[variant]]
-name = "plain"
-"#,
-            orders()
-        ),
-    )
-    .unwrap();
-    path
+    let rest = "[mix]\nrecent_orders = 1\n[[variant]]\nname = \"plain\"\n";
+    scenario_file(dir, "reads.toml", r#"["postgres"]"#, "500ms", 1, rest)
 }
 
 #[test]
@@ -467,4 +432,26 @@ fn selfbench_puts_pgbench_and_schemabench_side_by_side_for_every_configuration()
         "{stdout}"
     );
     assert!(stdout.contains("vCPUs"), "the machine is described: {stdout}");
+}
+
+#[test]
+fn more_clients_than_cpus_share_threads_and_every_client_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = read_only_scenario(dir.path());
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let clients = (cpus * 3).to_string();
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["run"]["load_model"], format!("closed loop, {clients} clients"));
+    let op = &result["backends"][0]["variants"][0]["ops"][0];
+    assert!(op["count"].as_u64().unwrap() > 100, "{op}");
+    assert_eq!(op["errors"].as_object().map_or(0, |e| e.len()), 0, "{op}");
+    assert!(op["rows"].as_u64().unwrap() > 0, "{op}");
 }

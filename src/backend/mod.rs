@@ -357,6 +357,8 @@ pub trait Pipeline {
     /// Whether reply bytes are already buffered (the next `complete` will
     /// not wait for the server, or only for the rest of a reply).
     fn reply_arrived(&self) -> bool;
+    /// The connection's socket, for waiting on several connections at once.
+    fn fd(&self) -> Option<i32>;
 }
 
 /// Starts an engine of `kind`: SQLite in a temp folder, PostgreSQL on a

@@ -8,7 +8,7 @@
 //! [`Recorder`] that is merged when the window closes.
 
 use super::plan::{RunPlan, Target};
-use crate::backend::{BackendError, Counters, Engine, Session};
+use crate::backend::{BackendError, Counters, Engine, OpError, Session};
 use crate::record::Recorder;
 use crate::scenario::Arrivals;
 use rand::{RngExt, SeedableRng};
@@ -161,6 +161,43 @@ impl<'a> Client<'a> {
         done
     }
 
+    /// Sends this client's next operation without waiting for its reply;
+    /// returns it and when it was sent, or `None` if sending failed (the
+    /// failure is recorded).
+    fn submit_next(&mut self, record_from: Instant) -> Option<(usize, Instant)> {
+        let op = self.plan.mix.pick(&mut self.rng);
+        self.plan
+            .sample_params_into(op, &mut self.rng, self.n, &mut self.params);
+        self.n += 1;
+        let started = Instant::now();
+        let pipe = self.session.pipeline()?;
+        match pipe
+            .submit(&self.target.ops[op], &self.params)
+            .and_then(|()| pipe.send())
+        {
+            Ok(()) => Some((op, started)),
+            Err(e) => {
+                self.record(op, started, Instant::now(), record_from, Err(e));
+                None
+            }
+        }
+    }
+
+    fn record(
+        &mut self,
+        op: usize,
+        started: Instant,
+        done: Instant,
+        record_from: Instant,
+        outcome: Result<u64, OpError>,
+    ) {
+        if started >= record_from {
+            let at = done.saturating_duration_since(record_from);
+            self.recorder
+                .record(op, at, (done - started).as_nanos() as u64, outcome);
+        }
+    }
+
     /// Pipelined closed loop: keeps `depth` requests in flight on the
     /// connection until `end`, each recorded from when it was queued to when
     /// its reply was read. Sessions that cannot pipeline run one at a time.
@@ -255,6 +292,89 @@ impl<'a> Client<'a> {
     }
 }
 
+/// Which clients share a thread. One thread per client, except in a closed
+/// loop with more clients than CPUs whose operations are all single
+/// statements outside transactions on sessions that can have a request in
+/// flight (PostgreSQL): then one thread per CPU drives its share of the
+/// connections, waking in `poll` for whichever reply comes first, as
+/// `pgbench -j` does. Eight threads ping-ponging with eight backends on two
+/// CPUs pay a context switch per operation; a thread with four connections
+/// often finds a second reply waiting.
+fn thread_groups(
+    mut sessions: Vec<Box<dyn Session>>,
+    plan: &RunPlan,
+    target: &Target,
+) -> Vec<Vec<(u32, Box<dyn Session>)>> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let singles = plan.mix.ops().all(|op| {
+        let op = &target.ops[op];
+        op.steps.len() == 1 && !op.transaction
+    });
+    let multiplex = plan.load.rate_per_s.is_none()
+        && plan.load.pipeline.is_none()
+        && sessions.len() > cpus
+        && singles
+        && sessions
+            .iter_mut()
+            .all(|s| s.pipeline().is_some_and(|p| p.fd().is_some()));
+    let threads = if multiplex { cpus } else { sessions.len() };
+    let mut groups: Vec<Vec<(u32, Box<dyn Session>)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, s) in sessions.into_iter().enumerate() {
+        groups[i % threads].push((i as u32, s));
+    }
+    groups
+}
+
+/// Multiplexed closed loop: each client keeps one request in flight; the
+/// thread sleeps in `poll` until a reply arrives, records it and sends that
+/// client's next request. Returns when the last reply was read.
+fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Instant, stop: &AtomicBool) -> Instant {
+    let mut pending: Vec<Option<(usize, Instant)>> = clients.iter_mut().map(|c| c.submit_next(record_from)).collect();
+    let sockets: Vec<i32> = clients
+        .iter_mut()
+        .map(|c| c.session.pipeline().and_then(|p| p.fd()).unwrap_or(-1))
+        .collect();
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let mut last = Instant::now();
+    loop {
+        let open = last < end && !stop.load(Ordering::Relaxed);
+        if pending.iter().all(Option::is_none) {
+            return last;
+        }
+        for ((fd, &socket), p) in fds.iter_mut().zip(&sockets).zip(&pending) {
+            // poll ignores a negative fd: clients with nothing in flight.
+            fd.fd = if p.is_some() { socket } else { -1 };
+            fd.revents = 0;
+        }
+        // SAFETY: poll reads and writes the pollfd array we own.
+        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        for (i, client) in clients.iter_mut().enumerate() {
+            if fds[i].revents == 0 {
+                continue;
+            }
+            let Some((op, started)) = pending[i].take() else {
+                continue;
+            };
+            let outcome = match client.session.pipeline() {
+                Some(p) => p.complete(),
+                None => continue,
+            };
+            last = Instant::now();
+            client.record(op, started, last, record_from, outcome);
+            if open {
+                pending[i] = client.submit_next(record_from);
+            }
+        }
+    }
+}
+
 /// Measures `target` for one round: warmup, then the measured duration.
 /// `tick` is called from the coordinating thread about ten times a second
 /// with the time elapsed since the start of warmup.
@@ -271,36 +391,44 @@ pub fn measure(
     for _ in 0..clients {
         sessions.push(engine.open_session(&target.name, &target.session)?);
     }
-    let barrier = Barrier::new(clients as usize + 1);
-    let running = AtomicUsize::new(clients as usize);
+    let groups = thread_groups(sessions, plan, target);
+    let barrier = Barrier::new(groups.len() + 1);
+    let running = AtomicUsize::new(groups.len());
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
 
     let (recorders, start, first) = std::thread::scope(|scope| {
-        let handles: Vec<_> = sessions
+        let handles: Vec<_> = groups
             .into_iter()
-            .enumerate()
-            .map(|(i, session)| {
+            .map(|group| {
                 let (barrier, running) = (&barrier, &running);
                 scope.spawn(move || {
-                    let mut client = Client::new(plan, target, session, round, i as u32);
+                    let mut group: Vec<(u32, Client)> = group
+                        .into_iter()
+                        .map(|(i, session)| (i, Client::new(plan, target, session, round, i)))
+                        .collect();
                     barrier.wait();
                     let begin = Instant::now();
                     let cpu_start = thread_cpu();
                     let (measure_from, end) = (begin + warmup, begin + warmup + duration);
                     let mut last = begin;
-                    match plan.load.rate_per_s {
-                        None if let Some(depth) = plan.load.pipeline => {
+                    match (plan.load.rate_per_s, group.as_mut_slice()) {
+                        (None, several) if several.len() > 1 => {
+                            let mut clients: Vec<&mut Client> = several.iter_mut().map(|(_, c)| c).collect();
+                            last = run_multiplexed(&mut clients, measure_from, end, stop);
+                        }
+                        (None, [(_, client)]) if let Some(depth) = plan.load.pipeline => {
                             last = client.run_pipelined(depth.get() as usize, measure_from, end, stop);
                         }
-                        None => {
+                        (None, [(_, client)]) => {
                             while last < end && !stop.load(Ordering::Relaxed) {
                                 last = client.step(measure_from);
                             }
                         }
-                        Some(rate) => {
-                            let seed = plan.client_seed(round, i as u32) ^ 0x6172_7269_7661_6c73;
+                        (Some(rate), [(i, client)]) => {
+                            let i = *i;
+                            let seed = plan.client_seed(round, i) ^ 0x6172_7269_7661_6c73;
                             let first = plan.rate_at(Duration::ZERO).unwrap_or(rate.get() as f64);
-                            let mut pacer = Pacer::new(begin, first, clients, i as u32, plan.load.arrivals, seed);
+                            let mut pacer = Pacer::new(begin, first, clients, i, plan.load.arrivals, seed);
                             loop {
                                 if let Some(r) = plan.rate_at(pacer.next.saturating_duration_since(begin)) {
                                     pacer.set_rate(r);
@@ -313,11 +441,16 @@ pub fn measure(
                             }
                             last = last.max(end.min(Instant::now()));
                         }
+                        _ => unreachable!("groups of several clients are closed loops"),
                     }
                     let cpu = (thread_cpu() - cpu_start).as_secs_f64();
                     let wall = last.saturating_duration_since(begin).as_secs_f64().max(1e-9);
                     running.fetch_sub(1, Ordering::Release);
-                    (client.recorder, last, cpu / wall)
+                    let mut records = Recorder::new(target.ops.len());
+                    for (_, c) in &group {
+                        records.merge(&c.recorder);
+                    }
+                    (records, last, cpu / wall)
                 })
             })
             .collect();

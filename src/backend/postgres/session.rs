@@ -175,6 +175,10 @@ impl Pipeline for PgSession {
     fn reply_arrived(&self) -> bool {
         self.wire.has_input()
     }
+
+    fn fd(&self) -> Option<i32> {
+        Some(self.wire.fd())
+    }
 }
 
 /// Reads every column without decoding it (the timed path only touches values).

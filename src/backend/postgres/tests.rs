@@ -14,6 +14,15 @@ fn engine() -> PostgresEngine {
     .expect("a local cluster starts (run scripts/install-backends.sh)")
 }
 
+/// An engine with the orders workload loaded and one variant `v`.
+fn engine_with_variant(users: f64, order_rows: f64) -> PostgresEngine {
+    let mut e = engine();
+    let (spec, tables) = orders(users, order_rows);
+    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
+    e.create_variant("v", &[]).unwrap();
+    e
+}
+
 fn orders(users: f64, orders: f64) -> (BaseSpec, Vec<TablePlan>) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml");
     let w = load_workload(&path).unwrap();
@@ -138,10 +147,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
 #[test]
 fn transactions_roll_back_and_errors_are_classified() {
     let _exclusive = crate::test_support::exclusive();
-    let mut e = engine();
-    let (spec, tables) = orders(50.0, 500.0);
-    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
-    e.create_variant("v", &[]).unwrap();
+    let e = engine_with_variant(50.0, 500.0);
     let mut s = e.open_session("v", &["SET statement_timeout = '5s'".into()]).unwrap();
     let failing = op(
         OpKind::Write,
@@ -220,10 +226,7 @@ fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
 #[test]
 fn a_restart_empties_shared_buffers_and_keeps_the_data() {
     let _exclusive = crate::test_support::exclusive();
-    let mut e = engine();
-    let (spec, tables) = orders(100.0, 20_000.0);
-    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
-    e.create_variant("v", &[]).unwrap();
+    let mut e = engine_with_variant(100.0, 20_000.0);
     let db = e.database_of("v").unwrap().to_string();
     let mut c = e.endpoint().config(&db).connect(postgres::NoTls).unwrap();
     c.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_buffercache").ok();
@@ -253,10 +256,7 @@ fn a_restart_empties_shared_buffers_and_keeps_the_data() {
 #[test]
 fn unix_socket_sessions_and_pipelines_return_what_tcp_sessions_return() {
     let _exclusive = crate::test_support::exclusive();
-    let mut e = engine();
-    let (spec, tables) = orders(50.0, 500.0);
-    e.load_base(&spec, &tables, 1, &|_| {}).unwrap();
-    e.create_variant("v", &[]).unwrap();
+    let mut e = engine_with_variant(50.0, 500.0);
     let read = op(
         OpKind::Read,
         false,

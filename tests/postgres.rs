@@ -455,3 +455,93 @@ fn more_clients_than_cpus_share_threads_and_every_client_still_runs() {
     assert_eq!(op["errors"].as_object().map_or(0, |e| e.len()), 0, "{op}");
     assert!(op["rows"].as_u64().unwrap() > 0, "{op}");
 }
+
+#[test]
+fn multiplexed_transactions_run_every_statement_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tpcb.toml");
+    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/tpcb.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"t\"\nquestion = \"q\"\nworkload = \"{}\"\nbackends = [\"postgres\"]\n[params]\nscale = 1\n\
+             [load]\nwarmup = \"100ms\"\nduration = \"1s\"\nrounds = 1\n[mix]\ntpcb = 1\n[[variant]]\nname = \"v\"\n",
+            workload.display()
+        ),
+    )
+    .unwrap();
+    let clients = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 3).to_string();
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let op = &result["backends"][0]["variants"][0]["ops"][0];
+    let count = op["count"].as_u64().unwrap();
+    assert!(count > 50, "{op}");
+    assert_eq!(op["errors"].as_object().map_or(0, |e| e.len()), 0, "{op}");
+    // One row per transaction: its SELECT of the account balance.
+    assert_eq!(op["rows"].as_u64().unwrap(), count, "{op}");
+}
+
+#[test]
+fn a_failed_statement_in_a_multiplexed_transaction_is_rolled_back_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("w.toml"),
+        r#"name = "w"
+[schema]
+postgres = ["CREATE TABLE t (id bigint PRIMARY KEY, n bigint NOT NULL)"]
+[[table]]
+name = "t"
+rows = "100"
+columns.id = "seq"
+columns.n = "0"
+[[op]]
+name = "bump"
+transaction = true
+vars.id = "uniform(1, 100)"
+vars.d = "uniform(1, 10)"
+[[op.step]]
+sql = "UPDATE t SET n = n + 1 WHERE id = $1"
+args = ["id"]
+[[op.step]]
+sql = "SELECT 1 / ($1 - 3)"
+args = ["d"]
+"#,
+    )
+    .unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        "name = \"s\"\nquestion = \"q\"\nworkload = \"w.toml\"\nbackends = [\"postgres\"]\n\
+         [load]\nwarmup = \"100ms\"\nduration = \"1s\"\nrounds = 1\n[mix]\nbump = 1\n[[variant]]\nname = \"v\"\n",
+    )
+    .unwrap();
+    let clients = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 3).to_string();
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
+        .arg(dir.path().join("runs"))
+        .output()
+        .unwrap();
+    // Failed operations make the exit code 1; the run itself completes.
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let op = &result["backends"][0]["variants"][0]["ops"][0];
+    let ok = op["count"].as_u64().unwrap() as f64;
+    let failed = op["errors"]["other"].as_u64().unwrap_or(0) as f64;
+    // One draw in ten divides by zero. Without the ROLLBACK every later
+    // statement on that connection would fail ("transaction is aborted").
+    let share = failed / (ok + failed);
+    assert!((0.03..0.25).contains(&share), "{share} failed: {op}");
+    assert!(
+        op["first_error"].as_str().unwrap_or("").contains("division by zero"),
+        "{op}"
+    );
+}

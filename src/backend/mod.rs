@@ -350,6 +350,8 @@ pub trait Session: Send {
 /// order). Only single-statement operations without a transaction.
 pub trait Pipeline {
     fn submit(&mut self, op: &OpPlan, params: &[Value]) -> Result<(), OpError>;
+    /// Queues one statement: `sql` with `args` drawn from `params`.
+    fn submit_sql(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), OpError>;
     fn send(&mut self) -> Result<(), OpError>;
     /// The oldest request's rows read, or its error.
     fn complete(&mut self) -> Result<u64, OpError>;

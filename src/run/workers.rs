@@ -161,23 +161,74 @@ impl<'a> Client<'a> {
         done
     }
 
-    /// Sends this client's next operation without waiting for its reply;
-    /// returns it and when it was sent, or `None` if sending failed (the
-    /// failure is recorded).
-    fn submit_next(&mut self, record_from: Instant) -> Option<(usize, Instant)> {
+    /// Starts this client's next operation: sends its first statement
+    /// without waiting for the reply. `None` if sending failed (the failure
+    /// is recorded).
+    fn start_next(&mut self, record_from: Instant) -> Option<InProgress> {
         let op = self.plan.mix.pick(&mut self.rng);
         self.plan
             .sample_params_into(op, &mut self.rng, self.n, &mut self.params);
         self.n += 1;
         let started = Instant::now();
-        let pipe = self.session.pipeline()?;
-        match pipe
-            .submit(&self.target.ops[op], &self.params)
-            .and_then(|()| pipe.send())
-        {
-            Ok(()) => Some((op, started)),
+        let progress = InProgress {
+            op,
+            started,
+            statement: 0,
+            rows: 0,
+            failed: None,
+        };
+        self.send_statement(progress, record_from)
+    }
+
+    /// Sends statement `progress.statement` of the operation in progress.
+    fn send_statement(&mut self, progress: InProgress, record_from: Instant) -> Option<InProgress> {
+        let (sql, args) = statement(&self.target.ops[progress.op], progress.statement);
+        let sent = match self.session.pipeline() {
+            Some(p) => p.submit_sql(sql, args, &self.params).and_then(|()| p.send()),
+            None => return None,
+        };
+        match sent {
+            Ok(()) => Some(progress),
             Err(e) => {
-                self.record(op, started, Instant::now(), record_from, Err(e));
+                self.record(progress.op, progress.started, Instant::now(), record_from, Err(e));
+                None
+            }
+        }
+    }
+
+    /// Takes the reply to the statement in flight: sends the operation's
+    /// next statement, or a ROLLBACK after a failure inside a transaction,
+    /// or records the finished operation. `Some` while statements remain.
+    fn advance(&mut self, mut p: InProgress, reply: Result<u64, OpError>, record_from: Instant) -> Option<InProgress> {
+        let op = &self.target.ops[p.op];
+        let total = statement_count(op);
+        let rolling_back = p.failed.is_some();
+        match reply {
+            Ok(rows) if !rolling_back => {
+                let is_step = !op.transaction || (1..=op.steps.len()).contains(&p.statement);
+                if is_step {
+                    p.rows += rows;
+                }
+                if p.statement + 1 < total {
+                    p.statement += 1;
+                    return self.send_statement(p, record_from);
+                }
+                let rows = p.rows;
+                self.record(p.op, p.started, Instant::now(), record_from, Ok(rows));
+                None
+            }
+            Err(e) if !rolling_back && op.transaction && p.statement > 0 => {
+                // Inside the transaction: roll back, then record the failure.
+                p.failed = Some(e);
+                p.statement = usize::MAX;
+                self.send_statement(p, record_from)
+            }
+            other => {
+                let e = p.failed.take().or(other.err()).unwrap_or_else(|| OpError {
+                    class: crate::backend::ErrorClass::Other,
+                    message: "the operation failed".into(),
+                });
+                self.record(p.op, p.started, Instant::now(), record_from, Err(e));
                 None
             }
         }
@@ -292,12 +343,40 @@ impl<'a> Client<'a> {
     }
 }
 
+/// An operation a multiplexed client has started: which statement is out,
+/// rows so far, and the failure being rolled back, if any.
+struct InProgress {
+    op: usize,
+    started: Instant,
+    /// Index into the operation's statements (`usize::MAX`: the ROLLBACK).
+    statement: usize,
+    rows: u64,
+    failed: Option<OpError>,
+}
+
+/// Statements an operation sends: its steps, inside BEGIN and COMMIT when
+/// it is a transaction.
+fn statement_count(op: &crate::backend::OpPlan) -> usize {
+    op.steps.len() + if op.transaction { 2 } else { 0 }
+}
+
+/// Statement `k` of an operation as SQL and parameter indexes.
+fn statement(op: &crate::backend::OpPlan, k: usize) -> (&str, &[usize]) {
+    let step = |i: usize| (op.steps[i].sql.as_str(), op.steps[i].args.as_slice());
+    match (op.transaction, k) {
+        (false, k) => step(k),
+        (true, usize::MAX) => ("ROLLBACK", &[]),
+        (true, 0) => ("BEGIN", &[]),
+        (true, k) if k <= op.steps.len() => step(k - 1),
+        (true, _) => ("COMMIT", &[]),
+    }
+}
+
 /// Which clients share a thread. One thread per client, except in a closed
-/// loop with more clients than CPUs whose operations are all single
-/// statements outside transactions on sessions that can have a request in
+/// loop with more clients than CPUs on sessions that can have a request in
 /// flight (PostgreSQL): then one thread per CPU drives its share of the
-/// connections, waking in `poll` for whichever reply comes first, as
-/// `pgbench -j` does. Eight threads ping-ponging with eight backends on two
+/// connections, statement by statement (BEGIN, the steps, COMMIT), waking in
+/// `poll` for whichever reply comes first, as `pgbench -j` does. Eight threads ping-ponging with eight backends on two
 /// CPUs pay a context switch per operation; a thread with four connections
 /// often finds a second reply waiting.
 fn thread_groups(
@@ -306,14 +385,11 @@ fn thread_groups(
     target: &Target,
 ) -> Vec<Vec<(u32, Box<dyn Session>)>> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let singles = plan.mix.ops().all(|op| {
-        let op = &target.ops[op];
-        op.steps.len() == 1 && !op.transaction
-    });
+    let has_steps = plan.mix.ops().all(|op| !target.ops[op].steps.is_empty());
     let multiplex = plan.load.rate_per_s.is_none()
         && plan.load.pipeline.is_none()
         && sessions.len() > cpus
-        && singles
+        && has_steps
         && sessions
             .iter_mut()
             .all(|s| s.pipeline().is_some_and(|p| p.fd().is_some()));
@@ -329,7 +405,7 @@ fn thread_groups(
 /// thread sleeps in `poll` until a reply arrives, records it and sends that
 /// client's next request. Returns when the last reply was read.
 fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Instant, stop: &AtomicBool) -> Instant {
-    let mut pending: Vec<Option<(usize, Instant)>> = clients.iter_mut().map(|c| c.submit_next(record_from)).collect();
+    let mut pending: Vec<Option<InProgress>> = clients.iter_mut().map(|c| c.start_next(record_from)).collect();
     let sockets: Vec<i32> = clients
         .iter_mut()
         .map(|c| c.session.pipeline().and_then(|p| p.fd()).unwrap_or(-1))
@@ -359,17 +435,17 @@ fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Insta
             if fds[i].revents == 0 {
                 continue;
             }
-            let Some((op, started)) = pending[i].take() else {
+            let Some(progress) = pending[i].take() else {
                 continue;
             };
-            let outcome = match client.session.pipeline() {
+            let reply = match client.session.pipeline() {
                 Some(p) => p.complete(),
                 None => continue,
             };
+            pending[i] = client.advance(progress, reply, record_from);
             last = Instant::now();
-            client.record(op, started, last, record_from, outcome);
-            if open {
-                pending[i] = client.submit_next(record_from);
+            if pending[i].is_none() && open {
+                pending[i] = client.start_next(record_from);
             }
         }
     }

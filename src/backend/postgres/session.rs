@@ -157,7 +157,11 @@ impl Pipeline for PgSession {
                 message: format!("`{}` has several statements and cannot be pipelined", op.name),
             });
         };
-        self.queue(&step.sql, &step.args, params).map_err(|e| classify(&e))
+        self.submit_sql(&step.sql, &step.args, params)
+    }
+
+    fn submit_sql(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), OpError> {
+        self.queue(sql, args, params).map_err(|e| classify(&e))
     }
 
     fn send(&mut self) -> Result<(), OpError> {

@@ -434,21 +434,29 @@ fn selfbench_puts_pgbench_and_schemabench_side_by_side_for_every_configuration()
     assert!(stdout.contains("vCPUs"), "the machine is described: {stdout}");
 }
 
+/// Runs `scenario` on a local cluster with three clients per CPU, so that
+/// clients share threads; returns the exit code, the client count and the
+/// parsed result.
+fn run_oversubscribed(dir: &Path, scenario: &Path) -> (Option<i32>, String, serde_json::Value) {
+    let clients = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 3).to_string();
+    let out = bin()
+        .arg("run")
+        .arg(scenario)
+        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
+        .arg(dir.join("runs"))
+        .output()
+        .unwrap();
+    let result =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), clients, result)
+}
+
 #[test]
 fn more_clients_than_cpus_share_threads_and_every_client_still_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = read_only_scenario(dir.path());
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let clients = (cpus * 3).to_string();
-    let out = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
-        .arg(dir.path().join("runs"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, clients, result) = run_oversubscribed(dir.path(), &path);
+    assert_eq!(code, Some(0), "{result}");
     assert_eq!(result["run"]["load_model"], format!("closed loop, {clients} clients"));
     let op = &result["backends"][0]["variants"][0]["ops"][0];
     assert!(op["count"].as_u64().unwrap() > 100, "{op}");
@@ -470,16 +478,8 @@ fn multiplexed_transactions_run_every_statement_in_order() {
         ),
     )
     .unwrap();
-    let clients = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 3).to_string();
-    let out = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
-        .arg(dir.path().join("runs"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, _, result) = run_oversubscribed(dir.path(), &path);
+    assert_eq!(code, Some(0), "{result}");
     let op = &result["backends"][0]["variants"][0]["ops"][0];
     let count = op["count"].as_u64().unwrap();
     assert!(count > 50, "{op}");
@@ -522,17 +522,9 @@ args = ["d"]
          [load]\nwarmup = \"100ms\"\nduration = \"1s\"\nrounds = 1\n[mix]\nbump = 1\n[[variant]]\nname = \"v\"\n",
     )
     .unwrap();
-    let clients = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 3).to_string();
-    let out = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--json", "--provisioner", "local", "--clients", &clients, "--out"])
-        .arg(dir.path().join("runs"))
-        .output()
-        .unwrap();
+    let (code, _, result) = run_oversubscribed(dir.path(), &path);
     // Failed operations make the exit code 1; the run itself completes.
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(code, Some(1), "{result}");
     let op = &result["backends"][0]["variants"][0]["ops"][0];
     let ok = op["count"].as_u64().unwrap() as f64;
     let failed = op["errors"]["other"].as_u64().unwrap_or(0) as f64;

@@ -153,11 +153,7 @@ impl<'a> Client<'a> {
         let started = Instant::now();
         let outcome = self.session.execute(&self.target.ops[op], &self.params);
         let done = Instant::now();
-        if started >= record_from {
-            let at = done.saturating_duration_since(record_from);
-            self.recorder
-                .record(op, at, (done - started).as_nanos() as u64, outcome);
-        }
+        self.record(op, started, done, record_from, outcome);
         done
     }
 
@@ -234,6 +230,7 @@ impl<'a> Client<'a> {
         }
     }
 
+    #[inline]
     fn record(
         &mut self,
         op: usize,

@@ -9,8 +9,8 @@ use schemabench::backend::postgres::PostgresEngine;
 use schemabench::backend::{BackendKind, BaseSpec, Engine};
 use schemabench::provision::{self, Choice, Request, Server};
 use schemabench::scenario::{bind, load_workload};
+use schemabench::selfbench::pgbench::Pgbench;
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 mod common;
@@ -42,31 +42,14 @@ fn main() {
     let mut admin = endpoint.config("postgres").connect(postgres::NoTls).unwrap();
     let (mut pgbench_s, mut ours_s) = (Vec::new(), Vec::new());
     let mut clone_s = Vec::new();
+    let pgbench = Pgbench::new(&bins);
     for pair in 0..pairs {
         // Both sides create their database inside the timed part.
         let db = format!("pgbench_{pair}");
         let t = Instant::now();
         admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-        let out = Command::new(bins.path("pgbench"))
-            .args([
-                "-i",
-                "-q",
-                "-s",
-                &scale.to_string(),
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-            ])
-            .args(["-p", &endpoint.port.to_string(), &db])
-            .output()
-            .expect("runs pgbench");
+        pgbench.init(&endpoint, &db, scale as u32).unwrap();
         pgbench_s.push(t.elapsed().as_secs_f64());
-        assert!(
-            out.status.success(),
-            "pgbench -i failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
 
         let mut engine = PostgresEngine::start(&Request {

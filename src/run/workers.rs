@@ -113,6 +113,23 @@ impl Pacer {
     }
 }
 
+/// Records a closed-loop operation (latency from its start) if it started
+/// inside the measured window.
+#[inline]
+fn record_closed(
+    recorder: &mut Recorder,
+    op: usize,
+    started: Instant,
+    done: Instant,
+    record_from: Instant,
+    outcome: Result<u64, OpError>,
+) {
+    if started >= record_from {
+        let at = done.saturating_duration_since(record_from);
+        recorder.record(op, at, (done - started).as_nanos() as u64, outcome);
+    }
+}
+
 /// One client: its connection, its seeded stream of operations and
 /// parameters, and its recorder. `step` is the whole per-operation path.
 pub struct Client<'a> {
@@ -239,11 +256,7 @@ impl<'a> Client<'a> {
         record_from: Instant,
         outcome: Result<u64, OpError>,
     ) {
-        if started >= record_from {
-            let at = done.saturating_duration_since(record_from);
-            self.recorder
-                .record(op, at, (done - started).as_nanos() as u64, outcome);
-        }
+        record_closed(&mut self.recorder, op, started, done, record_from, outcome);
     }
 
     /// Pipelined closed loop: keeps `depth` requests in flight on the
@@ -269,12 +282,7 @@ impl<'a> Client<'a> {
         };
         let mut in_flight: VecDeque<(usize, Instant)> = VecDeque::with_capacity(depth);
         let mut last = Instant::now();
-        let mut record = |op: usize, started: Instant, done: Instant, outcome| {
-            if started >= record_from {
-                let at = done.saturating_duration_since(record_from);
-                recorder.record(op, at, (done - started).as_nanos() as u64, outcome);
-            }
-        };
+        let mut record = |op, started, done, outcome| record_closed(recorder, op, started, done, record_from, outcome);
         loop {
             let open = last < end && !stop.load(Ordering::Relaxed);
             while open && in_flight.len() < depth {

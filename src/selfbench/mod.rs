@@ -219,27 +219,17 @@ impl Report {
     }
 }
 
-/// Describes the machine: CPU model, CPU count, memory, kernel.
+/// The machine and where the client ran, from the same detection every
+/// run result records.
 fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let e = crate::evidence::Environment::detect();
     format!(
-        "{cpus} vCPUs ({model}), {mem_gib:.0} GiB, Linux {}, client and server on the same host, unpinned",
-        kernel.trim()
+        "{} vCPUs ({}), {}, {}, client and server on the same host, client {}",
+        e.host_cpus,
+        e.cpu_model,
+        crate::util::format_bytes(e.memory_bytes),
+        e.os,
+        e.client_placement
     )
 }
 

@@ -49,6 +49,21 @@ pub(crate) fn db_error(context: impl Into<String>) -> impl FnOnce(postgres::Erro
     }
 }
 
+/// Unix-socket sessions need a server whose socket schemabench can reach.
+fn check_transport(server: &dyn Server, transport: provision::Transport) -> Result<(), BackendError> {
+    if transport == provision::Transport::Unix && server.endpoint().socket_dir.is_none() {
+        return Err(BackendError::Unavailable {
+            backend: BackendKind::Postgres,
+            message: format!(
+                "--transport unix needs a server with a unix socket schemabench can reach; the {} provisioner's \
+                 server has none (use --provisioner local, or --transport tcp)",
+                server.provisioner()
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -81,16 +96,7 @@ impl PostgresEngine {
     /// connect over `transport`.
     pub fn on(server: Box<dyn Server>, transport: provision::Transport) -> Result<Self, BackendError> {
         let endpoint = server.endpoint().clone();
-        if transport == provision::Transport::Unix && endpoint.socket_dir.is_none() {
-            return Err(BackendError::Unavailable {
-                backend: BackendKind::Postgres,
-                message: format!(
-                    "--transport unix needs a server with a unix socket schemabench can reach; the {} provisioner's \
-                     server has none (use --provisioner local, or --transport tcp)",
-                    server.provisioner()
-                ),
-            });
-        }
+        check_transport(server.as_ref(), transport)?;
         let mut admin = endpoint
             .config(&endpoint.admin_db)
             .connect(NoTls)
@@ -161,12 +167,7 @@ impl PostgresEngine {
 
     /// Changes how sessions opened from now on connect.
     pub fn set_transport(&mut self, transport: provision::Transport) -> Result<(), BackendError> {
-        if transport == provision::Transport::Unix && self.server.endpoint().socket_dir.is_none() {
-            return Err(BackendError::Unavailable {
-                backend: BackendKind::Postgres,
-                message: "this server has no unix socket schemabench can reach".into(),
-            });
-        }
+        check_transport(self.server.as_ref(), transport)?;
         self.transport = transport;
         Ok(())
     }

@@ -33,13 +33,7 @@ impl PgSession {
 
     /// Queues one execution of `sql` with `args` drawn from `params`.
     fn queue(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), WireError> {
-        let statement = match self.statements.get(sql) {
-            Some(s) => s,
-            None => {
-                let prepared = self.wire.prepare(sql)?;
-                self.statements.entry(sql.to_string()).or_insert(prepared)
-            }
-        };
+        let statement = prepared(&mut self.statements, &mut self.wire, sql)?;
         self.wire.queue(statement, |i, ty, buf| bind(&params[args[i]], ty, buf))
     }
 
@@ -86,14 +80,24 @@ impl PgSession {
         }
     }
 
-    /// Prepares `sql` unless it already is; returns its column types.
+    /// Column types of `sql` (prepared if it is not yet).
     fn columns_of(&mut self, sql: &str) -> Result<Vec<Option<Type>>, WireError> {
-        if !self.statements.contains_key(sql) {
-            let prepared = self.wire.prepare(sql)?;
-            self.statements.insert(sql.to_string(), prepared);
-        }
-        Ok(self.statements[sql].columns.clone())
+        Ok(prepared(&mut self.statements, &mut self.wire, sql)?.columns.clone())
     }
+}
+
+/// The statement prepared for `sql` on this connection, preparing it the
+/// first time.
+fn prepared<'a>(
+    statements: &'a mut HashMap<String, Prepared>,
+    wire: &mut Wire,
+    sql: &str,
+) -> Result<&'a Prepared, WireError> {
+    if !statements.contains_key(sql) {
+        let p = wire.prepare(sql)?;
+        return Ok(statements.entry(sql.to_string()).or_insert(p));
+    }
+    Ok(&statements[sql])
 }
 
 /// Writes one parameter: binary for a type the server named, text otherwise.

@@ -50,7 +50,9 @@ fn benches(c: &mut Criterion) {
                 for t in &targets {
                     let suffix = if both { format!("@{kind}") } else { String::new() };
                     let id = format!("{}/{}{suffix}", scenario.op_name(op), t.name);
-                    let mut session = engine.open_session(&t.name, &t.session).expect("session");
+                    let mut session = engine
+                        .open_session(&t.name, &t.session_options(&plan))
+                        .expect("session");
                     let mut rng = ChaCha8Rng::seed_from_u64(plan.seed);
                     let mut n = 0u64;
                     group.bench_function(id, |b| {

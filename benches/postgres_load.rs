@@ -30,7 +30,7 @@ fn main() {
     let cluster = provision::local::LocalCluster::start(&bins, &Request::default()).expect("cluster starts");
     let ready = t.elapsed();
     let endpoint = cluster.endpoint().clone();
-    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", endpoint.port);
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", endpoint.port());
 
     let workload = load_workload(&Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/tpcb.toml")).unwrap();
     let mut params = workload.params.clone();
@@ -39,7 +39,7 @@ fn main() {
     let spec = BaseSpec::for_workload(&workload, BackendKind::Postgres);
     let rows: u64 = tables.iter().map(|t| t.rows).sum();
 
-    let mut admin = endpoint.config("postgres").connect(postgres::NoTls).unwrap();
+    let mut admin = endpoint.connect("postgres").unwrap();
     let (mut pgbench_s, mut ours_s) = (Vec::new(), Vec::new());
     let mut clone_s = Vec::new();
     let pgbench = Pgbench::new(&bins);
@@ -47,10 +47,10 @@ fn main() {
         // Both sides create their database inside the timed part.
         let db = format!("pgbench_{pair}");
         let t = Instant::now();
-        admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+        admin.batch(&format!("CREATE DATABASE {db}")).unwrap();
         pgbench.init(&endpoint, &db, scale as u32).unwrap();
         pgbench_s.push(t.elapsed().as_secs_f64());
-        admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
+        admin.batch(&format!("DROP DATABASE {db}")).unwrap();
 
         let mut engine = PostgresEngine::start(&Request {
             choice: Choice::Url,

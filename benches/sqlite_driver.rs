@@ -73,7 +73,10 @@ impl Bare {
 
 fn harness_client(f: &Fixture) -> Client<'_> {
     let target = &f.plan.targets[0];
-    let session = f.engine.open_session(&target.name, &target.session).unwrap();
+    let session = f
+        .engine
+        .open_session(&target.name, &target.session_options(&f.plan))
+        .unwrap();
     Client::new(&f.plan, target, session, 0, 0)
 }
 

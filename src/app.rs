@@ -71,7 +71,7 @@ const SELFBENCH_END: &str = "<!-- selfbench:end -->";
 
 fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error> {
     let scenario = load_scenario(&args.scenario)?;
-    let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(crate::interrupt::request);
     let options = crate::selfbench::Options {
         duration: args.duration,
         pairs: args.pairs.max(1),
@@ -126,6 +126,7 @@ impl RunArgs {
             rate: self.rate,
             cache: self.cold.then_some(crate::scenario::CachePolicy::Cold),
             pipeline: self.pipeline,
+            op_timeout: self.op_timeout,
             arrivals: self.arrivals.map(|a| match a {
                 crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
                 crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,
@@ -155,7 +156,7 @@ impl RunArgs {
 fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let scenario = load_scenario(&args.scenario)?;
     // First Ctrl-C stops measuring and keeps what was measured.
-    let _ = ctrlc::set_handler(|| run::STOP.store(true, Ordering::Relaxed));
+    let _ = ctrlc::set_handler(crate::interrupt::request);
     let progress = report::progress::Progress::new();
     let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
     let finished = run_scenario(&scenario, &args.options(&scenario), &args.out, observer)?;

@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// (single-statement reads only; a different load model, reported as such).
     #[arg(long, value_name = "DEPTH")]
     pub pipeline: Option<std::num::NonZeroU32>,
+    /// Longest an operation may run before it is cancelled and counted as a
+    /// timeout (e.g. `5s`; `0s` for no limit) [default: the scenario's, else 30s].
+    #[arg(long, value_parser = parse_duration)]
+    pub op_timeout: Option<std::time::Duration>,
     /// Open-loop arrival spacing.
     #[arg(long, value_enum)]
     pub arrivals: Option<ArrivalsArg>,

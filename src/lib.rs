@@ -10,6 +10,8 @@ pub mod compare;
 pub mod datagen;
 pub mod evidence;
 pub mod expr;
+pub mod interrupt;
+pub mod pgwire;
 pub mod provision;
 pub mod record;
 pub mod report;

@@ -12,6 +12,30 @@ pub mod duration_ms {
     }
 }
 
+/// `text` on one line, whitespace folded, cut to `max` characters with "…".
+pub fn one_line(text: &str, max: usize) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.chars().count() <= max {
+        return folded;
+    }
+    let mut cut: String = folded.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Serialises an optional `Duration` as whole milliseconds or null.
+pub mod option_duration_ms {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_u64(d.as_millis() as u64),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Formats nanoseconds with a unit that keeps three significant digits.
 pub fn format_ns(ns: f64) -> String {
     if ns < 1_000.0 {

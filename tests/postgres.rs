@@ -238,9 +238,9 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
     use schemabench::provision::{Server, local};
     let bins = local::find_binaries().expect("PostgreSQL binaries");
     let cluster = local::LocalCluster::start(&bins, &Default::default()).unwrap();
-    let port = cluster.endpoint().port;
-    let mut admin = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
-    admin.batch_execute("CREATE DATABASE keep_me").unwrap();
+    let port = cluster.endpoint().port();
+    let mut admin = cluster.endpoint().connect("postgres").unwrap();
+    admin.batch("CREATE DATABASE keep_me").unwrap();
     // Trust authentication accepts any password, so a secret can be passed.
     let url = format!("postgres://postgres:hunter2secret@127.0.0.1:{port}/postgres");
     let r = run(
@@ -261,10 +261,10 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
         assert!(!text.contains("hunter2secret"), "password in {}", entry.display());
     }
     let dbs: Vec<String> = admin
-        .query("SELECT datname::text FROM pg_database ORDER BY 1", &[])
+        .simple_query("SELECT datname FROM pg_database ORDER BY 1")
         .unwrap()
-        .iter()
-        .map(|r| r.get(0))
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
         .collect();
     assert!(dbs.contains(&"keep_me".to_string()), "{dbs:?}");
     assert!(

@@ -74,7 +74,7 @@ impl Engine for MockEngine {
     fn create_variant(&mut self, _: &str, _: &[String]) -> Result<VariantSetup, BackendError> {
         Ok(VariantSetup::new(0.0, Vec::new(), 0.0))
     }
-    fn open_session(&self, _: &str, _: &[String]) -> Result<Box<dyn Session>, BackendError> {
+    fn open_session(&self, _: &str, _: &super::SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError> {
         Ok(Box::new(MockSession {
             config: self.config.clone(),
             epoch: self.epoch.clone(),

@@ -261,6 +261,10 @@ pub struct StepPlan {
     pub summary: String,
     /// Indexes the plan uses.
     pub indexes: Vec<String>,
+    /// PostgreSQL: whether the plan cache ran the prepared statement with a
+    /// `generic` or a `custom` plan (`None`: not a prepared statement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_cache: Option<String>,
     /// The engine's full plan output (PostgreSQL: EXPLAIN JSON; SQLite:
     /// EXPLAIN QUERY PLAN lines).
     pub detail: serde_json::Value,
@@ -303,8 +307,9 @@ pub trait Engine: Send + Sync {
     /// statistics.
     fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
 
-    /// Opens a client session on a variant, running `session` statements first.
-    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError>;
+    /// Opens a client session on a variant: runs its session statements and
+    /// prepares the operations it will run.
+    fn open_session(&self, variant: &str, options: &SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError>;
 
     /// Table and index sizes of a variant.
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
@@ -330,6 +335,29 @@ pub trait Engine: Send + Sync {
     fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError>;
 }
 
+/// How a session is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionOptions<'a> {
+    /// Statements run first (the variant's `session` list).
+    pub statements: &'a [String],
+    /// Operations the session will run: prepared when it opens (PostgreSQL),
+    /// so nothing has to be prepared in the middle of a pipeline.
+    pub ops: &'a [OpPlan],
+    /// Longest an operation may take (PostgreSQL: `statement_timeout` on the
+    /// server and a client deadline that cancels the statement).
+    pub op_timeout: Option<Duration>,
+}
+
+impl<'a> SessionOptions<'a> {
+    /// A session that only runs `statements` first.
+    pub fn statements(statements: &'a [String]) -> Self {
+        SessionOptions {
+            statements,
+            ..Default::default()
+        }
+    }
+}
+
 /// One client's connection.
 pub trait Session: Send {
     /// Runs an operation, reading every row of every result; returns rows read.
@@ -337,6 +365,11 @@ pub trait Session: Send {
 
     /// Runs an operation and returns its rows, for answer comparison.
     fn fetch(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<Vec<Value>>, OpError>;
+
+    /// Notices (warnings and notices from the server) received so far.
+    fn notices(&self) -> u64 {
+        0
+    }
 
     /// Several operations in flight on this connection, when the engine
     /// can (PostgreSQL); `None` otherwise.
@@ -361,6 +394,17 @@ pub trait Pipeline {
     fn reply_arrived(&self) -> bool;
     /// The connection's socket, for waiting on several connections at once.
     fn fd(&self) -> Option<i32>;
+    /// Asks the server to cancel what is running (a request past its
+    /// deadline, or the user interrupted).
+    fn cancel(&mut self) {}
+    /// Gives up on the requests in flight (no reply even after a cancel):
+    /// the connection is closed; returns the error to record.
+    fn abandon(&mut self) -> OpError {
+        OpError {
+            class: ErrorClass::Timeout,
+            message: "no reply; the request was abandoned".into(),
+        }
+    }
 }
 
 /// Starts an engine of `kind`: SQLite in a temp folder, PostgreSQL on a

@@ -3,8 +3,8 @@
 //! thread opens its own connection.
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session, Sizes,
-    StepPlan, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session,
+    SessionOptions, Sizes, StepPlan, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value, write_timestamp};
 use crate::scenario::OpKind;
@@ -94,9 +94,18 @@ impl ToSql for Bind<'_> {
             }
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Timestamp(t) => {
-                let mut s = String::with_capacity(19);
+                let mut s = String::with_capacity(26);
                 write_timestamp(&mut s, *t);
                 ToSqlOutput::Owned(rusqlite::types::Value::Text(s))
+            }
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            // Documents, arrays and vectors as JSON text (SQLite's JSON
+            // functions read it); UUIDs, intervals and addresses as text.
+            Value::Json(_) | Value::Array(_) | Value::Vector(_) => {
+                ToSqlOutput::Owned(rusqlite::types::Value::Text(self.0.to_json().to_string()))
+            }
+            Value::Uuid(_) | Value::Interval { .. } | Value::Inet(_) => {
+                ToSqlOutput::Owned(rusqlite::types::Value::Text(self.0.to_string()))
             }
         })
     }
@@ -277,8 +286,11 @@ impl Engine for SqliteEngine {
         Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 
-    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
-        Ok(Box::new(SqliteSession::open(self.variant_path(variant)?, session)?))
+    fn open_session(&self, variant: &str, options: &SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError> {
+        Ok(Box::new(SqliteSession::open(
+            self.variant_path(variant)?,
+            options.statements,
+        )?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
@@ -341,6 +353,7 @@ fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) 
     Ok(StepPlan {
         summary: lines.join("; "),
         indexes,
+        plan_cache: None,
         detail: serde_json::Value::from(lines),
     })
 }
@@ -441,7 +454,7 @@ impl Session for SqliteSession {
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Real(v) => Value::Float(v),
                     ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
+                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
                 });
             }
             out.push(values);

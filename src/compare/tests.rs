@@ -76,6 +76,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
         arrivals: Default::default(),
         cache: Default::default(),
         pipeline: None,
+        op_timeout: None,
     };
     RunResult {
         schema_version: SCHEMA_VERSION,

@@ -54,7 +54,17 @@ pub const SIGNATURES: &[(&str, &str)] = &[
     ),
     ("ref", "ref(table.column) — a key of a seq column"),
     ("nullable", "nullable(null_rate, generator)"),
+    ("uuid", "uuid() — random (v4), or uuid(7) — time-ordered (v7)"),
+    ("json", "json(key: generator, ...) — a JSON object"),
+    ("bytes", "bytes(min_len, max_len) — random bytes"),
+    ("interval", "interval(min_seconds, max_seconds)"),
+    ("inet", "inet() — an IPv4 address, or inet(6) — IPv6"),
+    ("array", "array(generator, min_len, max_len)"),
 ];
+
+/// Milliseconds since the epoch of the first UUIDv7 (2024-01-01T00:00:00Z);
+/// each later row or draw is one millisecond on.
+const UUID7_EPOCH_MS: u64 = 1_704_067_200_000;
 
 #[derive(Debug, Clone)]
 pub enum Generator {
@@ -93,6 +103,23 @@ pub enum Generator {
         rate: f64,
         inner: Box<Generator>,
     },
+    /// Version 4 (random) or 7 (time-ordered by row or draw number).
+    Uuid {
+        version: u8,
+    },
+    Json(Vec<(String, Generator)>),
+    Bytes {
+        len: Uniform<usize>,
+    },
+    /// Uniform over whole seconds.
+    Interval(Uniform<i64>),
+    Inet {
+        v6: bool,
+    },
+    Array {
+        item: Box<Generator>,
+        len: Uniform<usize>,
+    },
 }
 
 /// What a name or email is derived from: the row number, or another generator.
@@ -112,7 +139,7 @@ impl Generator {
                 Value::Float(*n)
             })),
             ExprKind::Str(s) => Ok(Generator::Const(Value::Text(s.clone()))),
-            ExprKind::Timestamp(t) => Ok(Generator::Const(Value::Timestamp(*t))),
+            ExprKind::Timestamp(t) => Ok(Generator::Const(Value::Timestamp(*t * super::MICROS))),
             ExprKind::Ident(name) if is_generator(name) => build_call(name, &expr.span, &[], &expr.span, ctx),
             ExprKind::Ident(_) | ExprKind::Neg(_) | ExprKind::Binary(..) => {
                 // A constant computed from parameters, e.g. `users + 1`.
@@ -153,13 +180,49 @@ impl Generator {
             }
             Generator::Name(key) => Value::Text(person_name(key.value(rng, row))),
             Generator::Email(key) => Value::Text(email(key.value(rng, row))),
-            Generator::Timestamp(u) => Value::Timestamp(u.sample(rng)),
+            Generator::Timestamp(u) => Value::Timestamp(u.sample(rng) * super::MICROS),
             Generator::Ref { key, index } => Value::Int(key.start + key.step * index.sample(rng) as i64),
             Generator::Nullable { rate, inner } => {
                 // Draw the inner value regardless, so the null rate does not
                 // shift the sequence of non-null values.
                 let v = inner.sample(rng, row);
                 if rng.random::<f64>() < *rate { Value::Null } else { v }
+            }
+            Generator::Uuid { version } => {
+                let mut random = [0u8; 16];
+                rng.fill_bytes(&mut random);
+                let id = if *version == 7 {
+                    let tail: [u8; 10] = random[..10].try_into().expect("ten bytes");
+                    uuid::Builder::from_unix_timestamp_millis(UUID7_EPOCH_MS + row, &tail).into_uuid()
+                } else {
+                    uuid::Builder::from_random_bytes(random).into_uuid()
+                };
+                Value::Uuid(id.into_bytes())
+            }
+            Generator::Json(fields) => Value::Json(serde_json::Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, g)| (k.clone(), g.sample(rng, row).to_json()))
+                    .collect(),
+            )),
+            Generator::Bytes { len } => {
+                let mut b = vec![0u8; len.sample(rng)];
+                rng.fill_bytes(&mut b);
+                Value::Bytes(b)
+            }
+            Generator::Interval(u) => Value::Interval {
+                months: 0,
+                days: 0,
+                micros: u.sample(rng) * super::MICROS,
+            },
+            Generator::Inet { v6 } => Value::Inet(if *v6 {
+                std::net::IpAddr::V6(std::net::Ipv6Addr::from(rng.random::<u128>()))
+            } else {
+                std::net::IpAddr::V4(std::net::Ipv4Addr::from(rng.random::<u32>()))
+            }),
+            Generator::Array { item, len } => {
+                let n = len.sample(rng);
+                Value::Array((0..n).map(|_| item.sample(rng, row)).collect())
             }
         }
     }
@@ -235,11 +298,12 @@ fn build_call(
         }
     };
     if name != "choice"
+        && name != "json"
         && let Some(label) = args.iter().find_map(|a| a.label.as_ref())
     {
         return Err(ExprError::new(
             label.span.clone(),
-            format!("labels (`{}:`) are only used by choice(...)", label.text),
+            format!("labels (`{}:`) are only used by choice(...) and json(...)", label.text),
         ));
     }
     let num = |i: usize| eval_number(&args[i].value, ctx.params);
@@ -433,6 +497,82 @@ fn build_call(
             Ok(Generator::Nullable {
                 rate,
                 inner: Box::new(inner),
+            })
+        }
+        "uuid" => {
+            arity(&[0, 1])?;
+            let version = if args.is_empty() { 4 } else { int(0)? };
+            if version != 4 && version != 7 {
+                return Err(bad(0, format!("uuid version must be 4 or 7, got {version}")));
+            }
+            Ok(Generator::Uuid { version: version as u8 })
+        }
+        "json" => {
+            if args.is_empty() {
+                return Err(ExprError::new(
+                    span.clone(),
+                    format!("json needs at least one field; usage: {}", signature(name)),
+                ));
+            }
+            let mut fields: Vec<(String, Generator)> = Vec::with_capacity(args.len());
+            for (i, arg) in args.iter().enumerate() {
+                let Some(label) = &arg.label else {
+                    return Err(bad(i, "every json field needs a key: `key: generator`".into()));
+                };
+                if fields.iter().any(|(k, _)| *k == label.text) {
+                    return Err(ExprError::new(
+                        label.span.clone(),
+                        format!("json key `{}` appears twice", label.text),
+                    ));
+                }
+                fields.push((label.text.clone(), Generator::build(&arg.value, ctx)?));
+            }
+            Ok(Generator::Json(fields))
+        }
+        "bytes" => {
+            arity(&[2])?;
+            let (lo, hi) = (int(0)?, int(1)?);
+            if lo < 0 || lo > hi || hi > 16 * 1024 * 1024 {
+                return Err(bad(
+                    1,
+                    format!("bytes needs 0 <= min_len <= max_len <= 16777216, got {lo}, {hi}"),
+                ));
+            }
+            Ok(Generator::Bytes {
+                len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(0, e.to_string()))?,
+            })
+        }
+        "interval" => {
+            arity(&[2])?;
+            let (lo, hi) = (int(0)?, int(1)?);
+            if lo > hi {
+                return Err(bad(1, format!("interval needs min <= max seconds, got {lo} > {hi}")));
+            }
+            Ok(Generator::Interval(
+                Uniform::new_inclusive(lo, hi).map_err(|e| bad(0, e.to_string()))?,
+            ))
+        }
+        "inet" => {
+            arity(&[0, 1])?;
+            let family = if args.is_empty() { 4 } else { int(0)? };
+            if family != 4 && family != 6 {
+                return Err(bad(0, format!("inet takes 4 or 6, got {family}")));
+            }
+            Ok(Generator::Inet { v6: family == 6 })
+        }
+        "array" => {
+            arity(&[3])?;
+            let item = Generator::build(&args[0].value, ctx)?;
+            let (lo, hi) = (int(1)?, int(2)?);
+            if lo < 0 || lo > hi || hi > 100_000 {
+                return Err(bad(
+                    2,
+                    format!("array needs 0 <= min_len <= max_len <= 100000, got {lo}, {hi}"),
+                ));
+            }
+            Ok(Generator::Array {
+                item: Box::new(item),
+                len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(1, e.to_string()))?,
             })
         }
         _ => {

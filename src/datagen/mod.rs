@@ -8,7 +8,7 @@ mod words;
 
 pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};
-pub use value::{Checksum, Value, write_timestamp};
+pub use value::{Checksum, MICROS, Value, write_pg_timestamp, write_timestamp};
 
 #[cfg(test)]
 mod tests;

@@ -190,7 +190,8 @@ fn decimal_timestamp_and_float_stay_in_range() {
     }
     for x in samples("timestamp(2023-01-01, 2025-01-01)", 5000) {
         let Value::Timestamp(t) = x else { panic!() };
-        assert!((1_672_531_200..1_735_689_600).contains(&t));
+        assert!((1_672_531_200_000_000..1_735_689_600_000_000).contains(&t));
+        assert_eq!(t % 1_000_000, 0, "whole seconds");
     }
     for x in samples("float(0.5, 1.5)", 5000) {
         let Value::Float(f) = x else { panic!() };
@@ -237,4 +238,70 @@ fn building_rejects_bad_calls_with_usage() {
     assert!(err("timestamp(1, 2)", Place::Column).contains("expected a date"));
     assert!(err("uniform(a: 1, 2)", Place::Column).contains("only used by choice"));
     assert!(err("zipf(1, userz, 1)", Place::Column).contains("did you mean `users`"));
+}
+
+#[test]
+fn uuids_json_bytes_intervals_addresses_and_arrays_are_deterministic_and_well_formed() {
+    for src in [
+        "uuid()",
+        "uuid(7)",
+        "json(name: name(), age: uniform(18, 90), tags: array(choice(a: 1, b: 1), 0, 3))",
+        "bytes(0, 16)",
+        "interval(0, 86400)",
+        "inet()",
+        "inet(6)",
+        "array(uniform(1, 9), 2, 4)",
+    ] {
+        assert_eq!(samples(src, 50), samples(src, 50), "{src} is deterministic");
+    }
+    let v4 = samples("uuid()", 100);
+    let v7 = samples("uuid(7)", 100);
+    let version = |v: &Value| match v {
+        Value::Uuid(b) => b[6] >> 4,
+        other => panic!("{other:?}"),
+    };
+    assert!(v4.iter().all(|u| version(u) == 4));
+    assert!(v7.iter().all(|u| version(u) == 7));
+    // v7 keys grow with the row: time-ordered inserts.
+    let bytes = |v: &Value| match v {
+        Value::Uuid(b) => *b,
+        _ => unreachable!(),
+    };
+    assert!(v7.windows(2).all(|w| bytes(&w[0]) < bytes(&w[1])));
+    assert!(v4.windows(2).any(|w| bytes(&w[0]) > bytes(&w[1])));
+    for doc in samples(
+        "json(name: name(), age: uniform(18, 90), tags: array(choice(a: 1, b: 1), 0, 3))",
+        50,
+    ) {
+        let Value::Json(j) = doc else { panic!() };
+        assert!(
+            j["name"].is_string() && j["age"].is_i64() && j["tags"].is_array(),
+            "{j}"
+        );
+        assert!(j["tags"].as_array().unwrap().len() <= 3);
+    }
+    for a in samples("array(uniform(1, 9), 2, 4)", 50) {
+        let Value::Array(items) = a else { panic!() };
+        assert!((2..=4).contains(&items.len()));
+    }
+    for i in samples("interval(0, 86400)", 50) {
+        let Value::Interval { micros, .. } = i else { panic!() };
+        assert!((0..=86_400 * MICROS).contains(&micros));
+    }
+    assert!(
+        samples("inet(6)", 5)
+            .iter()
+            .all(|v| matches!(v, Value::Inet(ip) if ip.is_ipv6()))
+    );
+    for (bad, message) in [
+        ("uuid(5)", "version must be 4 or 7"),
+        ("json(uniform(1, 2))", "needs a key"),
+        ("json(a: 1, a: 2)", "appears twice"),
+        ("bytes(5, 2)", "min_len <= max_len"),
+        ("inet(5)", "4 or 6"),
+        ("uniform(x: 1, 2)", "only used by choice(...) and json(...)"),
+    ] {
+        let e = build(bad, Place::Column).unwrap_err();
+        assert!(e.message.contains(message), "{bad}: {}", e.message);
+    }
 }

@@ -14,11 +14,81 @@ pub enum Value {
         scale: u8,
     },
     Text(String),
-    /// Seconds since the Unix epoch, UTC.
+    /// Microseconds since the Unix epoch, UTC.
     Timestamp(i64),
+    /// A UUID's 16 bytes.
+    Uuid([u8; 16]),
+    /// A JSON document.
+    Json(serde_json::Value),
+    /// Raw bytes (PostgreSQL `bytea`, SQLite BLOB).
+    Bytes(Vec<u8>),
+    /// An interval as PostgreSQL keeps it: months, days and microseconds.
+    Interval {
+        months: i32,
+        days: i32,
+        micros: i64,
+    },
+    /// An IP address (PostgreSQL `inet`).
+    Inet(std::net::IpAddr),
+    /// An array of values (PostgreSQL arrays; JSON text on SQLite).
+    Array(Vec<Value>),
+    /// A vector of floats (pgvector's `vector`, `halfvec`, `sparsevec`).
+    Vector(Vec<f32>),
 }
 
+/// Microseconds in a second.
+pub const MICROS: i64 = 1_000_000;
+
 impl Value {
+    /// What kind of value this is, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Decimal { .. } => "a decimal",
+            Value::Text(_) => "text",
+            Value::Timestamp(_) => "a timestamp",
+            Value::Uuid(_) => "a UUID",
+            Value::Json(_) => "a JSON document",
+            Value::Bytes(_) => "bytes",
+            Value::Interval { .. } => "an interval",
+            Value::Inet(_) => "an IP address",
+            Value::Array(_) => "an array",
+            Value::Vector(_) => "a vector",
+        }
+    }
+
+    /// An exact decimal from its text (`-12.340`), if its digits fit.
+    pub fn parse_decimal(text: &str) -> Option<Value> {
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        let unsigned = int.strip_prefix('-').unwrap_or(int);
+        if unsigned.is_empty() || !digits_ok(unsigned) || !digits_ok(frac) || frac.len() > 18 {
+            return None;
+        }
+        let units = format!("{int}{frac}").parse::<i64>().ok()?;
+        Some(Value::Decimal {
+            units,
+            scale: frac.len() as u8,
+        })
+    }
+
+    /// The value as JSON (arrays and vectors on SQLite, JSON documents).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => J::from(*f),
+            Value::Json(j) => j.clone(),
+            Value::Array(items) => J::Array(items.iter().map(Value::to_json).collect()),
+            Value::Vector(xs) => J::Array(xs.iter().map(|x| J::from(*x)).collect()),
+            Value::Text(t) => J::String(t.clone()),
+            other => J::String(other.to_string()),
+        }
+    }
+
     /// The decimal as a float, for backends without a decimal type.
     pub fn decimal_as_f64(units: i64, scale: u8) -> f64 {
         units as f64 / 10f64.powi(scale as i32)
@@ -50,13 +120,58 @@ impl Value {
                 sum.update(&[5]);
                 sum.update(&t.to_le_bytes());
             }
+            Value::Uuid(u) => {
+                sum.update(&[6]);
+                sum.update(u);
+            }
+            Value::Json(j) => {
+                let text = j.to_string();
+                sum.update(&[7]);
+                sum.update(&(text.len() as u64).to_le_bytes());
+                sum.update(text.as_bytes());
+            }
+            Value::Bytes(b) => {
+                sum.update(&[8]);
+                sum.update(&(b.len() as u64).to_le_bytes());
+                sum.update(b);
+            }
+            Value::Interval { months, days, micros } => {
+                sum.update(&[9]);
+                sum.update(&months.to_le_bytes());
+                sum.update(&days.to_le_bytes());
+                sum.update(&micros.to_le_bytes());
+            }
+            Value::Inet(ip) => {
+                sum.update(&[10]);
+                match ip {
+                    std::net::IpAddr::V4(a) => sum.update(&a.octets()),
+                    std::net::IpAddr::V6(a) => sum.update(&a.octets()),
+                }
+            }
+            Value::Array(items) => {
+                sum.update(&[11]);
+                sum.update(&(items.len() as u64).to_le_bytes());
+                for item in items {
+                    item.checksum_into(sum);
+                }
+            }
+            Value::Vector(xs) => {
+                sum.update(&[12]);
+                sum.update(&(xs.len() as u64).to_le_bytes());
+                for x in xs {
+                    sum.update(&x.to_bits().to_le_bytes());
+                }
+            }
         }
     }
 }
 
-/// Writes a timestamp as `YYYY-MM-DD HH:MM:SS` (UTC), the text form SQLite's
-/// date functions understand and PostgreSQL accepts.
-pub fn write_timestamp(out: &mut String, secs: i64) {
+/// Writes a timestamp (microseconds since the epoch) as `YYYY-MM-DD
+/// HH:MM:SS` in UTC, with `.ffffff` when it has a fraction of a second: the
+/// text form SQLite's date functions understand.
+pub fn write_timestamp(out: &mut String, micros: i64) {
+    let secs = micros.div_euclid(MICROS);
+    let frac = micros.rem_euclid(MICROS);
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -67,6 +182,17 @@ pub fn write_timestamp(out: &mut String, secs: i64) {
         (tod / 60) % 60,
         tod % 60
     );
+    if frac != 0 {
+        let _ = write!(out, ".{frac:06}");
+    }
+}
+
+/// [`write_timestamp`] with an explicit UTC offset, so PostgreSQL reads the
+/// same instant whatever the session's time zone (`timestamp` columns
+/// ignore the offset).
+pub fn write_pg_timestamp(out: &mut String, micros: i64) {
+    write_timestamp(out, micros);
+    out.push_str("+00");
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day);
@@ -108,10 +234,31 @@ impl fmt::Display for Value {
             }
             Value::Text(s) => write!(f, "'{s}'"),
             Value::Timestamp(t) => {
-                let mut s = String::with_capacity(19);
+                let mut s = String::with_capacity(26);
                 write_timestamp(&mut s, *t);
                 f.write_str(&s)
             }
+            Value::Uuid(u) => write!(f, "{}", uuid::Uuid::from_bytes(*u)),
+            Value::Json(j) => write!(f, "{j}"),
+            Value::Bytes(b) => {
+                f.write_str("\\x")?;
+                b.iter().try_for_each(|x| write!(f, "{x:02x}"))
+            }
+            Value::Interval { months, days, micros } => {
+                let sign = if *micros < 0 { "-" } else { "" };
+                let a = micros.unsigned_abs();
+                let secs = a / 1_000_000;
+                write!(
+                    f,
+                    "{months} mons {days} days {sign}{:02}:{:02}:{:02}.{:06}",
+                    secs / 3600,
+                    (secs / 60) % 60,
+                    secs % 60,
+                    a % 1_000_000
+                )
+            }
+            Value::Inet(ip) => write!(f, "{ip}"),
+            Value::Array(_) | Value::Vector(_) => write!(f, "{}", self.to_json()),
         }
     }
 }
@@ -152,14 +299,17 @@ mod tests {
     #[test]
     fn timestamps_format_like_sql() {
         let mut s = String::new();
-        write_timestamp(&mut s, 1_735_734_600);
+        write_timestamp(&mut s, 1_735_734_600 * MICROS);
         assert_eq!(s, "2025-01-01 12:30:00");
         s.clear();
         write_timestamp(&mut s, -1);
-        assert_eq!(s, "1969-12-31 23:59:59");
+        assert_eq!(s, "1969-12-31 23:59:59.999999");
         s.clear();
-        write_timestamp(&mut s, 951_782_400); // leap day 2000
-        assert_eq!(s, "2000-02-29 00:00:00");
+        write_timestamp(&mut s, 951_782_400 * MICROS + 5); // leap day 2000
+        assert_eq!(s, "2000-02-29 00:00:00.000005");
+        s.clear();
+        write_pg_timestamp(&mut s, 0);
+        assert_eq!(s, "1970-01-01 00:00:00+00");
     }
 
     #[test]

@@ -125,14 +125,7 @@ impl DockerServer {
             .start()
             .map_err(|e| ProvisionError::Docker(format!("starting {image}: {e}")))?;
         let mut server = DockerServer {
-            endpoint: Endpoint {
-                host: "127.0.0.1".into(),
-                port,
-                socket_dir: None,
-                user: "postgres".into(),
-                password: None,
-                admin_db: "postgres".into(),
-            },
+            endpoint: Endpoint::local(port, None),
             image: image.clone(),
             ready_in: Duration::ZERO,
             container: Some(container),
@@ -153,7 +146,8 @@ impl DockerServer {
             if Instant::now() > deadline {
                 return Err(ProvisionError::Docker(format!(
                     "{} did not accept connections on port {}",
-                    self.image, self.endpoint.port
+                    self.image,
+                    self.endpoint.port()
                 )));
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -177,7 +171,7 @@ impl Server for DockerServer {
         format!(
             "docker container {} (host network) on 127.0.0.1:{}, ready in {} ms",
             self.image,
-            self.endpoint.port,
+            self.endpoint.port(),
             self.ready_in.as_millis()
         )
     }

@@ -243,14 +243,7 @@ impl LocalCluster {
         let mut cluster = LocalCluster {
             child,
             spawn,
-            endpoint: Endpoint {
-                host: "127.0.0.1".into(),
-                port,
-                socket_dir: Some(dir.path().to_path_buf()),
-                user: "postgres".into(),
-                password: None,
-                admin_db: "postgres".into(),
-            },
+            endpoint: Endpoint::local(port, Some(dir.path().to_path_buf())),
             version,
             log,
             dir,
@@ -347,7 +340,7 @@ impl Server for LocalCluster {
         format!(
             "local throwaway cluster (PostgreSQL {}) on 127.0.0.1:{}, ready in {} ms",
             self.version,
-            self.endpoint.port,
+            self.endpoint.port(),
             self.ready_in.as_millis()
         )
     }

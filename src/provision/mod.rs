@@ -8,59 +8,69 @@ pub mod docker;
 pub mod local;
 pub mod url;
 
+use crate::pgwire::{ConnInfo, Host, Wire, WireError};
 use std::fmt;
 use std::path::PathBuf;
 
-/// How to connect to a provisioned server. `Debug` never shows the password.
-#[derive(Clone)]
+/// How to connect to a provisioned server: its connection settings (TLS,
+/// options and timeouts included; the admin database as `dbname`) and its
+/// unix socket folder, if reachable. `Debug` never shows the password.
+#[derive(Clone, Debug)]
 pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
+    /// Host, port, user, password, TLS and other settings; `dbname` is a
+    /// database to connect to for administration (creating databases).
+    pub conn: ConnInfo,
     /// Unix socket folder, when the server listens on one we can reach.
     pub socket_dir: Option<PathBuf>,
-    pub user: String,
-    pub password: Option<String>,
-    /// A database to connect to for administration (creating databases).
-    pub admin_db: String,
-}
-
-impl fmt::Debug for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Endpoint")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("socket_dir", &self.socket_dir)
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("admin_db", &self.admin_db)
-            .finish()
-    }
 }
 
 impl Endpoint {
-    /// A connection configuration for database `db` over TCP.
-    pub fn config(&self, db: &str) -> postgres::Config {
-        let mut c = postgres::Config::new();
-        c.host(&self.host).port(self.port).user(&self.user).dbname(db);
-        c.application_name("schemabench");
-        if let Some(p) = &self.password {
-            c.password(p);
+    /// A server schemabench started on 127.0.0.1:`port` (trust, no TLS).
+    pub fn local(port: u16, socket_dir: Option<PathBuf>) -> Endpoint {
+        Endpoint {
+            conn: ConnInfo::local("127.0.0.1", port, "postgres", "postgres"),
+            socket_dir,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.conn.port
+    }
+
+    /// The database used for administration.
+    pub fn admin_db(&self) -> &str {
+        &self.conn.dbname
+    }
+
+    /// Settings for a connection to `db` over `transport` (`Unix`: the
+    /// socket folder; `Tcp`: the host as given).
+    pub fn conninfo(&self, db: &str, transport: Transport) -> ConnInfo {
+        let mut c = self.conn.with_db(db);
+        if let (Transport::Unix, Some(dir)) = (transport, &self.socket_dir) {
+            c.host = Host::Socket(dir.clone());
+            c.sslmode = crate::pgwire::SslMode::Disable;
         }
         c
+    }
+
+    /// Opens an administrative connection to `db` (as the settings say).
+    pub fn connect(&self, db: &str) -> Result<Wire, WireError> {
+        Wire::connect(&self.conn.with_db(db))
     }
 
     /// Whether the server accepts a connection and answers a query (the
     /// readiness test: a bare TCP connect succeeds too early).
     pub fn accepts_queries(&self) -> bool {
-        self.config(&self.admin_db)
-            .connect(postgres::NoTls)
-            .and_then(|mut c| c.simple_query("SELECT 1"))
-            .is_ok()
+        let probe = ConnInfo {
+            connect_timeout: Some(std::time::Duration::from_secs(2)),
+            ..self.conn.clone()
+        };
+        Wire::connect(&probe).and_then(|mut w| w.batch("SELECT 1")).is_ok()
     }
 
     /// `postgres://user@host:port/db`, never with the password.
     pub fn display(&self, db: &str) -> String {
-        format!("postgres://{}@{}:{}/{db}", self.user, self.host, self.port)
+        self.conn.with_db(db).display()
     }
 }
 

@@ -1,5 +1,10 @@
 use super::*;
 
+/// The first column of the first row of `sql`, as text.
+fn one(c: &mut Wire, sql: &str) -> String {
+    c.simple_query(sql).unwrap()[0][0].clone().unwrap_or_default()
+}
+
 fn process_alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -16,11 +21,9 @@ fn a_local_cluster_starts_serves_and_leaves_nothing_behind() {
     let cluster = local::LocalCluster::start(&bins, &Request::default()).expect("starts");
     let (pid, dir) = (cluster.pid(), cluster.dir().to_path_buf());
     assert!(process_alive(pid));
-    let mut c = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
-    let fsync: String = c.query_one("SHOW fsync", &[]).unwrap().get(0);
-    assert_eq!(fsync, "on");
-    let user: String = c.query_one("SELECT current_user", &[]).unwrap().get(0);
-    assert_eq!(user, "postgres");
+    let mut c = cluster.endpoint().connect("postgres").unwrap();
+    assert_eq!(one(&mut c, "SHOW fsync"), "on");
+    assert_eq!(one(&mut c, "SELECT current_user"), "postgres");
     let described = cluster.describe();
     assert!(
         described.starts_with("local throwaway cluster (PostgreSQL 1"),
@@ -45,11 +48,9 @@ fn settings_from_the_request_reach_the_server() {
         ..Request::default()
     };
     let cluster = local::LocalCluster::start(&bins, &request).unwrap();
-    let mut c = cluster.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
-    let get =
-        |c: &mut postgres::Client, name: &str| -> String { c.query_one(&format!("SHOW {name}"), &[]).unwrap().get(0) };
-    assert_eq!(get(&mut c, "synchronous_commit"), "off");
-    assert_eq!(get(&mut c, "work_mem"), "8MB");
+    let mut c = cluster.endpoint().connect("postgres").unwrap();
+    assert_eq!(one(&mut c, "SHOW synchronous_commit"), "off");
+    assert_eq!(one(&mut c, "SHOW work_mem"), "8MB");
 }
 
 #[test]
@@ -108,10 +109,9 @@ fn a_docker_container_starts_serves_and_is_removed() {
     assert!(err.contains("never pulls"), "{err}");
     let server = provision(&request).expect("container starts");
     assert_eq!(server.provisioner(), "docker");
-    let mut c = server.endpoint().config("postgres").connect(postgres::NoTls).unwrap();
-    let work_mem: String = c.query_one("SHOW work_mem", &[]).unwrap().get(0);
-    assert_eq!(work_mem, "7MB");
-    let port = server.endpoint().port;
+    let mut c = server.endpoint().connect("postgres").unwrap();
+    assert_eq!(one(&mut c, "SHOW work_mem"), "7MB");
+    let port = server.endpoint().port();
     drop(c);
     drop(server);
     assert!(

@@ -3,7 +3,7 @@
 //! logs, reports or `Debug` output.
 
 use super::{Endpoint, ProvisionError, Server};
-use std::str::FromStr;
+use crate::pgwire::{ConnInfo, Host};
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact(url: &str) -> String {
@@ -61,62 +61,38 @@ pub struct UrlServer {
 }
 
 impl UrlServer {
+    /// Connects to the server `url` names (a `postgres://` URL or libpq
+    /// `key=value` settings; `PG*` variables fill what it leaves out).
     pub fn connect(url: &str) -> Result<Self, ProvisionError> {
         let err = |message: String| ProvisionError::Url {
             url: redact(url),
             message,
         };
-        let config = postgres::Config::from_str(url).map_err(|e| err(format!("not a PostgreSQL URL: {e}")))?;
-        let host = config
-            .get_hosts()
-            .first()
-            .map(|h| match h {
-                postgres::config::Host::Tcp(h) => h.clone(),
-                #[cfg(unix)]
-                postgres::config::Host::Unix(p) => p.display().to_string(),
-            })
-            .unwrap_or_else(|| "localhost".into());
-        // A URL whose host is a folder names the server's unix socket.
-        let socket_dir = config.get_hosts().first().and_then(|h| match h {
-            #[cfg(unix)]
-            postgres::config::Host::Unix(p) => Some(p.clone()),
-            _ => None,
-        });
-        let endpoint = Endpoint {
-            host,
-            port: config.get_ports().first().copied().unwrap_or(5432),
-            socket_dir,
-            user: config.get_user().unwrap_or("postgres").to_string(),
-            password: config.get_password().map(|p| String::from_utf8_lossy(p).into_owned()),
-            admin_db: config.get_dbname().unwrap_or("postgres").to_string(),
+        let conn = ConnInfo::parse(url).map_err(|e| err(format!("not a usable connection string: {e}")))?;
+        let socket_dir = match &conn.host {
+            Host::Socket(dir) => Some(dir.clone()),
+            Host::Tcp(_) => None,
         };
-        let mut client = config
-            .connect(postgres::NoTls)
-            .map_err(|e| err(format!("cannot connect: {e}")))?;
-        let version: String = client
-            .query_one("SHOW server_version", &[])
-            .and_then(|r| r.try_get(0))
-            .map_err(|e| err(e.to_string()))?;
-        Ok(UrlServer { endpoint, version })
+        Self::existing(Endpoint { conn, socket_dir })
     }
 
     /// A server someone else runs (and stops), known by its endpoint: e.g. a
     /// cluster a tool holds while several engines come and go on it.
     pub fn existing(endpoint: Endpoint) -> Result<Self, ProvisionError> {
+        let err = |message: String| ProvisionError::Url {
+            url: endpoint.display(endpoint.admin_db()),
+            message,
+        };
         let mut client = endpoint
-            .config(&endpoint.admin_db)
-            .connect(postgres::NoTls)
-            .map_err(|e| ProvisionError::Url {
-                url: endpoint.display(&endpoint.admin_db),
-                message: format!("cannot connect: {e}"),
-            })?;
-        let version: String = client
-            .query_one("SHOW server_version", &[])
-            .and_then(|r| r.try_get(0))
-            .map_err(|e| ProvisionError::Url {
-                url: endpoint.display(&endpoint.admin_db),
-                message: e.to_string(),
-            })?;
+            .connect(endpoint.admin_db())
+            .map_err(|e| err(format!("cannot connect: {e}")))?;
+        let rows = client
+            .simple_query("SHOW server_version")
+            .map_err(|e| err(e.to_string()))?;
+        let version = rows
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .unwrap_or_default();
         Ok(UrlServer { endpoint, version })
     }
 }
@@ -131,7 +107,7 @@ impl Server for UrlServer {
     fn describe(&self) -> String {
         format!(
             "existing server {} (PostgreSQL {})",
-            self.endpoint.display(&self.endpoint.admin_db),
+            self.endpoint.display(self.endpoint.admin_db()),
             self.version
         )
     }
@@ -160,12 +136,8 @@ mod tests {
             "host=db user=bob password=***"
         );
         let e = Endpoint {
-            host: "db".into(),
-            port: 5432,
+            conn: ConnInfo::parse_with_env("postgres://bob:s3cret@db/app", &|_| None).unwrap(),
             socket_dir: None,
-            user: "bob".into(),
-            password: Some("s3cret".into()),
-            admin_db: "app".into(),
         };
         assert!(!format!("{e:?}").contains("s3cret"));
         assert!(!e.display("x").contains("s3cret"));

@@ -54,7 +54,7 @@ pub fn check_answers(
     let targets: Vec<&Target> = plan.targets_on(backend).collect();
     let mut sessions = Vec::new();
     for t in &targets {
-        sessions.push(engine.open_session(&t.name, &t.session)?);
+        sessions.push(engine.open_session(&t.name, &t.session_options(plan))?);
     }
     let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     for op in plan.mix.ops() {

@@ -21,7 +21,7 @@ use crate::datagen::{combine_checksums, mix64};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -101,7 +101,7 @@ impl Records {
 }
 
 /// Set by the interrupt handler; every loop checks it.
-pub static STOP: AtomicBool = AtomicBool::new(false);
+pub use crate::interrupt::STOP;
 
 /// Runs `plan` on every backend it names.
 pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) -> Records {

@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub cache: Option<crate::scenario::CachePolicy>,
     /// Pipelined mode: requests in flight per connection (1: off).
     pub pipeline: Option<NonZeroU32>,
+    /// Per-operation time limit (zero: none).
+    pub op_timeout: Option<Duration>,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.
@@ -46,6 +48,18 @@ pub enum PlanError {
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
     Bind(ConfigErrors),
+}
+
+impl Target {
+    /// How this target's sessions open: its session statements, its
+    /// operations prepared, and the plan's operation time limit.
+    pub fn session_options<'a>(&'a self, plan: &RunPlan) -> crate::backend::SessionOptions<'a> {
+        crate::backend::SessionOptions {
+            statements: &self.session,
+            ops: &self.ops,
+            op_timeout: plan.load.op_timeout,
+        }
+    }
 }
 
 /// One variant on one backend.
@@ -230,6 +244,11 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
             Some(d) if d.get() == 1 => None,
             Some(d) => Some(d),
             None => base_load.pipeline,
+        },
+        op_timeout: match options.op_timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => base_load.op_timeout,
         },
     };
     check_pipeline(scenario, &load)?;

@@ -408,9 +408,19 @@ fn thread_groups(
 
 /// Multiplexed closed loop: each client keeps one request in flight; the
 /// thread sleeps in `poll` until a reply arrives, records it and sends that
-/// client's next request. Returns when the last reply was read.
-fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Instant, stop: &AtomicBool) -> Instant {
+/// client's next request. A request still out after `limit` (the operation
+/// timeout plus the client's grace), or when the user interrupts, gets a
+/// cancel request; one still out a second after that is abandoned and
+/// recorded as a timeout. Returns when the last reply was read.
+fn run_multiplexed(
+    clients: &mut [&mut Client],
+    record_from: Instant,
+    end: Instant,
+    stop: &AtomicBool,
+    limit: Option<Duration>,
+) -> Instant {
     let mut pending: Vec<Option<InProgress>> = clients.iter_mut().map(|c| c.start_next(record_from)).collect();
+    let mut cancelled: Vec<Option<Instant>> = vec![None; clients.len()];
     let sockets: Vec<i32> = clients
         .iter_mut()
         .map(|c| c.session.pipeline().and_then(|p| p.fd()).unwrap_or(-1))
@@ -425,7 +435,8 @@ fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Insta
         .collect();
     let mut last = Instant::now();
     loop {
-        let open = last < end && !stop.load(Ordering::Relaxed);
+        let interrupted = stop.load(Ordering::Relaxed);
+        let open = last < end && !interrupted;
         if pending.iter().all(Option::is_none) {
             return last;
         }
@@ -435,7 +446,32 @@ fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Insta
             fd.revents = 0;
         }
         // SAFETY: poll reads and writes the pollfd array we own.
-        unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
+        if ready == 0 {
+            // A quiet tick: look for requests past their deadline.
+            let now = Instant::now();
+            for (i, client) in clients.iter_mut().enumerate() {
+                let Some(progress) = &pending[i] else { continue };
+                let overdue = interrupted || limit.is_some_and(|l| now - progress.started >= l);
+                match cancelled[i] {
+                    None if overdue => {
+                        if let Some(p) = client.session.pipeline() {
+                            p.cancel();
+                        }
+                        cancelled[i] = Some(now);
+                    }
+                    Some(at) if now - at >= crate::pgwire::CANCEL_GRACE => {
+                        let progress = pending[i].take().expect("checked above");
+                        if let Some(p) = client.session.pipeline() {
+                            let e = p.abandon();
+                            client.record(progress.op, progress.started, now, record_from, Err(e));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            continue;
+        }
         for (i, client) in clients.iter_mut().enumerate() {
             if fds[i].revents == 0 {
                 continue;
@@ -447,6 +483,7 @@ fn run_multiplexed(clients: &mut [&mut Client], record_from: Instant, end: Insta
                 Some(p) => p.complete(),
                 None => continue,
             };
+            cancelled[i] = None;
             pending[i] = client.advance(progress, reply, record_from);
             last = Instant::now();
             if pending[i].is_none() && open {
@@ -470,7 +507,7 @@ pub fn measure(
     let clients = plan.load.clients.get();
     let mut sessions: Vec<Box<dyn Session>> = Vec::with_capacity(clients as usize);
     for _ in 0..clients {
-        sessions.push(engine.open_session(&target.name, &target.session)?);
+        sessions.push(engine.open_session(&target.name, &target.session_options(plan))?);
     }
     let groups = thread_groups(sessions, plan, target);
     let barrier = Barrier::new(groups.len() + 1);
@@ -495,7 +532,8 @@ pub fn measure(
                     match (plan.load.rate_per_s, group.as_mut_slice()) {
                         (None, several) if several.len() > 1 => {
                             let mut clients: Vec<&mut Client> = several.iter_mut().map(|(_, c)| c).collect();
-                            last = run_multiplexed(&mut clients, measure_from, end, stop);
+                            let limit = plan.load.op_timeout.map(|t| t + crate::backend::postgres::CLIENT_GRACE);
+                            last = run_multiplexed(&mut clients, measure_from, end, stop, limit);
                         }
                         (None, [(_, client)]) if let Some(depth) = plan.load.pipeline => {
                             last = client.run_pipelined(depth.get() as usize, measure_from, end, stop);

@@ -170,6 +170,10 @@ pub struct LoadShape {
     /// Pipelined mode: requests in flight per connection (PostgreSQL,
     /// single-statement reads). `None`: one at a time, the usual model.
     pub pipeline: Option<NonZeroU32>,
+    /// Longest an operation may run before it is cancelled and counted as a
+    /// `timeout` error (PostgreSQL). `None`: no limit.
+    #[serde(with = "crate::util::option_duration_ms", rename = "op_timeout_ms")]
+    pub op_timeout: Option<Duration>,
 }
 
 /// Cache state at the start of each measured window.

@@ -169,6 +169,9 @@ pub struct RawLoad {
     /// Pipelined mode: requests in flight per connection.
     #[serde(default)]
     pub pipeline: Option<S<u32>>,
+    /// Longest an operation may run (`30s`; `off` for no limit).
+    #[serde(default)]
+    pub op_timeout: Option<S<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -15,6 +15,9 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// `[load] op_timeout` when the scenario does not say.
+pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Defaults of `[load]`, documented in docs/scenario-format.md.
 pub const DEFAULT_LOAD: LoadShape = LoadShape {
     clients: NonZeroU32::new(4).unwrap(),
@@ -25,6 +28,7 @@ pub const DEFAULT_LOAD: LoadShape = LoadShape {
     arrivals: Arrivals::Uniform,
     cache: CachePolicy::Warm,
     pipeline: None,
+    op_timeout: Some(DEFAULT_OP_TIMEOUT),
 };
 
 /// Defaults of the `--quick` smoke profile.
@@ -37,6 +41,7 @@ pub const QUICK_LOAD: LoadShape = LoadShape {
     arrivals: Arrivals::Uniform,
     cache: CachePolicy::Warm,
     pipeline: None,
+    op_timeout: Some(DEFAULT_OP_TIMEOUT),
 };
 
 pub const DEFAULT_SEED: u64 = 1;
@@ -125,6 +130,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                     arrivals: load.arrivals,
                     cache: load.cache,
                     pipeline: load.pipeline,
+                    op_timeout: load.op_timeout,
                     ..QUICK_LOAD
                 },
                 "quick.load",
@@ -137,6 +143,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                 rate_per_s: load.rate_per_s,
                 arrivals: load.arrivals,
                 cache: load.cache,
+                op_timeout: load.op_timeout,
                 ..QUICK_LOAD
             },
         },
@@ -430,6 +437,25 @@ fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str)
             // 1 in flight is the usual model.
             Some(d) => NonZeroU32::new(*d.get_ref()).filter(|d| d.get() > 1),
             None => defaults.pipeline,
+        },
+        op_timeout: match &raw.op_timeout {
+            Some(t) if t.get_ref().trim() == "off" => None,
+            Some(t) => match parse_duration(t.get_ref()) {
+                Ok(d) if !d.is_zero() => Some(d),
+                Ok(_) => {
+                    p.at(
+                        t,
+                        format!("{field}.op_timeout"),
+                        "`op_timeout` must be above 0; write `off` for no limit",
+                    );
+                    defaults.op_timeout
+                }
+                Err(m) => {
+                    p.at(t, format!("{field}.op_timeout"), format!("{m}, or `off` for no limit"));
+                    defaults.op_timeout
+                }
+            },
+            None => defaults.op_timeout,
         },
     };
     if let Some(d) = &raw.duration

@@ -393,15 +393,10 @@ fn plan(scenario: &Scenario, options: &Options, clients: u32, depth: u32) -> Res
 }
 
 fn create_database(endpoint: &Endpoint, name: &str) -> Result<(), SelfbenchError> {
-    let fail = |e: postgres::Error| SelfbenchError::Pgbench(format!("creating database {name}: {e}"));
-    let mut admin = endpoint
-        .config(&endpoint.admin_db)
-        .connect(postgres::NoTls)
-        .map_err(fail)?;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .map_err(fail)?;
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).map_err(fail)
+    let fail = |e: crate::pgwire::WireError| SelfbenchError::Pgbench(format!("creating database {name}: {e}"));
+    let mut admin = endpoint.connect(endpoint.admin_db()).map_err(fail)?;
+    admin.batch(&format!("DROP DATABASE IF EXISTS {name}")).map_err(fail)?;
+    admin.batch(&format!("CREATE DATABASE {name}")).map_err(fail)
 }
 
 /// `pgbench -i` against schemabench's loader (binary COPY, same primary
@@ -439,9 +434,8 @@ fn compare_loads(
         ));
     }
     let mut admin = endpoint
-        .config(&endpoint.admin_db)
-        .connect(postgres::NoTls)
+        .connect(endpoint.admin_db())
         .map_err(|e| SelfbenchError::Pgbench(e.to_string()))?;
-    let _ = admin.batch_execute("DROP DATABASE IF EXISTS pgbench_load");
+    let _ = admin.batch("DROP DATABASE IF EXISTS pgbench_load");
     Ok(times)
 }

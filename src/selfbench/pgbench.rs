@@ -47,10 +47,17 @@ impl Pgbench {
         let mut c = Command::new(&self.program);
         let host = match (transport, &endpoint.socket_dir) {
             (Transport::Unix, Some(dir)) => dir.display().to_string(),
-            _ => endpoint.host.clone(),
+            _ => endpoint.conn.host.to_string(),
         };
-        c.args(["-h", &host, "-p", &endpoint.port.to_string(), "-U", &endpoint.user]);
-        if let Some(p) = &endpoint.password {
+        c.args([
+            "-h",
+            &host,
+            "-p",
+            &endpoint.port().to_string(),
+            "-U",
+            &endpoint.conn.user,
+        ]);
+        if let Some(p) = &endpoint.conn.password {
             c.env("PGPASSWORD", p);
         }
         c

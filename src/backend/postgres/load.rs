@@ -1,25 +1,25 @@
-//! Loading one generated table with binary COPY on the [`Wire`] client.
-//! Generator threads produce chunks in parallel while one connection streams
-//! them in 256 KiB CopyData messages, like `pgbench -i`, into a table
-//! truncated in the same transaction so the COPY can use `FREEZE`: rows
-//! arrive frozen and all-visible, and the VACUUM after the load has almost
-//! nothing to do. (Tables that foreign keys reference cannot be truncated;
-//! they load without FREEZE.)
+//! Loading one generated table with COPY on the [`Wire`] client. Generator
+//! threads produce chunks in parallel while one connection streams them in
+//! 256 KiB CopyData messages, like `pgbench -i`, into a table truncated in
+//! the same transaction so the COPY can use `FREEZE`: rows arrive frozen and
+//! all-visible, and the VACUUM after the load has almost nothing to do.
+//! (Tables that foreign keys reference cannot be truncated; they load
+//! without FREEZE.) Binary COPY when every column's type has a binary codec;
+//! text COPY otherwise (numeric, enum, interval or extension columns), so
+//! any column type loads. A server error ends the stream within one message.
 
-use super::value::Param;
-use super::wire::{Wire, WireError};
+use super::value::{encode, format, is_binary, write_text};
 use crate::backend::{BackendError, BackendKind, Progress};
 use crate::datagen::TablePlan;
-use crate::provision::{Endpoint, Transport};
+use crate::pgwire::{ConnInfo, Limits, Wire, WireError, quote_literal};
 use bytes::{BufMut, BytesMut};
-use postgres::types::{IsNull, ToSql};
+use postgres_protocol::IsNull;
 
 /// Bytes of COPY data sent per message.
 const COPY_MESSAGE: usize = 256 * 1024;
 
 pub fn copy_table(
-    endpoint: &Endpoint,
-    db: &str,
+    info: &ConnInfo,
     table: &TablePlan,
     seed: u64,
     threads: usize,
@@ -33,62 +33,78 @@ pub fn copy_table(
     };
     let wire_err = |e: WireError| fail(e.to_string());
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-    let mut wire = Wire::connect(endpoint, db, Transport::Tcp).map_err(wire_err)?;
+    let mut wire = Wire::connect(info).map_err(wire_err)?;
+    wire.set_limits(Limits {
+        reply_timeout: None,
+        interruptible: true,
+    });
     let types = wire
-        .prepare(&format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), table.name))
+        .prepare(
+            &format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), table.name),
+            &[],
+            format,
+        )
         .map_err(wire_err)?
         .columns;
-    let types = types
-        .into_iter()
-        .zip(&columns)
-        .map(|(t, c)| t.ok_or_else(|| fail(format!("column `{c}` has a type binary COPY cannot write"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let binary = types.iter().all(is_binary);
     // TRUNCATE (and so FREEZE) is impossible on a table other tables reference.
-    let referenced = wire
-        .prepare(&format!(
-            "SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = '{}'::regclass",
-            table.name.replace('\'', "''")
+    let referenced = !wire
+        .simple_query(&format!(
+            "SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = {}::regclass",
+            quote_literal(&table.name)
         ))
-        .and_then(|s| {
-            wire.queue(&s, |_, _, _| Ok(IsNull::Yes))?;
-            wire.send()?;
-            wire.reply(|_| {})
-        })
         .map_err(wire_err)?
-        > 0;
-    wire.simple("BEGIN").map_err(wire_err)?;
+        .is_empty();
+    wire.batch("BEGIN").map_err(wire_err)?;
     let freeze = if referenced {
         ""
     } else {
-        wire.simple(&format!("TRUNCATE {}", table.name)).map_err(wire_err)?;
+        wire.batch(&format!("TRUNCATE {}", table.name)).map_err(wire_err)?;
         ", FREEZE"
     };
     wire.copy_in(&format!(
-        "COPY {} ({}) FROM STDIN (FORMAT binary{freeze})",
+        "COPY {} ({}) FROM STDIN (FORMAT {}{freeze})",
         table.name,
-        columns.join(", ")
+        columns.join(", "),
+        if binary { "binary" } else { "text" }
     ))
     .map_err(wire_err)?;
 
     let mut buf = BytesMut::with_capacity(COPY_MESSAGE + 64 * 1024);
-    buf.put_slice(b"PGCOPY\n\xff\r\n\0");
-    buf.put_i32(0); // flags
-    buf.put_i32(0); // header extension length
+    if binary {
+        buf.put_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.put_i32(0); // flags
+        buf.put_i32(0); // header extension length
+    }
     let ncols = types.len() as i16;
+    let mut field = BytesMut::new();
     let sink = |chunk: crate::datagen::Chunk| {
         for r in 0..chunk.len() {
-            buf.put_i16(ncols);
-            for (column, ty) in chunk.columns.iter().zip(&types) {
-                let at = buf.len();
-                buf.put_i32(0);
-                let len = match Param(&column[r])
-                    .to_sql(ty, &mut buf)
-                    .map_err(|e| fail(e.to_string()))?
-                {
-                    IsNull::Yes => -1,
-                    IsNull::No => (buf.len() - at - 4) as i32,
-                };
-                buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            if binary {
+                buf.put_i16(ncols);
+                for (column, ty) in chunk.columns.iter().zip(&types) {
+                    let at = buf.len();
+                    buf.put_i32(0);
+                    let len = match encode(&column[r], ty, &mut buf).map_err(|e| fail(e.to_string()))? {
+                        IsNull::Yes => -1,
+                        IsNull::No => (buf.len() - at - 4) as i32,
+                    };
+                    buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+                }
+            } else {
+                for (i, column) in chunk.columns.iter().enumerate() {
+                    if i > 0 {
+                        buf.put_u8(b'\t');
+                    }
+                    if matches!(column[r], crate::datagen::Value::Null) {
+                        buf.put_slice(b"\\N");
+                        continue;
+                    }
+                    field.clear();
+                    write_text(&column[r], &mut field);
+                    escape_copy_text(&field, &mut buf);
+                }
+                buf.put_u8(b'\n');
             }
             if buf.len() >= COPY_MESSAGE {
                 wire.copy_data(&buf).map_err(wire_err)?;
@@ -99,9 +115,25 @@ pub fn copy_table(
         Ok::<(), BackendError>(())
     };
     let checksum = table.generate(seed, threads, sink)?;
-    buf.put_i16(-1);
+    if binary {
+        buf.put_i16(-1);
+    }
     wire.copy_data(&buf).map_err(wire_err)?;
     wire.copy_done().map_err(wire_err)?;
-    wire.simple("COMMIT").map_err(wire_err)?;
+    wire.batch("COMMIT").map_err(wire_err)?;
     Ok(checksum)
+}
+
+/// Escapes a field for COPY's text format: backslash, tab, newline and
+/// carriage return.
+fn escape_copy_text(field: &[u8], out: &mut BytesMut) {
+    for &b in field {
+        match b {
+            b'\\' => out.put_slice(b"\\\\"),
+            b'\t' => out.put_slice(b"\\t"),
+            b'\n' => out.put_slice(b"\\n"),
+            b'\r' => out.put_slice(b"\\r"),
+            b => out.put_u8(b),
+        }
+    }
 }

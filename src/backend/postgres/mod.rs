@@ -9,43 +9,26 @@ mod load;
 mod plan;
 mod session;
 pub mod value;
-pub mod wire;
 
-pub use session::PgSession;
+pub use session::{CLIENT_GRACE, PgSession};
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Counters, Engine, ObjectSize, OpPlan, Progress, Session, Sizes, StepPlan,
-    TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Counters, Engine, ObjectSize, OpPlan, Progress, Session, SessionOptions,
+    Sizes, StepPlan, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value};
+use crate::pgwire::{ConnInfo, Limits, Wire, WireError, quote_ident, quote_literal};
 use crate::provision::{self, Server};
-use postgres::{Client, NoTls};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-pub(crate) fn pg_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut m = format!("{}: {}", db.severity(), db.message());
-            if let Some(d) = db.detail() {
-                m.push_str(&format!(" ({d})"));
-            }
-            if let Some(h) = db.hint() {
-                m.push_str(&format!("; hint: {h}"));
-            }
-            m
-        }
-        None => e.to_string(),
-    }
-}
-
-pub(crate) fn db_error(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> BackendError {
+pub(crate) fn db_error(context: impl Into<String>) -> impl FnOnce(WireError) -> BackendError {
     let context = context.into();
     move |e| BackendError::Database {
         backend: BackendKind::Postgres,
         context,
-        message: pg_message(&e),
+        message: e.to_string(),
     }
 }
 
@@ -64,12 +47,13 @@ fn check_transport(server: &dyn Server, transport: provision::Transport) -> Resu
     Ok(())
 }
 
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// The first column of the first row, if any.
+fn first(rows: &[Vec<Option<String>>]) -> Option<&str> {
+    rows.first().and_then(|r| r.first()).and_then(|c| c.as_deref())
 }
 
 pub struct PostgresEngine {
-    admin: Mutex<Client>,
+    admin: Mutex<Wire>,
     prefix: String,
     base: Option<String>,
     variants: BTreeMap<String, String>,
@@ -97,26 +81,25 @@ impl PostgresEngine {
     pub fn on(server: Box<dyn Server>, transport: provision::Transport) -> Result<Self, BackendError> {
         let endpoint = server.endpoint().clone();
         check_transport(server.as_ref(), transport)?;
-        let mut admin = endpoint
-            .config(&endpoint.admin_db)
-            .connect(NoTls)
-            .map_err(db_error(format!(
-                "connecting to {}",
-                endpoint.display(&endpoint.admin_db)
-            )))?;
+        let mut admin = endpoint.connect(endpoint.admin_db()).map_err(db_error(format!(
+            "connecting to {}",
+            endpoint.display(endpoint.admin_db())
+        )))?;
         let row = admin
-            .query_one(
-                "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
-                &[],
-            )
+            .simple_query("SELECT current_setting('server_version'), current_setting('server_version_num')")
             .map_err(db_error("reading the server version"))?;
+        let column = |i: usize| {
+            row.first()
+                .and_then(|r| r.get(i).cloned().flatten())
+                .unwrap_or_default()
+        };
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         Ok(PostgresEngine {
             prefix: format!("schemabench_{}_{:08x}", std::process::id(), nanos),
-            version: row.get(0),
-            version_num: row.get(1),
+            version: column(0),
+            version_num: column(1).parse().unwrap_or(0),
             admin: Mutex::new(admin),
             base: None,
             variants: BTreeMap::new(),
@@ -126,7 +109,7 @@ impl PostgresEngine {
         })
     }
 
-    fn admin(&self) -> std::sync::MutexGuard<'_, Client> {
+    fn admin(&self) -> std::sync::MutexGuard<'_, Wire> {
         self.admin.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -141,17 +124,28 @@ impl PostgresEngine {
             }
         }
         self.admin()
-            .batch_execute(&sql)
+            .batch(&sql)
             .map_err(db_error(format!("creating database {name}")))?;
         self.created.push(name.to_string());
         Ok(())
     }
 
-    fn connect(&self, db: &str) -> Result<Client, BackendError> {
+    /// A connection to `db` for setup and evidence; Ctrl-C cancels what it runs.
+    fn connect(&self, db: &str) -> Result<Wire, BackendError> {
         let e = self.server.endpoint();
-        e.config(db)
-            .connect(NoTls)
-            .map_err(db_error(format!("connecting to {}", e.display(db))))
+        let mut wire = e
+            .connect(db)
+            .map_err(db_error(format!("connecting to {}", e.display(db))))?;
+        wire.set_limits(Limits {
+            reply_timeout: None,
+            interruptible: true,
+        });
+        Ok(wire)
+    }
+
+    /// How sessions on `db` connect.
+    fn session_conninfo(&self, db: &str) -> ConnInfo {
+        self.server.endpoint().conninfo(db, self.transport)
     }
 
     fn variant_db(&self, variant: &str) -> Result<&str, BackendError> {
@@ -188,7 +182,7 @@ impl Drop for PostgresEngine {
         // Only what this engine created; a server we started goes anyway.
         let mut admin = self.admin();
         for db in self.created.iter().rev() {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db)));
+            let _ = admin.batch(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db)));
         }
     }
 }
@@ -207,10 +201,13 @@ impl Engine for PostgresEngine {
     }
 
     fn placement(&self) -> super::Placement {
-        let host = self.server.endpoint().host.as_str();
+        let host = self.server.endpoint().conn.host.to_string();
         let loopback = host == "localhost"
             || host.starts_with('/')
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
         let (same_host, summary) = match self.server.provisioner() {
             "local" => (
                 Some(true),
@@ -236,27 +233,31 @@ impl Engine for PostgresEngine {
 
     fn settings(&self) -> Vec<(String, String)> {
         let mut out = vec![("provisioner".to_string(), self.server.provisioner().to_string())];
-        let rows = self.admin().query(
+        let pairs = |rows: Vec<Vec<Option<String>>>| -> Vec<(String, String)> {
+            rows.into_iter()
+                .map(|r| {
+                    let mut r = r.into_iter().map(Option::unwrap_or_default);
+                    (r.next().unwrap_or_default(), r.next().unwrap_or_default())
+                })
+                .collect()
+        };
+        let rows = self.admin().simple_query(
             "SELECT name, setting || COALESCE(' ' || unit, '') FROM pg_settings \
              WHERE source NOT IN ('default', 'override', 'client') \
                 OR name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem') \
              ORDER BY name",
-            &[],
         );
         if let Ok(rows) = rows {
-            out.extend(rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, String>(1))));
+            out.extend(pairs(rows));
         }
         if let Some(base) = &self.base
             && let Ok(mut c) = self.connect(base)
-            && let Ok(rows) = c.query(
-                "SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'",
-                &[],
-            )
+            && let Ok(rows) = c.simple_query("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'")
         {
-            for r in rows {
-                out.push((format!("extension {}", r.get::<_, String>(0)), r.get(1)));
-            }
+            out.extend(pairs(rows).into_iter().map(|(k, v)| (format!("extension {k}"), v)));
         }
+        let tls = self.admin().is_tls();
+        out.push(("connection tls".into(), if tls { "on" } else { "off" }.into()));
         out
     }
 
@@ -273,12 +274,12 @@ impl Engine for PostgresEngine {
         let mut client = self.connect(&base)?;
         for ext in &spec.extensions {
             client
-                .batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
+                .batch(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
                 .map_err(db_error(format!("creating extension {ext}")))?;
         }
         for (i, statement) in spec.schema.iter().enumerate() {
             client
-                .batch_execute(statement)
+                .batch(statement)
                 .map_err(db_error(format!("schema statement {}", i + 1)))?;
         }
         // The server parses the COPY stream on one core; leave it that core.
@@ -286,11 +287,11 @@ impl Engine for PostgresEngine {
             .map_or(1, |n| n.get())
             .saturating_sub(1)
             .max(1);
-        let endpoint = self.server.endpoint().clone();
+        let info = self.server.endpoint().conninfo(&base, provision::Transport::Tcp);
         let mut loads = Vec::new();
         for table in tables {
             let start = Instant::now();
-            let checksum = load::copy_table(&endpoint, &base, table, seed, threads, progress)?;
+            let checksum = load::copy_table(&info, table, seed, threads, progress)?;
             let seconds = secs(start.elapsed());
             loads.push(TableLoad {
                 table: table.name.clone(),
@@ -303,21 +304,30 @@ impl Engine for PostgresEngine {
         // Loaded keys bypass identity and serial sequences: move each sequence
         // of a loaded table past the largest loaded value so inserts get
         // fresh keys. (Other tables, e.g. an extension's, are left alone.)
-        let loaded: Vec<String> = tables.iter().filter(|t| t.rows > 0).map(|t| t.name.clone()).collect();
-        let sequences = client
-            .query(
-                "SELECT quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), quote_ident(c.column_name), \
+        let loaded: Vec<String> = tables
+            .iter()
+            .filter(|t| t.rows > 0)
+            .map(|t| quote_literal(&t.name))
+            .collect();
+        let sequences = if loaded.is_empty() {
+            Vec::new()
+        } else {
+            client
+                .simple_query(&format!(
+                    "SELECT quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), quote_ident(c.column_name), \
                         pg_get_serial_sequence(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), c.column_name) \
                  FROM information_schema.columns c \
-                 WHERE c.table_schema = current_schema() AND c.table_name = ANY($1) \
+                 WHERE c.table_schema = current_schema() AND c.table_name IN ({}) \
                    AND pg_get_serial_sequence(quote_ident(c.table_schema) || '.' || quote_ident(c.table_name), c.column_name) IS NOT NULL",
-                &[&loaded],
-            )
-            .map_err(db_error("finding identity sequences"))?;
+                    loaded.join(", ")
+                ))
+                .map_err(db_error("finding identity sequences"))?
+        };
         for r in sequences {
-            let (table, column, sequence): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let (table, column, sequence) = (text(0), text(1), text(2));
             client
-                .batch_execute(&format!(
+                .batch(&format!(
                     "SELECT setval('{sequence}', m + 1, false) FROM (SELECT max({column}) AS m FROM {table}) s WHERE m IS NOT NULL"
                 ))
                 .map_err(db_error(format!("advancing the sequence of {table}.{column}")))?;
@@ -325,11 +335,11 @@ impl Engine for PostgresEngine {
         // Index builds after a bulk load sort every key: give them memory
         // (this session only; the server's settings are untouched).
         client
-            .batch_execute("SET maintenance_work_mem = '256MB'")
+            .batch("SET maintenance_work_mem = '256MB'")
             .map_err(db_error("configuring the load session"))?;
         for (i, statement) in spec.after_load.iter().enumerate() {
             client
-                .batch_execute(statement)
+                .batch(statement)
                 .map_err(db_error(format!("after_load statement {}", i + 1)))?;
         }
         // Only the loaded tables, and no ANALYZE: every variant is analyzed
@@ -339,7 +349,7 @@ impl Engine for PostgresEngine {
         if !tables.is_empty() {
             let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
             client
-                .batch_execute(&format!("VACUUM {}", names.join(", ")))
+                .batch(&format!("VACUUM {}", names.join(", ")))
                 .map_err(db_error("VACUUM of the base"))?;
         }
         Ok(loads)
@@ -360,60 +370,86 @@ impl Engine for PostgresEngine {
         for (i, statement) in setup.iter().enumerate() {
             let start = Instant::now();
             client
-                .batch_execute(statement)
+                .batch(statement)
                 .map_err(db_error(format!("variant `{variant}`: setup statement {}", i + 1)))?;
             statement_seconds.push(secs(start.elapsed()));
         }
         let start = Instant::now();
         client
-            .batch_execute("VACUUM ANALYZE")
+            .batch("VACUUM ANALYZE")
             .map_err(db_error(format!("variant `{variant}`: VACUUM ANALYZE")))?;
         let analyze_seconds = secs(start.elapsed());
         self.variants.insert(variant.to_string(), db);
         Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 
-    fn open_session(&self, variant: &str, session: &[String]) -> Result<Box<dyn Session>, BackendError> {
-        let db = self.variant_db(variant)?;
-        let e = self.server.endpoint();
-        let wire = wire::Wire::connect(e, db, self.transport).map_err(|err| BackendError::Database {
-            backend: BackendKind::Postgres,
-            context: format!("connecting to {} over {}", e.display(db), self.transport.as_str()),
-            message: err.to_string(),
-        })?;
-        Ok(Box::new(PgSession::new(wire, session)?))
+    fn open_session(&self, variant: &str, options: &SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError> {
+        let info = self.session_conninfo(self.variant_db(variant)?);
+        Ok(Box::new(PgSession::open(&info, options)?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
         let mut c = self.connect(self.variant_db(variant)?)?;
         let context = format!("sizes of variant `{variant}`");
+        // Every relation rolls up to the top of its inheritance tree:
+        // partitions to their partitioned table, TimescaleDB chunks to their
+        // hypertable, partition indexes to the partitioned index.
         let rows = c
-            .query(
-                "SELECT c.relname::text, CASE WHEN c.relkind = 'i' THEN 'index' ELSE 'table' END, \
-                        COALESCE(t.relname, c.relname)::text, \
-                        CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) \
+            .simple_query(
+                "WITH RECURSIVE tree(relid, root) AS ( \
+                   SELECT c.oid, c.oid FROM pg_class c \
+                   WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') \
+                     AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid) \
+                   UNION ALL \
+                   SELECT h.inhrelid, t.root FROM pg_inherits h JOIN tree t ON h.inhparent = t.relid) \
+                 SELECT r.relname, CASE WHEN c.relkind IN ('i', 'I') THEN 'index' ELSE 'table' END, \
+                        COALESCE(tr.relname, r.relname), \
+                        CASE WHEN c.relkind IN ('i', 'I') THEN pg_relation_size(c.oid) \
                              ELSE pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm') + pg_relation_size(c.oid, 'vm') END, \
                         CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END \
-                 FROM pg_class c \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 FROM tree t \
+                 JOIN pg_class c ON c.oid = t.relid \
+                 JOIN pg_class r ON r.oid = t.root \
                  LEFT JOIN pg_index i ON i.indexrelid = c.oid \
-                 LEFT JOIN pg_class t ON t.oid = i.indrelid \
+                 LEFT JOIN tree tt ON tt.relid = i.indrelid \
+                 LEFT JOIN pg_class tr ON tr.oid = tt.root \
+                 JOIN pg_namespace n ON n.oid = COALESCE(tr.relnamespace, r.relnamespace) \
                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-                   AND n.nspname NOT LIKE '\\_timescaledb%' AND c.relkind IN ('r', 'i', 'm', 'p') \
-                 ORDER BY 3, 2 DESC, 1",
-                &[],
+                   AND n.nspname NOT LIKE '\\_timescaledb%'",
             )
-            .map_err(db_error(context))?;
-        let objects: Vec<ObjectSize> = rows
-            .iter()
-            .map(|r| ObjectSize {
-                name: r.get(0),
-                kind: r.get(1),
-                table: r.get(2),
-                bytes: r.get::<_, i64>(3) as u64,
-                toast_bytes: r.get::<_, i64>(4) as u64,
+            .map_err(db_error(context.clone()))?;
+        // TimescaleDB names each chunk's copy of a hypertable index.
+        let chunk_index: BTreeMap<String, String> =
+            match c.simple_query("SELECT to_regclass('_timescaledb_catalog.chunk_index') IS NOT NULL") {
+                Ok(r) if first(&r) == Some("t") => c
+                    .simple_query("SELECT index_name, hypertable_index_name FROM _timescaledb_catalog.chunk_index")
+                    .map_err(db_error(context))?
+                    .into_iter()
+                    .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
+                    .collect(),
+                _ => BTreeMap::new(),
+            };
+        let mut grouped: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+        for r in rows {
+            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let num = |i: usize| text(i).parse::<u64>().unwrap_or(0);
+            let name = chunk_index.get(&text(0)).cloned().unwrap_or_else(|| text(0));
+            // Indexes sort before tables within a table, as before.
+            let e = grouped.entry((text(2), text(1), name)).or_default();
+            e.0 += num(3);
+            e.1 += num(4);
+        }
+        let mut objects: Vec<ObjectSize> = grouped
+            .into_iter()
+            .map(|((table, kind, name), (bytes, toast_bytes))| ObjectSize {
+                name,
+                kind,
+                table,
+                bytes,
+                toast_bytes,
             })
             .collect();
+        objects.sort_by(|a, b| (&a.table, &b.kind, &a.name).cmp(&(&b.table, &a.kind, &b.name)));
         Ok(Sizes {
             total_bytes: objects.iter().map(|o| o.bytes + o.toast_bytes).sum(),
             objects,
@@ -424,12 +460,14 @@ impl Engine for PostgresEngine {
         let base = self.base.as_deref().unwrap_or("postgres");
         let mut c = self.connect(base)?;
         let rows = c
-            .query(
-                "SELECT indexname::text FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
-                &[],
+            .simple_query(
+                "SELECT indexname FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
             )
             .map_err(db_error("listing base indexes"))?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
     }
 
     fn restart(&mut self) -> Result<(), BackendError> {
@@ -439,8 +477,7 @@ impl Engine for PostgresEngine {
         })?;
         let e = self.server.endpoint().clone();
         let admin = e
-            .config(&e.admin_db)
-            .connect(NoTls)
+            .connect(e.admin_db())
             .map_err(db_error("reconnecting after a restart"))?;
         *self.admin.lock().unwrap_or_else(|p| p.into_inner()) = admin;
         Ok(())
@@ -448,25 +485,44 @@ impl Engine for PostgresEngine {
 
     fn counters(&self, variant: &str) -> Result<Option<Counters>, BackendError> {
         let db = self.variant_db(variant)?;
-        let row = self
+        let rows = self
             .admin()
-            .query_one(
+            .simple_query(&format!(
                 "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, \
                         COALESCE(blks_hit, 0), COALESCE(blks_read, 0) \
-                 FROM pg_stat_database WHERE datname = $1",
-                &[&db],
-            )
+                 FROM pg_stat_database WHERE datname = {}",
+                quote_literal(db)
+            ))
             .map_err(db_error("reading server counters"))?;
+        let num = |i: usize| {
+            rows.first()
+                .and_then(|r| r.get(i).cloned().flatten())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         Ok(Some(Counters {
-            wal_bytes: row.get::<_, i64>(0) as u64,
-            blocks_hit: row.get::<_, i64>(1) as u64,
-            blocks_read: row.get::<_, i64>(2) as u64,
+            wal_bytes: num(0),
+            blocks_hit: num(1),
+            blocks_read: num(2),
         }))
     }
 
+    /// EXPLAIN on a session of the variant, through the statement that
+    /// session prepared, after executing it as often as the plan cache needs
+    /// to settle on a generic or custom plan (see `PgSession::explain`).
     fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
-        let mut c = self.connect(self.variant_db(variant)?)?;
-        plan::explain(&mut c, op, params)
+        let info = self.session_conninfo(self.variant_db(variant)?);
+        let ops = std::slice::from_ref(op);
+        let mut session = PgSession::open(
+            &info,
+            &SessionOptions {
+                ops,
+                ..Default::default()
+            },
+        )?;
+        session
+            .explain(op, params)
+            .map_err(db_error(format!("EXPLAIN of `{}`", op.name)))
     }
 }
 

@@ -1,41 +1,8 @@
-//! `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` of each step of an operation on
-//! a sample parameter, inside a transaction that is always rolled back, with
-//! a one-line summary of the plan and the indexes it used.
+//! Summaries of `EXPLAIN (FORMAT JSON)` plans: the nodes in pre-order and
+//! the indexes they use. The EXPLAIN itself runs on a session, through the
+//! statement that session prepared (see `PgSession::explain`).
 
-use super::db_error;
-use super::value::{Out, Param};
-use crate::backend::{BackendError, OpPlan, StepPlan};
-use crate::datagen::Value;
-use postgres::Client;
-use postgres::types::ToSql;
-
-pub fn explain(c: &mut Client, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
-    let context = format!("EXPLAIN of `{}`", op.name);
-    c.batch_execute("BEGIN").map_err(db_error(context.clone()))?;
-    let mut plans = Vec::new();
-    let mut result = Ok(());
-    for step in &op.steps {
-        let sql = format!("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}", step.sql);
-        let args: Vec<Param<'_>> = step.args.iter().map(|&a| Param(&params[a])).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        match c.query_one(&sql, &refs) {
-            Ok(row) => {
-                let text = match row.try_get::<_, Out>(0).map(|o| o.0) {
-                    Ok(Value::Text(t)) => t,
-                    _ => String::from("null"),
-                };
-                let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-                plans.push(summarise(json));
-            }
-            Err(e) => {
-                result = Err(db_error(context.clone())(e));
-                break;
-            }
-        }
-    }
-    let _ = c.batch_execute("ROLLBACK");
-    result.map(|()| plans)
-}
+use crate::backend::StepPlan;
 
 /// Summarises a JSON plan: the nodes in pre-order ("Limit → Index Scan using
 /// orders_user_created on orders") and the indexes used.
@@ -48,6 +15,7 @@ pub fn summarise(json: serde_json::Value) -> StepPlan {
     StepPlan {
         summary: nodes.join(" → "),
         indexes,
+        plan_cache: None,
         detail: json,
     }
 }

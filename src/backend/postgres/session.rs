@@ -1,14 +1,25 @@
-//! One client connection on the [`Wire`] client: statements prepared once
-//! per session, every row and column read, transactions with BEGIN/COMMIT
-//! (prepared too, as `pgbench -M prepared` does) and ROLLBACK on error,
-//! errors classified by SQLSTATE.
+//! One client connection on the [`Wire`] client. Every statement the session
+//! will run is prepared when it opens (before anything can be pipelined),
+//! transactions use prepared BEGIN/COMMIT (as `pgbench -M prepared` does)
+//! with ROLLBACK on error, and errors are classified by SQLSTATE.
 
-use super::value::{Out, Param};
-use super::wire::{Prepared, Row, Wire, WireError};
-use crate::backend::{BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, StatementPlan};
+use super::value::{decode, encode, format, write_text};
+use crate::backend::{
+    BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, SessionOptions, StepPlan,
+};
 use crate::datagen::Value;
-use postgres::types::{IsNull, ToSql, Type};
+use crate::pgwire::{ConnInfo, Limits, Prepared, Row, Wire, WireError, WireErrorKind, quote_ident, quote_literal};
 use std::collections::HashMap;
+use std::time::Duration;
+
+/// Extra time the client gives the server past `op_timeout` before it
+/// cancels the statement itself: the server's `statement_timeout` should
+/// normally end it first.
+pub const CLIENT_GRACE: Duration = Duration::from_secs(1);
+
+/// Executions before EXPLAIN: PostgreSQL's plan cache decides between
+/// custom and generic plans after the fifth.
+const PLAN_CACHE_WARMUP: usize = 6;
 
 pub struct PgSession {
     wire: Wire,
@@ -16,25 +27,73 @@ pub struct PgSession {
     statements: HashMap<String, Prepared>,
 }
 
+fn session_error(context: String) -> impl FnOnce(WireError) -> BackendError {
+    move |e| BackendError::Database {
+        backend: BackendKind::Postgres,
+        context,
+        message: e.to_string(),
+    }
+}
+
 impl PgSession {
-    pub fn new(mut wire: Wire, session: &[String]) -> Result<Self, BackendError> {
-        for (i, statement) in session.iter().enumerate() {
-            wire.simple(statement).map_err(|e| BackendError::Database {
-                backend: BackendKind::Postgres,
-                context: format!("session statement {}", i + 1),
-                message: e.to_string(),
-            })?;
-        }
-        Ok(PgSession {
+    /// Connects, runs the session statements, sets the operation timeout
+    /// and prepares every statement of `options.ops`.
+    pub fn open(info: &ConnInfo, options: &SessionOptions<'_>) -> Result<Self, BackendError> {
+        let wire = Wire::connect(info).map_err(session_error(format!("connecting to {}", info.display())))?;
+        let mut s = PgSession {
             wire,
             statements: HashMap::new(),
-        })
+        };
+        for (i, statement) in options.statements.iter().enumerate() {
+            s.wire
+                .batch(statement)
+                .map_err(session_error(format!("session statement {}", i + 1)))?;
+        }
+        if let Some(t) = options.op_timeout {
+            s.wire
+                .batch(&format!("SET statement_timeout = {}", t.as_millis().max(1)))
+                .map_err(session_error("setting statement_timeout".into()))?;
+        }
+        s.wire.set_limits(Limits {
+            reply_timeout: options.op_timeout.map(|t| t + CLIENT_GRACE),
+            interruptible: true,
+        });
+        let mut sqls: Vec<&str> = vec!["BEGIN", "COMMIT", "ROLLBACK"];
+        sqls.extend(options.ops.iter().flat_map(|o| o.steps.iter().map(|s| s.sql.as_str())));
+        for sql in sqls {
+            s.prepared(sql)
+                .map_err(session_error(format!("preparing `{}`", crate::util::one_line(sql, 80))))?;
+        }
+        Ok(s)
+    }
+
+    /// The statement prepared for `sql`, preparing it now if the session
+    /// was not told about it (only possible with nothing in flight).
+    fn prepared(&mut self, sql: &str) -> Result<&Prepared, WireError> {
+        if !self.statements.contains_key(sql) {
+            let p = self.wire.prepare(sql, &[], format)?;
+            return Ok(self.statements.entry(sql.to_string()).or_insert(p));
+        }
+        Ok(&self.statements[sql])
     }
 
     /// Queues one execution of `sql` with `args` drawn from `params`.
     fn queue(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<(), WireError> {
-        let statement = prepared(&mut self.statements, &mut self.wire, sql)?;
-        self.wire.queue(statement, |i, ty, buf| bind(&params[args[i]], ty, buf))
+        let statement = match self.statements.get(sql) {
+            Some(s) => s,
+            None if self.wire.in_flight() == 0 => {
+                self.prepared(sql)?;
+                &self.statements[sql]
+            }
+            None => {
+                return Err(WireError {
+                    closed: false,
+                    ..WireError::protocol("a statement the session was not opened with cannot join a pipeline")
+                });
+            }
+        };
+        self.wire
+            .queue(statement, |i, ty, buf| encode(&params[args[i]], ty, buf))
     }
 
     /// Runs one statement and waits for its reply.
@@ -57,14 +116,10 @@ impl PgSession {
                 .map_err(|e| classify(&e))?;
         }
         let mut rows = 0;
-        let result = op
-            .steps
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, step): (usize, &StatementPlan)| {
-                rows += self.round_trip(&step.sql, &step.args, params, |r| row(i, r))?;
-                Ok::<_, WireError>(())
-            });
+        let result = op.steps.iter().enumerate().try_for_each(|(i, step)| {
+            rows += self.round_trip(&step.sql, &step.args, params, |r| row(i, r))?;
+            Ok::<_, WireError>(())
+        });
         let result = match result {
             Ok(()) if op.transaction => self.round_trip("COMMIT", &[], params, |_| {}).map(|_| ()),
             other => other,
@@ -80,40 +135,100 @@ impl PgSession {
         }
     }
 
-    /// Column types of `sql` (prepared if it is not yet).
-    fn columns_of(&mut self, sql: &str) -> Result<Vec<Option<Type>>, WireError> {
-        Ok(prepared(&mut self.statements, &mut self.wire, sql)?.columns.clone())
-    }
-}
-
-/// The statement prepared for `sql` on this connection, preparing it the
-/// first time.
-fn prepared<'a>(
-    statements: &'a mut HashMap<String, Prepared>,
-    wire: &mut Wire,
-    sql: &str,
-) -> Result<&'a Prepared, WireError> {
-    if !statements.contains_key(sql) {
-        let p = wire.prepare(sql)?;
-        return Ok(statements.entry(sql.to_string()).or_insert(p));
-    }
-    Ok(&statements[sql])
-}
-
-/// Writes one parameter: binary for a type the server named, text otherwise.
-fn bind(
-    value: &Value,
-    ty: Option<&Type>,
-    buf: &mut bytes::BytesMut,
-) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-    match ty {
-        Some(ty) => Param(value).to_sql(ty, buf),
-        None if matches!(value, Value::Null) => Ok(IsNull::Yes),
-        None => {
-            buf.extend_from_slice(value.to_string().as_bytes());
-            Ok(IsNull::No)
+    /// `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE` of the statement
+    /// this session prepared for each step of `op`, inside a transaction
+    /// that is rolled back; each plan says whether the plan cache chose a
+    /// generic or a custom plan for it.
+    pub fn explain(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, WireError> {
+        // The plan cache chooses between custom and generic plans after five
+        // executions: run each statement as a measured session would have,
+        // inside a transaction that is rolled back.
+        self.wire.batch("BEGIN")?;
+        'warm: for step in &op.steps {
+            for _ in 0..PLAN_CACHE_WARMUP {
+                if self.round_trip(&step.sql, &step.args, params, |_| {}).is_err() {
+                    break 'warm;
+                }
+            }
         }
+        self.wire.batch("ROLLBACK")?;
+        self.wire.batch("BEGIN")?;
+        let result = op
+            .steps
+            .iter()
+            .map(|step| self.explain_step(&step.sql, &step.args, params))
+            .collect();
+        let _ = self.wire.batch("ROLLBACK");
+        result
     }
+
+    fn explain_step(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<StepPlan, WireError> {
+        let statement = self.prepared(sql)?.clone();
+        // EXECUTE takes its arguments as SQL expressions (a utility statement
+        // has no protocol parameters): each value as a typed literal.
+        let literals: Vec<String> = statement
+            .params
+            .iter()
+            .zip(args)
+            .map(|(ty, &a)| literal(&params[a], ty))
+            .collect();
+        let explain_sql = format!(
+            "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE {}{}",
+            statement.name,
+            if literals.is_empty() {
+                String::new()
+            } else {
+                format!("({})", literals.join(", "))
+            }
+        );
+        let counts = |wire: &mut Wire| -> Result<(i64, i64), WireError> {
+            let rows = wire.simple_query(&format!(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = '{}'",
+                statement.name
+            ))?;
+            let n = |i: usize| {
+                rows.first()
+                    .and_then(|r| r.get(i).cloned().flatten())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            Ok((n(0), n(1)))
+        };
+        let before = counts(&mut self.wire)?;
+        let rows = self.wire.simple_query(&explain_sql)?;
+        let text = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        let after = counts(&mut self.wire)?;
+        let cache = if after.0 > before.0 {
+            Some("generic")
+        } else if after.1 > before.1 {
+            Some("custom")
+        } else {
+            None
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        let mut plan = super::plan::summarise(json);
+        plan.plan_cache = cache.map(str::to_string);
+        Ok(plan)
+    }
+}
+
+/// `value` as an SQL literal of type `ty`, e.g. `CAST('42' AS pg_catalog.int8)`.
+fn literal(value: &Value, ty: &postgres_types::Type) -> String {
+    if matches!(value, Value::Null) {
+        return format!("CAST(NULL AS {}.{})", quote_ident(ty.schema()), quote_ident(ty.name()));
+    }
+    let mut text = bytes::BytesMut::new();
+    write_text(value, &mut text);
+    format!(
+        "CAST({} AS {}.{})",
+        quote_literal(&String::from_utf8_lossy(&text)),
+        quote_ident(ty.schema()),
+        quote_ident(ty.name())
+    )
 }
 
 impl Session for PgSession {
@@ -133,19 +248,27 @@ impl Session for PgSession {
         let columns = op
             .steps
             .iter()
-            .map(|s| self.columns_of(&s.sql))
+            .map(|s| {
+                self.prepared(&s.sql)
+                    .map(|p| (p.columns.clone(), p.column_formats.clone()))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| classify(&e))?;
         let mut out = Vec::new();
         self.run(op, params, |step, r| {
+            let (types, formats) = &columns[step];
             out.push(
                 r.columns()
-                    .zip(&columns[step])
-                    .map(|(raw, ty)| decode(raw, ty.as_ref()))
+                    .zip(types.iter().zip(formats))
+                    .map(|(raw, (ty, &f))| decode(raw, ty, f))
                     .collect(),
             );
         })?;
         Ok(out)
+    }
+
+    fn notices(&self) -> u64 {
+        self.wire.notices()
     }
 
     fn pipeline(&mut self) -> Option<&mut dyn Pipeline> {
@@ -187,6 +310,18 @@ impl Pipeline for PgSession {
     fn fd(&self) -> Option<i32> {
         Some(self.wire.fd())
     }
+
+    fn cancel(&mut self) {
+        let _ = self.wire.cancel();
+    }
+
+    fn abandon(&mut self) -> OpError {
+        self.wire.close();
+        OpError {
+            class: ErrorClass::Timeout,
+            message: "no reply after the operation timeout and a cancel request; the connection was closed".into(),
+        }
+    }
 }
 
 /// Reads every column without decoding it (the timed path only touches values).
@@ -197,27 +332,21 @@ fn touch(row: Row<'_>) {
     }
 }
 
-/// A column as a [`Value`] for answer comparison.
-fn decode(raw: Option<&[u8]>, ty: Option<&Type>) -> Value {
-    use postgres::types::FromSql;
-    match (raw, ty) {
-        (None, _) => Value::Null,
-        (Some(raw), Some(ty)) => Out::from_sql(ty, raw).map_or_else(|e| Value::Text(format!("<{e}>")), |o| o.0),
-        (Some(raw), None) => Value::Text(String::from_utf8_lossy(raw).into_owned()),
-    }
-}
-
-/// Classifies a failure by SQLSTATE.
+/// Classifies a failure by SQLSTATE (or by what the client saw).
 pub fn classify(e: &WireError) -> OpError {
-    let code = e.code.as_deref().unwrap_or("");
-    let class = match code {
-        "40001" => ErrorClass::SerializationFailure,
-        "40P01" => ErrorClass::Deadlock,
-        "57014" | "55P03" => ErrorClass::Timeout,
-        c if c.starts_with("23") => ErrorClass::Constraint,
-        c if c.starts_with("08") || c.starts_with("57P") => ErrorClass::ConnectionLost,
-        "" if e.closed => ErrorClass::ConnectionLost,
-        _ => ErrorClass::Other,
+    let class = match &e.kind {
+        WireErrorKind::Server(s) => match s.code.as_str() {
+            "40001" => ErrorClass::SerializationFailure,
+            "40P01" => ErrorClass::Deadlock,
+            "57014" | "55P03" => ErrorClass::Timeout,
+            c if c.starts_with("23") => ErrorClass::Constraint,
+            c if c.starts_with("08") || c.starts_with("57P") => ErrorClass::ConnectionLost,
+            _ if e.closed => ErrorClass::ConnectionLost,
+            _ => ErrorClass::Other,
+        },
+        WireErrorKind::Timeout(_) => ErrorClass::Timeout,
+        WireErrorKind::Io(_) | WireErrorKind::Connect(_) => ErrorClass::ConnectionLost,
+        WireErrorKind::Interrupted | WireErrorKind::Protocol(_) | WireErrorKind::Encode(_) => ErrorClass::Other,
     };
     OpError {
         class,

@@ -1,10 +1,16 @@
 //! Against a real PostgreSQL cluster started by the project's provisioner.
 
 use super::*;
-use crate::backend::{ErrorClass, StatementPlan};
+use crate::backend::{ErrorClass, SessionOptions, StatementPlan};
+use crate::pgwire::Wire;
 use crate::scenario::{OpKind, bind, load_workload};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The first column of the first row of `sql`, as text.
+fn one(c: &mut Wire, sql: &str) -> String {
+    first(&c.simple_query(sql).unwrap()).unwrap_or("").to_string()
+}
 
 fn engine() -> PostgresEngine {
     PostgresEngine::start(&provision::Request {
@@ -83,7 +89,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
         .unwrap();
     assert_eq!(setup.statement_seconds.len(), 1);
 
-    let mut s = e.open_session("indexed", &[]).unwrap();
+    let mut s = e.open_session("indexed", &SessionOptions::default()).unwrap();
     let count = op(OpKind::Read, false, &[("SELECT count(*), sum(total) FROM orders", &[])]);
     let got = s.fetch(&count, &[]).unwrap();
     assert_eq!(got[0][0], Value::Int(20_000));
@@ -148,7 +154,12 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
 fn transactions_roll_back_and_errors_are_classified() {
     let _exclusive = crate::test_support::exclusive();
     let e = engine_with_variant(50.0, 500.0);
-    let mut s = e.open_session("v", &["SET statement_timeout = '5s'".into()]).unwrap();
+    let mut s = e
+        .open_session(
+            "v",
+            &SessionOptions::statements(&["SET statement_timeout = '5s'".into()]),
+        )
+        .unwrap();
     let failing = op(
         OpKind::Write,
         true,
@@ -180,7 +191,7 @@ fn transactions_roll_back_and_errors_are_classified() {
 fn dropping_the_engine_stops_the_server_and_removes_its_databases() {
     let _exclusive = crate::test_support::exclusive();
     let e = engine();
-    let port = e.endpoint().port;
+    let port = e.endpoint().port();
     drop(e);
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
@@ -228,25 +239,24 @@ fn a_restart_empties_shared_buffers_and_keeps_the_data() {
     let _exclusive = crate::test_support::exclusive();
     let mut e = engine_with_variant(100.0, 20_000.0);
     let db = e.database_of("v").unwrap().to_string();
-    let mut c = e.endpoint().config(&db).connect(postgres::NoTls).unwrap();
-    c.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_buffercache").ok();
-    let buffered = |c: &mut postgres::Client| -> i64 {
-        c.query_one(
+    let mut c = e.endpoint().connect(&db).unwrap();
+    c.batch("CREATE EXTENSION IF NOT EXISTS pg_buffercache").ok();
+    let buffered = |c: &mut Wire| -> i64 {
+        one(
+            c,
             "SELECT count(*) FROM pg_buffercache b JOIN pg_class r ON b.relfilenode = pg_relation_filenode(r.oid) \
              WHERE r.relname = 'orders'",
-            &[],
         )
+        .parse()
         .unwrap()
-        .get(0)
     };
-    c.batch_execute("SELECT count(*) FROM orders").unwrap();
+    c.batch("SELECT count(*) FROM orders").unwrap();
     assert!(buffered(&mut c) > 0, "a scan fills shared buffers");
     drop(c);
     e.restart().unwrap();
-    let mut c = e.endpoint().config(&db).connect(postgres::NoTls).unwrap();
+    let mut c = e.endpoint().connect(&db).unwrap();
     assert_eq!(buffered(&mut c), 0, "shared buffers start empty after a restart");
-    let n: i64 = c.query_one("SELECT count(*) FROM orders", &[]).unwrap().get(0);
-    assert_eq!(n, 20_000);
+    assert_eq!(one(&mut c, "SELECT count(*) FROM orders"), "20000");
     assert!(
         e.counters("v").unwrap().is_some(),
         "the engine's admin connection works after the restart"
@@ -265,9 +275,9 @@ fn unix_socket_sessions_and_pipelines_return_what_tcp_sessions_return() {
             &[0],
         )],
     );
-    let mut tcp = e.open_session("v", &[]).unwrap();
+    let mut tcp = e.open_session("v", &SessionOptions::default()).unwrap();
     e.set_transport(provision::Transport::Unix).unwrap();
-    let mut unix = e.open_session("v", &[]).unwrap();
+    let mut unix = e.open_session("v", &SessionOptions::default()).unwrap();
     for user in 1..=10 {
         let p = [Value::Int(user)];
         let expected = tcp.fetch(&read, &p).unwrap();
@@ -297,7 +307,10 @@ fn unix_socket_sessions_and_pipelines_return_what_tcp_sessions_return() {
 
     // A type outside the built-ins travels as text both ways.
     let mut s = e
-        .open_session("v", &["CREATE TYPE mood AS ENUM ('ok', 'sad')".into()])
+        .open_session(
+            "v",
+            &SessionOptions::statements(&["CREATE TYPE mood AS ENUM ('ok', 'sad')".into()]),
+        )
         .unwrap();
     let mood = op(OpKind::Read, false, &[("SELECT $1::text::mood, 'sad'::mood", &[0])]);
     assert_eq!(
@@ -313,9 +326,9 @@ fn the_wire_client_authenticates_with_scram_md5_and_refuses_a_wrong_password() {
     let bins = local::find_binaries().expect("PostgreSQL binaries (scripts/install-backends.sh)");
     let cluster = local::LocalCluster::start(&bins, &provision::Request::default()).unwrap();
     let endpoint = cluster.endpoint().clone();
-    let mut admin = endpoint.config("postgres").connect(postgres::NoTls).unwrap();
+    let mut admin = endpoint.connect("postgres").unwrap();
     admin
-        .batch_execute(
+        .batch(
             "SET password_encryption = 'scram-sha-256'; CREATE ROLE scram_user LOGIN PASSWORD 'pw-scram';
              SET password_encryption = 'md5'; CREATE ROLE md5_user LOGIN PASSWORD 'pw-md5';",
         )
@@ -328,29 +341,28 @@ fn the_wire_client_authenticates_with_scram_md5_and_refuses_a_wrong_password() {
         format!("host all scram_user 127.0.0.1/32 scram-sha-256\nhost all md5_user 127.0.0.1/32 md5\n{rest}"),
     )
     .unwrap();
-    admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+    admin.batch("SELECT pg_reload_conf()").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
 
-    let as_user = |user: &str, password: &str| provision::Endpoint {
+    let as_user = |user: &str, password: Option<&str>| crate::pgwire::ConnInfo {
         user: user.into(),
-        password: Some(password.into()),
-        ..endpoint.clone()
+        password: password.map(str::to_string),
+        ..endpoint.conn.clone()
     };
-    let select = |e: &provision::Endpoint| -> Result<u64, wire::WireError> {
-        let mut w = wire::Wire::connect(e, "postgres", provision::Transport::Tcp)?;
-        let s = w.prepare("SELECT current_user")?;
-        w.queue(&s, |_, _, _| Ok(postgres::types::IsNull::Yes))?;
+    let select = |c: &crate::pgwire::ConnInfo| -> Result<u64, crate::pgwire::WireError> {
+        let mut w = Wire::connect(c)?;
+        let s = w.prepare("SELECT current_user", &[], value::format)?;
+        w.queue(&s, |_, _, _| Ok(postgres_protocol::IsNull::Yes))?;
         w.send()?;
         w.reply(|_| {})
     };
-    assert_eq!(select(&as_user("scram_user", "pw-scram")).unwrap(), 1);
-    assert_eq!(select(&as_user("md5_user", "pw-md5")).unwrap(), 1);
-    let wrong = select(&as_user("scram_user", "nope")).unwrap_err();
-    assert_eq!(wrong.code.as_deref(), Some("28P01"), "{wrong}");
-    let none = select(&provision::Endpoint {
-        password: None,
-        ..as_user("md5_user", "")
-    })
-    .unwrap_err();
-    assert!(none.message.contains("none was given"), "{none}");
+    assert_eq!(select(&as_user("scram_user", Some("pw-scram"))).unwrap(), 1);
+    assert_eq!(select(&as_user("md5_user", Some("pw-md5"))).unwrap(), 1);
+    let wrong = select(&as_user("scram_user", Some("nope"))).unwrap_err();
+    assert_eq!(wrong.code(), Some("28P01"), "{wrong}");
+    let error = wrong.as_server().unwrap();
+    assert_eq!(error.severity, "FATAL", "{error:?}");
+    assert!(error.routine.is_some(), "every field is kept: {error:?}");
+    let none = select(&as_user("md5_user", None)).unwrap_err();
+    assert!(none.to_string().contains("none was given"), "{none}");
 }

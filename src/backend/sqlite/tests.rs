@@ -60,7 +60,9 @@ fn loads_every_row_and_the_same_seed_gives_the_same_checksum() {
 
     let mut engine = engine;
     engine.create_variant("plain", &[]).unwrap();
-    let mut s = engine.open_session("plain", &[]).unwrap();
+    let mut s = engine
+        .open_session("plain", &crate::backend::SessionOptions::default())
+        .unwrap();
     let count = op(
         "count",
         OpKind::Read,
@@ -111,7 +113,9 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
         &[("EXPLAIN QUERY PLAN SELECT id FROM orders WHERE user_id = 3", &[])],
     );
     let text = |v: &str| {
-        let mut s = engine.open_session(v, &[]).unwrap();
+        let mut s = engine
+            .open_session(v, &crate::backend::SessionOptions::default())
+            .unwrap();
         format!("{:?}", s.fetch(&plan, &[]).unwrap())
     };
     assert!(text("indexed").contains("orders_user"));
@@ -122,7 +126,12 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
 fn sessions_run_transactions_and_classify_errors() {
     let (mut engine, _) = loaded(100.0, 1000.0);
     engine.create_variant("v", &[]).unwrap();
-    let mut s = engine.open_session("v", &["PRAGMA synchronous = FULL".into()]).unwrap();
+    let mut s = engine
+        .open_session(
+            "v",
+            &crate::backend::SessionOptions::statements(&["PRAGMA synchronous = FULL".into()]),
+        )
+        .unwrap();
     let move_user = op(
         "move",
         OpKind::Write,
@@ -187,7 +196,9 @@ fn a_variant_named_base_does_not_overwrite_the_loaded_base() {
     engine.create_variant("other", &[]).unwrap();
     let count = op("count", OpKind::Read, false, &[("SELECT count(*) FROM orders", &[])]);
     for v in ["base", "other"] {
-        let mut s = engine.open_session(v, &[]).unwrap();
+        let mut s = engine
+            .open_session(v, &crate::backend::SessionOptions::default())
+            .unwrap();
         assert_eq!(
             s.fetch(&count, &[]).unwrap(),
             vec![vec![Value::Int(100)]],

@@ -537,3 +537,236 @@ args = ["d"]
         "{op}"
     );
 }
+
+/// A workload with a fast read and a read that sleeps for ten minutes, and a
+/// scenario mixing them on a local cluster, measuring for `duration`.
+fn hanging_scenario(dir: &Path, op_timeout: &str, duration: &str) -> PathBuf {
+    std::fs::write(
+        dir.join("w.toml"),
+        r#"name = "w"
+[schema]
+postgres = ["CREATE TABLE t (id bigint PRIMARY KEY)"]
+[[table]]
+name = "t"
+rows = "10"
+columns.id = "seq"
+[[op]]
+name = "fast"
+sql = "SELECT id FROM t WHERE id = $1"
+params = ["uniform(1, 10)"]
+[[op]]
+name = "hang"
+sql = "SELECT pg_sleep(600)"
+check = "none"
+"#,
+    )
+    .unwrap();
+    let path = dir.join("s.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"s\"\nquestion = \"q\"\nworkload = \"w.toml\"\nbackends = [\"postgres\"]\n\
+             [load]\nclients = 2\nwarmup = \"100ms\"\nduration = \"{duration}\"\nrounds = 1\nop_timeout = \"{op_timeout}\"\n\
+             [mix]\nfast = 200\nhang = 1\n[[variant]]\nname = \"v\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_hung_statement_is_counted_as_a_timeout_and_the_run_ends_normally() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let path = hanging_scenario(dir.path(), "1s", "3s");
+    let started = std::time::Instant::now();
+    let out = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--json", "--provisioner", "local", "--out"])
+        .arg(dir.path().join("runs"))
+        .arg("--work-dir")
+        .arg(&work)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Failed operations are a finding (exit 1); the run itself completed.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["run"]["complete"], true);
+    let ops = result["backends"][0]["variants"][0]["ops"].as_array().unwrap();
+    let hang = ops
+        .iter()
+        .find(|o| o["op"] == "hang")
+        .expect("the hanging op is reported");
+    assert!(hang["errors"]["timeout"].as_u64().unwrap_or(0) >= 1, "{hang}");
+    assert_eq!(hang["count"].as_u64().unwrap_or(0), 0, "{hang}");
+    let fast = ops.iter().find(|o| o["op"] == "fast").unwrap();
+    assert!(fast["count"].as_u64().unwrap() > 10, "{fast}");
+    assert_eq!(result["scenario"]["load"]["op_timeout_ms"], 1000);
+    assert_nothing_left(&work);
+}
+
+#[test]
+fn ctrl_c_during_a_hung_statement_ends_the_run_within_seconds_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let path = hanging_scenario(dir.path(), "off", "60s");
+    let mut child = bin()
+        .arg("run")
+        .arg(&path)
+        .args(["--quiet", "--provisioner", "local", "--out"])
+        .arg(dir.path().join("runs"))
+        .arg("--work-dir")
+        .arg(&work)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the cluster, then until a statement sleeps: the plan evidence
+    // runs the sleeping operation first (no time limit here), then the mix.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while processes_mentioning(&work.display().to_string()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no server started");
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("the run ended early ({status}): {stderr}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let interrupted = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    let took = interrupted.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(5), "exit took {took:?}: {stderr}");
+    assert_nothing_left(&work);
+}
+
+/// A CA and a server certificate for `localhost` (no IP address in it), as
+/// PEM: (CA certificate, server certificate, server key).
+fn test_certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "schemabench test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), server.pem(), key.serialize_pem())
+}
+
+#[test]
+fn tls_verify_full_runs_a_scenario_on_a_hostssl_only_server_and_plain_text_is_refused() {
+    use schemabench::pgwire::{ConnInfo, Wire};
+    use schemabench::provision::{Server, local};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let bins = local::find_binaries().expect("PostgreSQL binaries");
+    let cluster = local::LocalCluster::start(&bins, &Default::default()).unwrap();
+    let port = cluster.endpoint().port();
+    // Certificate files in the cluster's folder, owned by the server's user.
+    let (ca, cert, key) = test_certificates();
+    let owner = std::fs::metadata(cluster.dir()).unwrap();
+    for (name, pem) in [("ca.pem", &ca), ("server.crt", &cert), ("server.key", &key)] {
+        let path = cluster.dir().join(name);
+        std::fs::write(&path, pem).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid())).unwrap();
+    }
+    let hba = cluster.dir().join("data/pg_hba.conf");
+    std::fs::write(
+        &hba,
+        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+    )
+    .unwrap();
+    let mut admin = cluster.endpoint().connect("postgres").unwrap();
+    let dir = cluster.dir().display().to_string();
+    for sql in [
+        format!("ALTER SYSTEM SET ssl_cert_file = '{dir}/server.crt'"),
+        format!("ALTER SYSTEM SET ssl_key_file = '{dir}/server.key'"),
+        "ALTER SYSTEM SET ssl = on".to_string(),
+        "SELECT pg_reload_conf()".to_string(),
+    ] {
+        admin.batch(&sql).unwrap();
+    }
+    drop(admin);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let ca_path = cluster.dir().join("ca.pem").display().to_string();
+
+    // What each sslmode does against this server.
+    let connect = |host: &str, mode: &str, root: bool| {
+        let root = if root {
+            format!("&sslrootcert={ca_path}")
+        } else {
+            String::new()
+        };
+        let url = format!("postgres://postgres@{host}:{port}/postgres?sslmode={mode}{root}");
+        Wire::connect(&ConnInfo::parse(&url).unwrap()).map(|w| w.is_tls())
+    };
+    assert_eq!(connect("localhost", "verify-full", true), Ok(true));
+    assert_eq!(
+        connect("127.0.0.1", "verify-ca", true),
+        Ok(true),
+        "verify-ca ignores the name"
+    );
+    assert_eq!(
+        connect("127.0.0.1", "require", false),
+        Ok(true),
+        "require alone checks nothing"
+    );
+    assert_eq!(connect("127.0.0.1", "prefer", false), Ok(true));
+    let wrong_name = connect("127.0.0.1", "verify-full", true).unwrap_err().to_string();
+    assert!(wrong_name.contains("certificate"), "{wrong_name}");
+    let unknown_ca = connect("localhost", "verify-full", false).unwrap_err().to_string();
+    assert!(
+        unknown_ca.contains("certificate") || unknown_ca.contains("root"),
+        "{unknown_ca}"
+    );
+    let plain = connect("127.0.0.1", "disable", false).unwrap_err().to_string();
+    assert!(
+        plain.contains("no pg_hba.conf entry") && plain.contains("no encryption"),
+        "{plain}"
+    );
+
+    // A whole run over verify-full: load, setup, sessions, EXPLAIN, sizes.
+    let url = format!("postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca_path}");
+    let r = run(
+        r#"["postgres"]"#,
+        VARIANTS,
+        &["--provisioner", "url", "--postgres-url", &url],
+    );
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    let pg = &result["backends"][0];
+    assert_eq!(pg["settings"]["connection tls"], "on");
+    assert_eq!(pg["settings"]["ssl"], "on");
+    assert!(pg["variants"][1]["ops"][0]["count"].as_u64().unwrap() > 0);
+    // The same run with sslmode=disable fails with the server's own words.
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let r = run(
+        r#"["postgres"]"#,
+        VARIANTS,
+        &["--provisioner", "url", "--postgres-url", &url],
+    );
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no pg_hba.conf entry"), "{stderr}");
+}

@@ -90,7 +90,13 @@ impl Engine for MockEngine {
     fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
         Ok(Vec::new())
     }
-    fn explain(&self, _: &str, _: &OpPlan, _: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
+    fn explain(
+        &self,
+        _: &str,
+        _: &OpPlan,
+        _: &[Value],
+        _: Option<std::time::Duration>,
+    ) -> Result<Vec<StepPlan>, BackendError> {
         Ok(Vec::new())
     }
 }

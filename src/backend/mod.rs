@@ -332,7 +332,14 @@ pub trait Engine: Send + Sync {
 
     /// The plan of every step of `op` with `params` on a variant. Writes are
     /// rolled back.
-    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError>;
+    /// PostgreSQL runs it on a session whose operations stop after `op_timeout`.
+    fn explain(
+        &self,
+        variant: &str,
+        op: &OpPlan,
+        params: &[Value],
+        op_timeout: Option<Duration>,
+    ) -> Result<Vec<StepPlan>, BackendError>;
 }
 
 /// How a session is opened.

@@ -195,7 +195,13 @@ impl Engine for SqliteEngine {
             .map_err(db_error("listing base indexes"))
     }
 
-    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
+    fn explain(
+        &self,
+        variant: &str,
+        op: &OpPlan,
+        params: &[Value],
+        _op_timeout: Option<Duration>,
+    ) -> Result<Vec<StepPlan>, BackendError> {
         let conn = Connection::open_with_flags(self.variant_path(variant)?, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db_error(format!("explaining `{}`", op.name)))?;
         op.steps

@@ -115,6 +115,8 @@ pub struct Wire {
     waiting: Waiting,
     /// Types the server has beyond the built-ins, by OID.
     types: HashMap<u32, Type>,
+    /// Whether the request being read went through the extended protocol.
+    extended: bool,
 }
 
 impl Wire {
@@ -144,6 +146,7 @@ impl Wire {
             },
             waiting: Waiting::default(),
             types: HashMap::new(),
+            extended: false,
         };
         wire.startup(&info)?;
         wire.limits = Limits::default();
@@ -245,6 +248,7 @@ impl Wire {
     /// statement as text (`None` for NULL).
     pub fn simple_query(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, WireError> {
         self.expect_idle()?;
+        self.extended = false;
         frontend::query(sql, &mut self.out)?;
         self.flush()?;
         let mut rows = Vec::new();
@@ -273,6 +277,7 @@ impl Wire {
     /// `param_types` may fix parameter types (empty: the server infers).
     pub fn prepare(&mut self, sql: &str, param_types: &[u32], format: fn(&Type) -> i16) -> Result<Prepared, WireError> {
         self.expect_idle()?;
+        self.extended = true;
         self.next_statement += 1;
         let name = format!("s{}", self.next_statement);
         frontend::parse(&name, sql, param_types.iter().copied(), &mut self.out)?;
@@ -362,6 +367,9 @@ impl Wire {
         statement: &Prepared,
         mut bind: impl FnMut(usize, &Type, &mut BytesMut) -> Result<IsNull, BoxError>,
     ) -> Result<(), WireError> {
+        if self.closed {
+            return Err(WireError::io("the connection is closed"));
+        }
         let mark = self.out.len();
         let mut index = 0;
         let result = frontend::bind(
@@ -408,6 +416,10 @@ impl Wire {
             });
         }
         self.in_flight -= 1;
+        self.extended = true;
+        if self.closed {
+            return Err(WireError::io("the connection is closed"));
+        }
         let mut rows = 0;
         self.until_ready(|m| match m {
             Message::DataRow(body) => {
@@ -423,6 +435,7 @@ impl Wire {
     /// Starts `COPY ... FROM STDIN` (`sql`, simple protocol).
     pub fn copy_in(&mut self, sql: &str) -> Result<(), WireError> {
         self.expect_idle()?;
+        self.extended = false;
         frontend::query(sql, &mut self.out)?;
         self.flush()?;
         match self.recv()? {
@@ -525,9 +538,12 @@ impl Wire {
         self.parameters.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// Marks the connection unusable (after a request was abandoned).
+    /// Closes the connection (after a request was abandoned): nothing more
+    /// is sent or read on it.
     pub fn close(&mut self) {
         self.closed = true;
+        // SAFETY: shutting down our own socket; the fd stays owned by the stream.
+        unsafe { libc::shutdown(self.stream.fd(), libc::SHUT_RDWR) };
     }
 
     fn expect_idle(&self) -> Result<(), WireError> {
@@ -564,9 +580,11 @@ impl Wire {
     /// usable), or when the server closes the connection after it (FATAL).
     fn until_ready(&mut self, mut each: impl FnMut(Message) -> Result<(), WireError>) -> Result<(), WireError> {
         let mut error: Option<WireError> = None;
+        let mut refused_copy = false;
         loop {
             let m = match self.recv() {
                 Ok(m) => m,
+                Err(e) if refused_copy => return Err(copy_refused(error.unwrap_or(e), true)),
                 Err(e) => {
                     return Err(match error {
                         // The server said why before it hung up.
@@ -576,6 +594,10 @@ impl Wire {
                 }
             };
             match m {
+                Message::ReadyForQuery(_) if refused_copy => {
+                    let e = error.unwrap_or_else(|| WireError::protocol("no error"));
+                    return Err(copy_refused(e, false));
+                }
                 Message::ReadyForQuery(_) => return error.map_or(Ok(()), Err),
                 Message::ErrorResponse(body) => {
                     if error.is_none() {
@@ -583,10 +605,21 @@ impl Wire {
                     }
                 }
                 Message::CopyInResponse(_) => {
-                    // A statement that wants COPY data from the client: refuse
-                    // it, and the server ends it with an error.
-                    frontend::copy_fail("schemabench sends no COPY data from an operation", &mut self.out)?;
-                    self.flush()?;
+                    // A statement that wants COPY data from the client. The
+                    // server ignores Sync in copy mode, so alone it is
+                    // refused with CopyFail (and, in the extended protocol, a
+                    // Sync to end the error). With requests pipelined behind
+                    // it, the server reads the next Bind in copy mode and
+                    // ends the session ("protocol synchronization was lost"):
+                    // every request in flight fails, none hangs.
+                    refused_copy = true;
+                    if self.in_flight == 0 || !self.extended {
+                        frontend::copy_fail("schemabench sends no COPY data from an operation", &mut self.out)?;
+                        if self.extended {
+                            frontend::sync(&mut self.out);
+                        }
+                        self.flush()?;
+                    }
                 }
                 // COPY ... TO STDOUT from an operation: its data is read and dropped.
                 Message::CopyOutResponse(_) | Message::CopyData(_) | Message::CopyDone => {}
@@ -687,7 +720,7 @@ impl Wire {
     }
 
     fn give_up(&mut self, reason: CancelReason, waited: Duration) -> WireError {
-        self.closed = true;
+        self.close();
         self.waiting = Waiting::default();
         WireError {
             kind: match reason {
@@ -708,6 +741,17 @@ impl Drop for Wire {
             frontend::terminate(&mut self.out);
             let _ = self.flush();
         }
+    }
+}
+
+/// The error for a statement that started `COPY FROM STDIN`.
+fn copy_refused(server: WireError, closed: bool) -> WireError {
+    WireError {
+        closed: closed || server.closed,
+        ..WireError::protocol(format!(
+            "the statement started COPY FROM STDIN; schemabench sends no COPY data from an operation \
+             (the server said: {server})"
+        ))
     }
 }
 

@@ -43,7 +43,7 @@ pub fn plans(engine: &dyn Engine, plan: &RunPlan, target: &Target) -> Result<Vec
             let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x706c_616e ^ op as u64)));
             let params = plan.sample_params(op, &mut rng, 0);
             let shown = params.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
-            match engine.explain(&target.name, &target.ops[op], &params) {
+            match engine.explain(&target.name, &target.ops[op], &params, plan.load.op_timeout) {
                 Ok(steps) => OpPlanEvidence {
                     op: target.ops[op].name.clone(),
                     params: shown,

@@ -8,7 +8,7 @@
 //! text COPY otherwise (numeric, enum, interval or extension columns), so
 //! any column type loads. A server error ends the stream within one message.
 
-use super::value::{encode, format, is_binary, write_text};
+use super::value::{encode, format, is_binary, write_text_for};
 use crate::backend::{BackendError, BackendKind, Progress};
 use crate::datagen::TablePlan;
 use crate::pgwire::{ConnInfo, Limits, Wire, WireError, quote_literal};
@@ -92,7 +92,7 @@ pub fn copy_table(
                     buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
                 }
             } else {
-                for (i, column) in chunk.columns.iter().enumerate() {
+                for (i, (column, ty)) in chunk.columns.iter().zip(&types).enumerate() {
                     if i > 0 {
                         buf.put_u8(b'\t');
                     }
@@ -101,7 +101,7 @@ pub fn copy_table(
                         continue;
                     }
                     field.clear();
-                    write_text(&column[r], &mut field);
+                    write_text_for(&column[r], ty, &mut field);
                     escape_copy_text(&field, &mut buf);
                 }
                 buf.put_u8(b'\n');

@@ -510,13 +510,20 @@ impl Engine for PostgresEngine {
     /// EXPLAIN on a session of the variant, through the statement that
     /// session prepared, after executing it as often as the plan cache needs
     /// to settle on a generic or custom plan (see `PgSession::explain`).
-    fn explain(&self, variant: &str, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, BackendError> {
+    fn explain(
+        &self,
+        variant: &str,
+        op: &OpPlan,
+        params: &[Value],
+        op_timeout: Option<std::time::Duration>,
+    ) -> Result<Vec<StepPlan>, BackendError> {
         let info = self.session_conninfo(self.variant_db(variant)?);
         let ops = std::slice::from_ref(op);
         let mut session = PgSession::open(
             &info,
             &SessionOptions {
                 ops,
+                op_timeout,
                 ..Default::default()
             },
         )?;
@@ -528,3 +535,6 @@ impl Engine for PostgresEngine {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod type_tests;

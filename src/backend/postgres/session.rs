@@ -3,7 +3,7 @@
 //! transactions use prepared BEGIN/COMMIT (as `pgbench -M prepared` does)
 //! with ROLLBACK on error, and errors are classified by SQLSTATE.
 
-use super::value::{decode, encode, format, write_text};
+use super::value::{decode, encode, format, write_text_for};
 use crate::backend::{
     BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, SessionOptions, StepPlan,
 };
@@ -222,7 +222,7 @@ fn literal(value: &Value, ty: &postgres_types::Type) -> String {
         return format!("CAST(NULL AS {}.{})", quote_ident(ty.schema()), quote_ident(ty.name()));
     }
     let mut text = bytes::BytesMut::new();
-    write_text(value, &mut text);
+    write_text_for(value, ty, &mut text);
     format!(
         "CAST({} AS {}.{})",
         quote_literal(&String::from_utf8_lossy(&text)),

@@ -117,13 +117,13 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
         false,
         &[("SELECT id FROM orders WHERE user_id = $1", &[0])],
     );
-    let plans = e.explain("indexed", &by_user, &[Value::Int(3)]).unwrap();
+    let plans = e.explain("indexed", &by_user, &[Value::Int(3)], None).unwrap();
     assert!(
         plans[0].indexes.contains(&"orders_user".to_string()),
         "{:?}",
         plans[0].summary
     );
-    let plans = e.explain("plain", &by_user, &[Value::Int(3)]).unwrap();
+    let plans = e.explain("plain", &by_user, &[Value::Int(3)], None).unwrap();
     assert!(plans[0].summary.contains("Seq Scan on orders"), "{}", plans[0].summary);
 
     // Writes move the WAL position; EXPLAIN ANALYZE of a write is rolled back.
@@ -146,7 +146,7 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
     }
     let after = e.counters("indexed").unwrap().unwrap();
     assert!(after.wal_bytes > before.wal_bytes + 100 * 50, "{before:?} {after:?}");
-    e.explain("indexed", &insert, &params).unwrap();
+    e.explain("indexed", &insert, &params, None).unwrap();
     assert_eq!(s.fetch(&count, &[]).unwrap()[0][0], Value::Int(20_100));
 }
 
@@ -365,4 +365,126 @@ fn the_wire_client_authenticates_with_scram_md5_and_refuses_a_wrong_password() {
     assert!(error.routine.is_some(), "every field is kept: {error:?}");
     let none = select(&as_user("md5_user", None)).unwrap_err();
     assert!(none.to_string().contains("none was given"), "{none}");
+}
+
+#[test]
+fn pipelines_of_several_operations_stay_in_sync_through_encoding_errors_and_copy_in() {
+    let _exclusive = crate::test_support::exclusive();
+    let e = engine_with_variant(50.0, 500.0);
+    let by_user = op(
+        OpKind::Read,
+        false,
+        &[("SELECT id FROM orders WHERE user_id = $1", &[0])],
+    );
+    let by_id = op(
+        OpKind::Read,
+        false,
+        &[("SELECT status, total FROM orders WHERE id = $1", &[0])],
+    );
+    let copy = op(OpKind::Write, false, &[("COPY orders (user_id) FROM STDIN", &[])]);
+    let ops = [by_user.clone(), by_id.clone(), copy.clone()];
+    let options = SessionOptions {
+        ops: &ops,
+        ..Default::default()
+    };
+    let mut s = e.open_session("v", &options).unwrap();
+    let expected: Vec<u64> = (1..=6)
+        .map(|u| s.execute(&by_user, &[Value::Int(u)]).unwrap())
+        .collect();
+    assert!(expected.iter().any(|&n| n > 1), "{expected:?}");
+    let pipe = s.pipeline().unwrap();
+    // Two different statements interleaved, all sent before any reply is read.
+    for u in 1..=6 {
+        pipe.submit(&by_user, &[Value::Int(u)]).unwrap();
+        pipe.submit(&by_id, &[Value::Int(u)]).unwrap();
+    }
+    pipe.send().unwrap();
+    assert_eq!(pipe.in_flight(), 12);
+    for &n in &expected {
+        assert_eq!(pipe.complete().unwrap(), n);
+        assert_eq!(pipe.complete().unwrap(), 1);
+    }
+    // A value that cannot be encoded drops its own request only.
+    pipe.submit(&by_id, &[Value::Int(1)]).unwrap();
+    let bad = pipe.submit(&by_id, &[Value::Text("not a number".into())]).unwrap_err();
+    assert!(bad.message.contains("cannot encode"), "{}", bad.message);
+    pipe.submit(&by_user, &[Value::Int(2)]).unwrap();
+    pipe.send().unwrap();
+    assert_eq!(pipe.in_flight(), 2);
+    assert_eq!(pipe.complete().unwrap(), 1);
+    assert_eq!(pipe.complete().unwrap(), expected[1]);
+    // COPY FROM STDIN in an operation is refused, and the session goes on.
+    let alone = s.execute(&copy, &[]).unwrap_err();
+    assert!(alone.message.contains("COPY FROM STDIN"), "{}", alone.message);
+    assert_eq!(s.execute(&by_id, &[Value::Int(1)]).unwrap(), 1);
+    let pipe = s.pipeline().unwrap();
+    pipe.submit(&by_id, &[Value::Int(1)]).unwrap();
+    pipe.submit(&copy, &[]).unwrap();
+    pipe.submit(&by_id, &[Value::Int(2)]).unwrap();
+    pipe.submit(&by_user, &[Value::Int(3)]).unwrap();
+    pipe.send().unwrap();
+    assert_eq!(pipe.complete().unwrap(), 1);
+    let refused = pipe.complete();
+    assert!(
+        refused.as_ref().is_err_and(|e| e.message.contains("COPY FROM STDIN")),
+        "{refused:?}"
+    );
+    // The server ends a session that pipelines behind COPY FROM STDIN
+    // ("protocol synchronization was lost"): the rest fail, none hangs.
+    for _ in 0..2 {
+        assert_eq!(pipe.complete().unwrap_err().class, ErrorClass::ConnectionLost);
+    }
+    assert_eq!(pipe.in_flight(), 0);
+    assert_eq!(
+        s.execute(&by_id, &[Value::Int(4)]).unwrap_err().class,
+        ErrorClass::ConnectionLost
+    );
+}
+
+#[test]
+fn slow_statements_end_as_timeouts_by_the_server_the_client_or_a_closed_connection() {
+    let _exclusive = crate::test_support::exclusive();
+    let e = engine_with_variant(10.0, 10.0);
+    let sleep = op(OpKind::Read, false, &[("SELECT pg_sleep(600)", &[])]);
+    let pid = op(OpKind::Read, false, &[("SELECT pg_backend_pid()", &[])]);
+    // The server ends it: statement_timeout.
+    let options = SessionOptions {
+        op_timeout: Some(std::time::Duration::from_millis(500)),
+        ..Default::default()
+    };
+    let mut s = e.open_session("v", &options).unwrap();
+    let t = std::time::Instant::now();
+    let err = s.execute(&sleep, &[]).unwrap_err();
+    assert_eq!(err.class, ErrorClass::Timeout, "{}", err.message);
+    assert!(err.message.contains("57014"), "{}", err.message);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(s.execute(&pid, &[]).unwrap(), 1, "the session goes on");
+    // The client ends it: the server's limit is lifted inside the operation,
+    // so the client's deadline sends a cancel request.
+    let unlimited = op(
+        OpKind::Read,
+        true,
+        &[("SET LOCAL statement_timeout = 0", &[]), ("SELECT pg_sleep(600)", &[])],
+    );
+    let err = s.execute(&unlimited, &[]).unwrap_err();
+    assert_eq!(err.class, ErrorClass::Timeout, "{}", err.message);
+    assert!(err.message.contains("cancel"), "{}", err.message);
+    assert_eq!(s.execute(&pid, &[]).unwrap(), 1, "the session goes on");
+    // A backend that cannot answer even a cancel (stopped): the client gives
+    // up and closes the connection.
+    let backend: i32 = match &s.fetch(&pid, &[]).unwrap()[0][0] {
+        Value::Int(p) => *p as i32,
+        other => panic!("{other:?}"),
+    };
+    // SAFETY: signalling a backend of the cluster this test started.
+    unsafe { libc::kill(backend, libc::SIGSTOP) };
+    let t = std::time::Instant::now();
+    let err = s.execute(&unlimited, &[]).unwrap_err();
+    let took = t.elapsed();
+    // SAFETY: as above.
+    unsafe { libc::kill(backend, libc::SIGCONT) };
+    assert_eq!(err.class, ErrorClass::Timeout, "{}", err.message);
+    assert!(err.message.contains("connection was closed"), "{}", err.message);
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    assert_eq!(s.execute(&pid, &[]).unwrap_err().class, ErrorClass::ConnectionLost);
 }

@@ -86,7 +86,7 @@ pub fn encode(v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr
         return Ok(IsNull::Yes);
     }
     if !is_binary(ty) {
-        write_text(v, out);
+        write_text_for(v, ty, out);
         return Ok(IsNull::No);
     }
     encode_binary(v, base(ty), out)?;
@@ -163,7 +163,24 @@ fn encode_binary(v: &Value, ty: &Type, out: &mut BytesMut) -> Result<(), BoxErro
     Ok(())
 }
 
-/// Writes `v` in PostgreSQL's text input syntax for its type.
+/// Writes `v` in the text input syntax of column type `ty` (sparse vectors
+/// have one of their own: `{2:1.5,5:2}/5`).
+pub fn write_text_for(v: &Value, ty: &Type, out: &mut BytesMut) {
+    match (v, base(ty).name()) {
+        (Value::Vector(xs), "sparsevec") => {
+            let entries: Vec<String> = xs
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| **x != 0.0)
+                .map(|(i, x)| format!("{}:{x}", i + 1))
+                .collect();
+            out.put_slice(format!("{{{}}}/{}", entries.join(","), xs.len()).as_bytes());
+        }
+        _ => write_text(v, out),
+    }
+}
+
+/// Writes `v` in PostgreSQL's text input syntax.
 pub fn write_text(v: &Value, out: &mut BytesMut) {
     use std::fmt::Write as _;
     struct W<'a>(&'a mut BytesMut);

@@ -82,6 +82,7 @@ fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error>
         load_pairs: args.load_pairs,
         scale: args.scale.max(1),
         idle: 0.9,
+        op_timeout: args.op_timeout,
     };
     let report = crate::selfbench::run(&scenario, &options, &|line| eprintln!("{line}"))?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");

@@ -64,6 +64,10 @@ pub struct SelfbenchArgs {
     /// pgbench scale factor (100,000 accounts per unit).
     #[arg(long, default_value_t = 10)]
     pub scale: u32,
+    /// schemabench's operation time limit (`0s`: none, so sessions set no
+    /// statement_timeout) [default: the scenario's, 30s].
+    #[arg(long, value_parser = parse_duration)]
+    pub op_timeout: Option<std::time::Duration>,
     /// Replace the table between these markers in a Markdown file (e.g.
     /// docs/performance.md) instead of only printing it.
     #[arg(long)]

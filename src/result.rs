@@ -152,6 +152,9 @@ pub struct VariantResult {
     pub schedule: Option<ScheduleResult>,
     /// The busiest client thread's CPU use as a fraction of a core (max over rounds).
     pub client_cpu_max: f64,
+    /// Notices and warnings the server sent the measured sessions (all
+    /// rounds): e.g. a deprecated syntax warning on every statement.
+    pub notices: u64,
     /// Things that make these numbers less trustworthy.
     pub warnings: Vec<String>,
     /// Maximum throughput at the scenario's SLO, if searched.
@@ -393,6 +396,13 @@ fn warnings(plan: &RunPlan, windows: &[&Window], embedded: bool) -> Vec<String> 
                 w.client_cpu_max * 100.0
             ));
         }
+        if w.notices > 0 {
+            out.push(format!(
+                "round {}: the server sent the sessions {} notice(s) or warning(s); each costs a message per statement",
+                round + 1,
+                w.notices
+            ));
+        }
         if let Some(s) = &w.records.schedule {
             let late = s.late as f64 / s.scheduled.max(1) as f64;
             if late > 0.01 {
@@ -492,6 +502,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             server_counters: server_counters(plan, &windows),
                             schedule: schedule(&windows),
                             client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
+                            notices: windows.iter().map(|w| w.notices).sum(),
                             warnings: warnings(plan, &windows, b.backend == BackendKind::Sqlite),
                             slo: v.slo.clone(),
                         }

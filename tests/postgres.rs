@@ -3,7 +3,7 @@
 //! handed over by URL). Each run gets its own cluster or its own databases.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_schemabench"))
@@ -61,6 +61,51 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
         .collect()
 }
 
+/// Starts `schemabench run` on `scenario` in the background with a local
+/// cluster in `work`, and waits until that cluster runs and then `settle`
+/// more (so loading is over and measuring has begun).
+fn start_run(scenario: &Path, runs: &Path, work: &Path, extra: &[&str], settle: std::time::Duration) -> Child {
+    let mut child = bin()
+        .arg("run")
+        .arg(scenario)
+        .args(["--provisioner", "local", "--out"])
+        .arg(runs)
+        .arg("--work-dir")
+        .arg(work)
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while processes_mentioning(&work.display().to_string()).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no server started");
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("the run ended early ({status}): {stderr}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(settle);
+    child
+}
+
+/// Sends SIGINT to `child` and waits for it; returns its output and how
+/// long it took to exit.
+fn interrupt(child: Child) -> (Output, std::time::Duration) {
+    let sent = std::time::Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    (out, sent.elapsed())
+}
+
 struct Run {
     _dir: tempfile::TempDir,
     work: PathBuf,
@@ -69,6 +114,11 @@ struct Run {
 }
 
 fn run(backends: &str, variants: &str, extra: &[&str]) -> Run {
+    run_with_env(backends, variants, extra, &[])
+}
+
+/// [`run`] with environment variables set for the run.
+fn run_with_env(backends: &str, variants: &str, extra: &[&str], env: &[(&str, String)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
@@ -82,6 +132,7 @@ fn run(backends: &str, variants: &str, extra: &[&str]) -> Run {
         .arg("--work-dir")
         .arg(&work)
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
         .unwrap();
     Run {
@@ -129,6 +180,8 @@ fn a_postgres_scenario_reports_plans_sizes_wal_and_cleans_up() {
         .unwrap();
     let summary = plan["steps"][0]["summary"].as_str().unwrap();
     assert!(summary.contains("Index Only Scan using orders_user_cov"), "{summary}");
+    let cache = plan["steps"][0]["plan_cache"].as_str().unwrap_or("");
+    assert!(cache == "custom" || cache == "generic", "{plan}");
     assert_eq!(covering["unused_indexes"], serde_json::json!(["orders_unused"]));
     assert!(
         covering["sizes"]["objects"]
@@ -148,6 +201,7 @@ fn a_postgres_scenario_reports_plans_sizes_wal_and_cleans_up() {
     let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
     assert!(report.contains("**Unused index:** `orders_unused`"), "{report}");
     assert!(report.contains("Index Only Scan using orders_user_cov"));
+    assert!(report.contains(" plan)"), "the plan cache's choice is shown: {report}");
     assert!(folder.join("plans/postgres-covering-recent_orders.json").is_file());
     assert_nothing_left(&r.work);
 }
@@ -197,33 +251,8 @@ fn an_interrupt_during_a_postgres_run_stops_the_server_and_keeps_the_report() {
     std::fs::create_dir(&work).unwrap();
     let runs = dir.path().join("runs");
     let path = scenario(dir.path(), r#"["postgres"]"#, VARIANTS, "30s");
-    let child = bin()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&runs)
-        .arg("--work-dir")
-        .arg(&work)
-        .args(["--provisioner", "local"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the cluster is up, then a little more so measuring has begun.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while processes_mentioning(&work.display().to_string()).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no server started");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_secs(4));
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
+    let child = start_run(&path, &runs, &work, &[], std::time::Duration::from_secs(4));
+    let (out, _) = interrupt(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
@@ -270,6 +299,35 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
     assert!(
         !dbs.iter().any(|d| d.starts_with("schemabench_")),
         "left behind: {dbs:?}"
+    );
+    // A URL whose host is the socket folder: every connection, loading
+    // included, goes through the socket.
+    let socket = format!(
+        "postgres://postgres@/postgres?host={}&port={port}&application_name=sbtest",
+        cluster.dir().display()
+    );
+    let r = run(
+        r#"["postgres"]"#,
+        VARIANTS,
+        &["--provisioner", "url", "--postgres-url", &socket, "--transport", "unix"],
+    );
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&r.out.stdout).unwrap();
+    assert_eq!(result["backends"][0]["placement"]["transport"], "unix");
+    // No URL at all: the PG* variables say where the server is.
+    let env = [
+        ("PGHOST", "127.0.0.1".to_string()),
+        ("PGPORT", port.to_string()),
+        ("PGUSER", "postgres".to_string()),
+        ("PGDATABASE", "keep_me".to_string()),
+    ];
+    let r = run_with_env(r#"["postgres"]"#, VARIANTS, &["--provisioner", "url"], &env);
+    let stderr = String::from_utf8_lossy(&r.out.stderr);
+    assert_eq!(r.out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("postgres://postgres@127.0.0.1:{port}/keep_me")),
+        "{stderr}"
     );
 }
 
@@ -616,40 +674,16 @@ fn ctrl_c_during_a_hung_statement_ends_the_run_within_seconds_and_leaves_nothing
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let path = hanging_scenario(dir.path(), "off", "60s");
-    let mut child = bin()
-        .arg("run")
-        .arg(&path)
-        .args(["--quiet", "--provisioner", "local", "--out"])
-        .arg(dir.path().join("runs"))
-        .arg("--work-dir")
-        .arg(&work)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the cluster, then until a statement sleeps: the plan evidence
-    // runs the sleeping operation first (no time limit here), then the mix.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while processes_mentioning(&work.display().to_string()).is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no server started");
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-            panic!("the run ended early ({status}): {stderr}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_secs(5));
-    let interrupted = std::time::Instant::now();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
+    // The plan evidence runs the sleeping operation first (no time limit
+    // here), then the mix: a few seconds after start a statement sleeps.
+    let child = start_run(
+        &path,
+        &dir.path().join("runs"),
+        &work,
+        &["--quiet"],
+        std::time::Duration::from_secs(5),
     );
-    let out = child.wait_with_output().unwrap();
-    let took = interrupted.elapsed();
+    let (out, took) = interrupt(child);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(took < std::time::Duration::from_secs(5), "exit took {took:?}: {stderr}");
@@ -758,6 +792,7 @@ fn tls_verify_full_runs_a_scenario_on_a_hostssl_only_server_and_plain_text_is_re
     let pg = &result["backends"][0];
     assert_eq!(pg["settings"]["connection tls"], "on");
     assert_eq!(pg["settings"]["ssl"], "on");
+    assert_eq!(pg["settings"]["work_mem"], "7168 kB", "`options` reach the server");
     assert!(pg["variants"][1]["ops"][0]["count"].as_u64().unwrap() > 0);
     // The same run with sslmode=disable fails with the server's own words.
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");

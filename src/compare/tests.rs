@@ -61,6 +61,7 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         server_counters: None,
         schedule: None,
         client_cpu_max: 0.0,
+        notices: 0,
         warnings: vec![],
         slo: None,
     }

@@ -296,7 +296,8 @@ fn decode(s: &str) -> Result<String, ConnInfoError> {
     percent_encoding::percent_decode_str(s)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| bad(format!("`{s}` is not valid percent-encoded UTF-8")))
+        // The text is not shown: it may be a password.
+        .map_err(|_| bad("a part of the URL is not valid percent-encoded UTF-8"))
 }
 
 /// The settings of a `postgres://` URL, in order (query parameters last, so
@@ -351,7 +352,7 @@ fn url_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoError> {
 }
 
 /// The settings of a `key=value key2='quoted value'` string.
-fn keyword_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoError> {
+pub(crate) fn keyword_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoError> {
     let mut pairs = Vec::new();
     let mut chars = s.chars().peekable();
     loop {

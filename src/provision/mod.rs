@@ -182,7 +182,6 @@ pub enum ProvisionError {
 /// binaries, as `provision` would choose).
 pub fn unavailable(request: &Request) -> Option<String> {
     match request.choice {
-        Choice::Url if request.url.is_none() => Some("--provisioner url needs --postgres-url".into()),
         Choice::Url => None,
         Choice::Auto if request.url.is_some() => None,
         Choice::Docker if !docker::daemon_answers() => Some("no Docker daemon answers".into()),
@@ -219,10 +218,8 @@ pub fn provision(request: &Request) -> Result<Box<dyn Server>, ProvisionError> {
         return Ok(Box::new(docker::DockerServer::start(request)?));
     }
     match (&request.choice, &request.url) {
-        (Choice::Url, None) => Err(ProvisionError::Url {
-            url: String::new(),
-            message: "--provisioner url needs --postgres-url or SCHEMABENCH_POSTGRES_URL".into(),
-        }),
+        // Without a URL, the PG* environment variables (then libpq's defaults).
+        (Choice::Url, None) => Ok(Box::new(url::UrlServer::connect("")?)),
         (Choice::Url | Choice::Auto, Some(u)) => Ok(Box::new(url::UrlServer::connect(u)?)),
         (Choice::Local | Choice::Docker, _) | (Choice::Auto, None) => match local::find_binaries() {
             Some(bins) => Ok(Box::new(local::LocalCluster::start(&bins, request)?)),

@@ -43,16 +43,21 @@ fn redact_query(s: &str) -> String {
 }
 
 fn redact_keywords(s: &str) -> String {
-    s.split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***"
-            } else {
-                kv
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    match crate::pgwire::conninfo::keyword_pairs(s) {
+        Ok(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| match k.as_str() {
+                "password" => "password=***".to_string(),
+                _ if v.is_empty() || v.contains([' ', '\'', '\\']) => {
+                    format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+                }
+                _ => format!("{k}={v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        // Unparseable: show nothing of it rather than risk a password.
+        Err(_) => "<connection string>".into(),
+    }
 }
 
 pub struct UrlServer {
@@ -135,6 +140,11 @@ mod tests {
             redact("host=db user=bob password=s3cret"),
             "host=db user=bob password=***"
         );
+        assert_eq!(
+            redact("host=db password='s3 cret' user=bob"),
+            "host=db password=*** user=bob"
+        );
+        assert!(!redact("host=db password='s3 cret").contains("cret"));
         let e = Endpoint {
             conn: ConnInfo::parse_with_env("postgres://bob:s3cret@db/app", &|_| None).unwrap(),
             socket_dir: None,

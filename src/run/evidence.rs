@@ -28,7 +28,10 @@ impl OpPlanEvidence {
             None => self
                 .steps
                 .iter()
-                .map(|s| s.summary.as_str())
+                .map(|s| match &s.plan_cache {
+                    Some(cache) => format!("{} ({cache} plan)", s.summary),
+                    None => s.summary.clone(),
+                })
                 .collect::<Vec<_>>()
                 .join(" | "),
         }

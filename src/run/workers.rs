@@ -32,6 +32,8 @@ pub struct Window {
     /// The busiest client thread's CPU time as a fraction of the window
     /// (near 1.0: the load generator itself may be the bottleneck).
     pub client_cpu_max: f64,
+    /// Notices the server sent the window's sessions (warmup included).
+    pub notices: u64,
 }
 
 /// CPU time of the calling thread.
@@ -569,7 +571,8 @@ pub fn measure(
                     for (_, c) in &group {
                         records.merge(&c.recorder);
                     }
-                    (records, last, cpu / wall)
+                    let notices: u64 = group.iter().map(|(_, c)| c.session.notices()).sum();
+                    (records, last, cpu / wall, notices)
                 })
             })
             .collect();
@@ -587,7 +590,7 @@ pub fn measure(
             }
             tick(start.elapsed());
         }
-        let recorders: Vec<(Recorder, Instant, f64)> = handles
+        let recorders: Vec<(Recorder, Instant, f64, u64)> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -595,10 +598,11 @@ pub fn measure(
     });
 
     let measure_from = start + warmup;
-    let last = recorders.iter().map(|(_, t, _)| *t).max().unwrap_or(measure_from);
-    let client_cpu_max = recorders.iter().map(|(_, _, c)| *c).fold(0.0, f64::max);
+    let last = recorders.iter().map(|(_, t, _, _)| *t).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|(_, _, c, _)| *c).fold(0.0, f64::max);
+    let notices = recorders.iter().map(|(_, _, _, n)| n).sum();
     let mut records = Recorder::new(target.ops.len());
-    for (r, _, _) in &recorders {
+    for (r, _, _, _) in &recorders {
         records.merge(r);
     }
     let counters = match first {
@@ -612,5 +616,6 @@ pub fn measure(
         interrupted: stop.load(Ordering::Relaxed),
         counters,
         client_cpu_max,
+        notices,
     })
 }

@@ -44,6 +44,9 @@ pub struct Options {
     pub scale: u32,
     /// Wait for at least this idle fraction of the machine before each run.
     pub idle: f64,
+    /// schemabench's per-operation time limit (`None`: the scenario's, 30 s
+    /// by default; zero: none, so sessions set no `statement_timeout`).
+    pub op_timeout: Option<Duration>,
 }
 
 impl Default for Options {
@@ -58,6 +61,7 @@ impl Default for Options {
             load_pairs: 3,
             scale: 10,
             idle: 0.9,
+            op_timeout: None,
         }
     }
 }
@@ -386,6 +390,7 @@ fn plan(scenario: &Scenario, options: &Options, clients: u32, depth: u32) -> Res
             duration: Some(options.duration),
             rounds: NonZeroU32::new(1),
             pipeline: NonZeroU32::new(depth),
+            op_timeout: options.op_timeout,
             params: vec![("scale".into(), options.scale as f64)],
             ..RunOptions::default()
         },

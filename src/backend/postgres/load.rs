@@ -47,16 +47,24 @@ pub fn copy_table(
         .map_err(wire_err)?
         .columns;
     let binary = types.iter().all(is_binary);
-    // TRUNCATE (and so FREEZE) is impossible on a table other tables reference.
-    let referenced = !wire
+    // FREEZE needs a plain table truncated in the same transaction: not a
+    // table other tables reference (no TRUNCATE), not a partitioned table,
+    // not a TimescaleDB hypertable (rows go to chunks).
+    let name = quote_literal(&table.name);
+    let can_freeze = wire
         .simple_query(&format!(
-            "SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = {}::regclass",
-            quote_literal(&table.name)
+            "SELECT c.relkind = 'r' \
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = c.oid) \
+                AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid \
+                                AND t.tgname = 'ts_insert_blocker') \
+             FROM pg_class c WHERE c.oid = {name}::regclass"
         ))
         .map_err(wire_err)?
-        .is_empty();
+        .first()
+        .and_then(|r| r.first().cloned().flatten())
+        .is_some_and(|v| v == "t");
     wire.batch("BEGIN").map_err(wire_err)?;
-    let freeze = if referenced {
+    let freeze = if !can_freeze {
         ""
     } else {
         wire.batch(&format!("TRUNCATE {}", table.name)).map_err(wire_err)?;

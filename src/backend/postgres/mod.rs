@@ -220,13 +220,18 @@ impl Engine for PostgresEngine {
                 format!("an existing server on {host} (host unknown to schemabench)"),
             ),
         };
-        let via = match self.transport {
+        // A URL that names a socket folder connects through it whatever --transport says.
+        let transport = match self.server.endpoint().conn.host {
+            crate::pgwire::Host::Socket(_) => provision::Transport::Unix,
+            crate::pgwire::Host::Tcp(_) => self.transport,
+        };
+        let via = match transport {
             provision::Transport::Tcp => "TCP",
             provision::Transport::Unix => "its unix socket",
         };
         super::Placement {
             same_host,
-            transport: self.transport.as_str().into(),
+            transport: transport.as_str().into(),
             summary: format!("{summary}, sessions over {via}"),
         }
     }

@@ -12,6 +12,21 @@ fn one(c: &mut Wire, sql: &str) -> String {
     first(&c.simple_query(sql).unwrap()).unwrap_or("").to_string()
 }
 
+/// A workload from its TOML text (with a trivial operation added when it has
+/// none), bound at its default scale.
+pub(super) fn workload(text: &str) -> (crate::scenario::Workload, Vec<TablePlan>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.toml");
+    let mut text = text.to_string();
+    if !text.contains("[[op]]") {
+        text.push_str("\n[[op]]\nname = \"noop\"\nsql = \"SELECT 1\"\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    let w = load_workload(&path).unwrap();
+    let tables = bind(&w, &w.params).unwrap().tables;
+    (w, tables)
+}
+
 fn engine() -> PostgresEngine {
     PostgresEngine::start(&provision::Request {
         choice: provision::Choice::Local,
@@ -487,4 +502,110 @@ fn slow_statements_end_as_timeouts_by_the_server_the_client_or_a_closed_connecti
     assert!(err.message.contains("connection was closed"), "{}", err.message);
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert_eq!(s.execute(&pid, &[]).unwrap_err().class, ErrorClass::ConnectionLost);
+}
+
+#[test]
+fn notices_are_counted_and_a_switch_of_client_encoding_closes_the_session() {
+    let _exclusive = crate::test_support::exclusive();
+    let e = engine_with_variant(10.0, 10.0);
+    let setup = ["CREATE FUNCTION pg_temp.noisy() RETURNS int LANGUAGE plpgsql AS \
+                  $$BEGIN RAISE NOTICE 'hello'; RAISE WARNING 'careful'; RETURN 1; END$$"
+        .to_string()];
+    let noisy = op(OpKind::Read, false, &[("SELECT pg_temp.noisy()", &[])]);
+    let mut s = e.open_session("v", &SessionOptions::statements(&setup)).unwrap();
+    for _ in 0..3 {
+        assert_eq!(s.execute(&noisy, &[]).unwrap(), 1);
+    }
+    assert_eq!(s.notices(), 6);
+    let latin = ["SET client_encoding = 'LATIN1'".to_string()];
+    let err = e
+        .open_session("v", &SessionOptions::statements(&latin))
+        .err()
+        .expect("a session that leaves UTF-8 is refused");
+    assert!(err.to_string().contains("client_encoding to LATIN1"), "{err}");
+}
+
+#[test]
+fn storage_counts_partitions_and_hypertable_chunks_in_their_table() {
+    let _exclusive = crate::test_support::exclusive();
+    let mut e = PostgresEngine::start(&provision::Request {
+        choice: provision::Choice::Local,
+        preload: vec!["timescaledb".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    let (w, tables) = workload(
+        r#"name = "w"
+extensions = ["timescaledb"]
+[schema]
+postgres = [
+  "CREATE TABLE m (at timestamptz NOT NULL, v bigint)",
+  "SELECT create_hypertable('m', 'at', chunk_time_interval => interval '1 day')",
+  "CREATE TABLE p (k bigint NOT NULL, v bigint) PARTITION BY RANGE (k)",
+  "CREATE TABLE p_low PARTITION OF p FOR VALUES FROM (0) TO (5000)",
+  "CREATE TABLE p_high PARTITION OF p FOR VALUES FROM (5000) TO (100000)",
+  "CREATE INDEX p_v ON p (v)",
+]
+[[table]]
+name = "m"
+rows = "20000"
+columns.at = "timestamp(2024-01-01, 2024-01-11)"
+columns.v = "uniform(1, 100)"
+[[table]]
+name = "p"
+rows = "10000"
+columns.k = "seq"
+columns.v = "uniform(1, 100)"
+"#,
+    );
+    e.load_base(&BaseSpec::for_workload(&w, BackendKind::Postgres), &tables, 1, &|_| {})
+        .unwrap();
+    e.create_variant("v", &[]).unwrap();
+    let sizes = e.sizes("v").unwrap();
+    let find = |name: &str| sizes.objects.iter().find(|o| o.name == name);
+    let names: Vec<&str> = sizes.objects.iter().map(|o| o.name.as_str()).collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("_hyper") || n.starts_with("p_low") || n.starts_with("p_high")),
+        "chunks and partitions roll up: {names:?}"
+    );
+    let m = find("m").expect("the hypertable");
+    assert!(m.bytes > 400_000, "ten days of chunks, not an empty parent: {m:?}");
+    let m_idx = find("m_at_idx").expect("the hypertable's time index, over all chunks");
+    assert!(m_idx.bytes > 100_000 && m_idx.table == "m", "{m_idx:?}");
+    let p = find("p").expect("the partitioned table");
+    assert!(p.bytes > 200_000, "{p:?}");
+    let p_v = find("p_v").expect("the partitioned index");
+    assert!(p_v.bytes > 100_000 && p_v.table == "p", "{p_v:?}");
+}
+
+#[test]
+fn copy_stops_streaming_at_the_first_server_error() {
+    let _exclusive = crate::test_support::exclusive();
+    let mut e = engine();
+    let (w, tables) = workload(
+        r#"name = "w"
+[schema]
+postgres = ["CREATE TABLE t (id bigint, v bigint CHECK (v < 0))"]
+[[table]]
+name = "t"
+rows = "3000000"
+columns.id = "seq"
+columns.v = "uniform(1, 9)"
+"#,
+    );
+    let generated = AtomicU64::new(0);
+    let err = e
+        .load_base(&BaseSpec::for_workload(&w, BackendKind::Postgres), &tables, 1, &|n| {
+            generated.fetch_add(n, Ordering::Relaxed);
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("violates check constraint"), "{err}");
+    let sent = generated.load(Ordering::Relaxed);
+    assert!(
+        sent < 1_500_000,
+        "streaming stopped early: {sent} of 3,000,000 rows generated"
+    );
 }

@@ -306,3 +306,74 @@ fn every_type_round_trips_through_copy_parameters_results_and_explain() {
         }
     }
 }
+
+#[test]
+fn generated_uuids_documents_bytes_intervals_addresses_and_arrays_load_on_both_engines() {
+    let _exclusive = crate::test_support::exclusive();
+    let (w, tables) = super::tests::workload(
+        r#"name = "w"
+[schema]
+postgres = ["CREATE TYPE mood AS ENUM ('ok', 'sad')",
+            "CREATE TABLE t (id uuid PRIMARY KEY, k uuid, doc jsonb, raw bytea, wait interval, addr inet, tags text[], nums bigint[], m mood, at timestamptz)"]
+sqlite = ["CREATE TABLE t (id TEXT PRIMARY KEY, k TEXT, doc TEXT, raw BLOB, wait TEXT, addr TEXT, tags TEXT, nums TEXT, m TEXT, at TEXT)"]
+[[table]]
+name = "t"
+rows = "5000"
+columns.id = "uuid(7)"
+columns.k = "uuid()"
+columns.doc = "json(name: name(), age: uniform(18, 90), tags: array(choice(a: 1, b: 1), 0, 3))"
+columns.raw = "bytes(0, 32)"
+columns.wait = "interval(0, 86400)"
+columns.addr = "inet()"
+columns.tags = "array(text(1, 8), 0, 4)"
+columns.nums = "array(nullable(0.2, uniform(1, 9)), 1, 3)"
+columns.m = "choice(ok: 3, sad: 1)"
+columns.at = "timestamp(2024-01-01, 2025-01-01)"
+"#,
+    );
+    let mut pg = PostgresEngine::start(&provision::Request {
+        choice: provision::Choice::Local,
+        ..Default::default()
+    })
+    .unwrap();
+    let pg_loads = pg
+        .load_base(&BaseSpec::for_workload(&w, BackendKind::Postgres), &tables, 3, &|_| {})
+        .unwrap();
+    let mut lite = crate::backend::sqlite::SqliteEngine::new(None).unwrap();
+    let lite_loads = lite
+        .load_base(&BaseSpec::for_workload(&w, BackendKind::Sqlite), &tables, 3, &|_| {})
+        .unwrap();
+    assert_eq!(
+        pg_loads[0].checksum, lite_loads[0].checksum,
+        "the same data on both engines"
+    );
+    pg.create_variant("v", &[]).unwrap();
+    let mut s = pg.open_session("v", &SessionOptions::default()).unwrap();
+    let facts = s
+        .fetch(
+            &op(
+                "SELECT count(*), count(DISTINCT id), min(get_byte(uuid_send(id), 6) >> 4) = 7, \
+                        bool_and(doc ? 'name'), max(length(raw)) <= 32, max(wait) <= interval '1 day', \
+                        bool_and(family(addr) = 4), count(*) FILTER (WHERE m = 'sad') > 0, \
+                        sum(cardinality(nums)) >= 5000 FROM t",
+                &[],
+            ),
+            &[],
+        )
+        .unwrap();
+    let t = Value::Int(1);
+    assert_eq!(
+        facts[0],
+        vec![
+            Value::Int(5000),
+            Value::Int(5000),
+            t.clone(),
+            t.clone(),
+            t.clone(),
+            t.clone(),
+            t.clone(),
+            t.clone(),
+            t
+        ],
+    );
+}

@@ -780,7 +780,10 @@ fn tls_verify_full_runs_a_scenario_on_a_hostssl_only_server_and_plain_text_is_re
     );
 
     // A whole run over verify-full: load, setup, sessions, EXPLAIN, sizes.
-    let url = format!("postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca_path}");
+    let url = format!(
+        "postgres://postgres@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca_path}\
+         &options=-c%20work_mem%3D7MB"
+    );
     let r = run(
         r#"["postgres"]"#,
         VARIANTS,

@@ -813,6 +813,12 @@ pub fn message_name(m: &Message) -> &'static str {
     }
 }
 
+/// Column `i` of the first row of a [`Wire::simple_query`] result (`None`
+/// for no row, no such column, or NULL).
+pub fn cell(rows: &[Vec<Option<String>>], i: usize) -> Option<&str> {
+    rows.first()?.get(i)?.as_deref()
+}
+
 /// `'text'` as an SQL string literal.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))

@@ -94,10 +94,7 @@ impl UrlServer {
         let rows = client
             .simple_query("SHOW server_version")
             .map_err(|e| err(e.to_string()))?;
-        let version = rows
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .unwrap_or_default();
+        let version = crate::pgwire::cell(&rows, 0).unwrap_or_default().to_string();
         Ok(UrlServer { endpoint, version })
     }
 }

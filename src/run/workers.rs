@@ -436,6 +436,7 @@ fn run_multiplexed(
         })
         .collect();
     let mut last = Instant::now();
+    let mut checked = last;
     loop {
         let interrupted = stop.load(Ordering::Relaxed);
         let open = last < end && !interrupted;
@@ -449,9 +450,12 @@ fn run_multiplexed(
         }
         // SAFETY: poll reads and writes the pollfd array we own.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 100) };
-        if ready == 0 {
-            // A quiet tick: look for requests past their deadline.
-            let now = Instant::now();
+        // Deadlines are looked at on a quiet tick and at least every tick
+        // while others keep replying (a busy group must not hide a hung
+        // client).
+        let now = Instant::now();
+        if ready == 0 || now - checked >= crate::pgwire::stream::TICK {
+            checked = now;
             for (i, client) in clients.iter_mut().enumerate() {
                 let Some(progress) = &pending[i] else { continue };
                 let overdue = interrupted || limit.is_some_and(|l| now - progress.started >= l);
@@ -468,11 +472,12 @@ fn run_multiplexed(
                             let e = p.abandon();
                             client.record(progress.op, progress.started, now, record_from, Err(e));
                         }
+                        // Its socket is closed: poll must not watch it.
+                        fds[i].revents = 0;
                     }
                     _ => {}
                 }
             }
-            continue;
         }
         for (i, client) in clients.iter_mut().enumerate() {
             if fds[i].revents == 0 {

@@ -11,7 +11,7 @@
 use super::value::{encode, format, is_binary, write_text_for};
 use crate::backend::{BackendError, BackendKind, Progress};
 use crate::datagen::TablePlan;
-use crate::pgwire::{ConnInfo, Limits, Wire, WireError, quote_literal};
+use crate::pgwire::{ConnInfo, Limits, Wire, WireError, cell, quote_literal};
 use bytes::{BufMut, BytesMut};
 use postgres_protocol::IsNull;
 
@@ -51,7 +51,7 @@ pub fn copy_table(
     // table other tables reference (no TRUNCATE), not a partitioned table,
     // not a TimescaleDB hypertable (rows go to chunks).
     let name = quote_literal(&table.name);
-    let can_freeze = wire
+    let rows = wire
         .simple_query(&format!(
             "SELECT c.relkind = 'r' \
                 AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = c.oid) \
@@ -59,10 +59,8 @@ pub fn copy_table(
                                 AND t.tgname = 'ts_insert_blocker') \
              FROM pg_class c WHERE c.oid = {name}::regclass"
         ))
-        .map_err(wire_err)?
-        .first()
-        .and_then(|r| r.first().cloned().flatten())
-        .is_some_and(|v| v == "t");
+        .map_err(wire_err)?;
+    let can_freeze = cell(&rows, 0) == Some("t");
     wire.batch("BEGIN").map_err(wire_err)?;
     let freeze = if !can_freeze {
         ""

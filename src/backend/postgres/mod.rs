@@ -17,7 +17,7 @@ use super::{
     Sizes, StepPlan, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value};
-use crate::pgwire::{ConnInfo, Limits, Wire, WireError, quote_ident, quote_literal};
+use crate::pgwire::{ConnInfo, Limits, Wire, WireError, cell, quote_ident, quote_literal};
 use crate::provision::{self, Server};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -45,11 +45,6 @@ fn check_transport(server: &dyn Server, transport: provision::Transport) -> Resu
         });
     }
     Ok(())
-}
-
-/// The first column of the first row, if any.
-fn first(rows: &[Vec<Option<String>>]) -> Option<&str> {
-    rows.first().and_then(|r| r.first()).and_then(|c| c.as_deref())
 }
 
 pub struct PostgresEngine {
@@ -88,11 +83,7 @@ impl PostgresEngine {
         let row = admin
             .simple_query("SELECT current_setting('server_version'), current_setting('server_version_num')")
             .map_err(db_error("reading the server version"))?;
-        let column = |i: usize| {
-            row.first()
-                .and_then(|r| r.get(i).cloned().flatten())
-                .unwrap_or_default()
-        };
+        let column = |i: usize| cell(&row, i).unwrap_or_default().to_string();
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -426,7 +417,7 @@ impl Engine for PostgresEngine {
         // TimescaleDB names each chunk's copy of a hypertable index.
         let chunk_index: BTreeMap<String, String> =
             match c.simple_query("SELECT to_regclass('_timescaledb_catalog.chunk_index') IS NOT NULL") {
-                Ok(r) if first(&r) == Some("t") => c
+                Ok(r) if cell(&r, 0) == Some("t") => c
                     .simple_query("SELECT index_name, hypertable_index_name FROM _timescaledb_catalog.chunk_index")
                     .map_err(db_error(context))?
                     .into_iter()
@@ -499,12 +490,7 @@ impl Engine for PostgresEngine {
                 quote_literal(db)
             ))
             .map_err(db_error("reading server counters"))?;
-        let num = |i: usize| {
-            rows.first()
-                .and_then(|r| r.get(i).cloned().flatten())
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let num = |i: usize| cell(&rows, i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         Ok(Some(Counters {
             wal_bytes: num(0),
             blocks_hit: num(1),

@@ -8,7 +8,9 @@ use crate::backend::{
     BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, SessionOptions, StepPlan,
 };
 use crate::datagen::Value;
-use crate::pgwire::{ConnInfo, Limits, Prepared, Row, Wire, WireError, WireErrorKind, quote_ident, quote_literal};
+use crate::pgwire::{
+    ConnInfo, Limits, Prepared, Row, Wire, WireError, WireErrorKind, cell, quote_ident, quote_literal,
+};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -186,12 +188,7 @@ impl PgSession {
                 "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = '{}'",
                 statement.name
             ))?;
-            let n = |i: usize| {
-                rows.first()
-                    .and_then(|r| r.get(i).cloned().flatten())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0)
-            };
+            let n = |i: usize| cell(&rows, i).and_then(|v| v.parse().ok()).unwrap_or(0);
             Ok((n(0), n(1)))
         };
         let before = counts(&mut self.wire)?;

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The first column of the first row of `sql`, as text.
 fn one(c: &mut Wire, sql: &str) -> String {
-    first(&c.simple_query(sql).unwrap()).unwrap_or("").to_string()
+    crate::pgwire::cell(&c.simple_query(sql).unwrap(), 0)
+        .unwrap_or("")
+        .to_string()
 }
 
 /// A workload from its TOML text (with a trivial operation added when it has

@@ -4,6 +4,7 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use schemabench::record::Recorder;
+use schemabench::scenario::OpId;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
@@ -20,7 +21,7 @@ fn bench(c: &mut Criterion) {
             // Latencies spread from 1 µs to ~16 ms, as a real mix produces.
             let ns = 1_000 + (i >> 40);
             let at = std::time::Duration::from_nanos((i >> 30) % 10_000_000_000);
-            r.record((i & 3) as usize, at, black_box(ns), Ok(1));
+            r.record(OpId((i & 3) as usize), at, black_box(ns), Ok(1));
         })
     });
     let mut open = Recorder::new(4);
@@ -29,7 +30,7 @@ fn bench(c: &mut Criterion) {
             i = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let ns = 1_000 + (i >> 40);
             let at = std::time::Duration::from_nanos((i >> 30) % 10_000_000_000);
-            open.record_open((i & 3) as usize, at, black_box(ns), ns / 2, ns / 4, Ok(1));
+            open.record_open(OpId((i & 3) as usize), at, black_box(ns), ns / 2, ns / 4, Ok(1));
         })
     });
     // Merging is once per window: a full recorder (4 ops, wide latency range)
@@ -37,7 +38,7 @@ fn bench(c: &mut Criterion) {
     let mut full = Recorder::new(4);
     for k in 0..1_000_000u64 {
         let at = std::time::Duration::from_micros(k * 10);
-        full.record((k & 3) as usize, at, 1_000 + (k * 7919) % 50_000_000, Ok(1));
+        full.record(OpId((k & 3) as usize), at, 1_000 + (k * 7919) % 50_000_000, Ok(1));
     }
     group.throughput(Throughput::Elements(1));
     group.bench_function("merge_window_of_4_ops", |b| {

@@ -8,6 +8,7 @@
 use schemabench::backend::BackendKind;
 use schemabench::provision::{self, Request};
 use schemabench::report::progress::Progress;
+use schemabench::report::verdict::{Style, sentence};
 use schemabench::run::{Observer, RunOptions, Silent};
 use schemabench::scenario::{Document, load_any, toml_files};
 use std::num::NonZeroU32;
@@ -80,10 +81,11 @@ fn main() {
         println!("running {}{}", s.name, if quick { " (--quick)" } else { "" });
         match schemabench::run_scenario(s, &options, &out, observer) {
             Ok(f) => {
-                for v in &f.result.verdicts {
-                    println!("  {}", v.text.replace("**", ""));
+                for v in &f.result.comparison.verdicts {
+                    println!("  {}", sentence(v, Style::Plain));
                 }
-                println!("  report: {}", f.folder.join("report.md").display());
+                let folder = f.folder.strip_prefix(root).unwrap_or(&f.folder);
+                println!("  report: {}", folder.join("report.md").display());
                 if let Err(e) = f.outcome() {
                     println!("  FAILED: {e}");
                     failures += 1;

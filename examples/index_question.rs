@@ -4,6 +4,7 @@
 //! and where the report is — the same result a file would give.
 
 use schemabench::builder::{ScenarioBuilder, VariantBuilder};
+use schemabench::report::verdict::{Style, sentence};
 use schemabench::run::{RunOptions, Silent};
 use std::path::Path;
 use std::time::Duration;
@@ -31,8 +32,8 @@ fn main() -> anyhow::Result<()> {
     .guard(Some("place_order"), "p50", "25%")
     .build()?;
     let finished = schemabench::run_scenario(&scenario, &RunOptions::default(), Path::new("reports/runs"), &Silent)?;
-    for v in &finished.result.verdicts {
-        println!("{}", v.text.replace("**", ""));
+    for v in &finished.result.comparison.verdicts {
+        println!("{}", sentence(v, Style::Plain));
     }
     println!("Report: {}", finished.folder.join("report.md").display());
     Ok(())

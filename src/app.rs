@@ -2,20 +2,19 @@
 //! with typed errors. Tests call these in process.
 
 use crate::cli::{Cli, Command, ProvisionerArg, RunArgs};
-use crate::evidence::Environment;
+use crate::environment::Environment;
 use crate::provision;
 use crate::report::{self, RunFolder};
-use crate::result::RunResult;
+use crate::result::{ReadError, RunResult};
 use crate::run::{self, Observer, PlanError, RunOptions, Silent};
 use crate::scenario::{ConfigErrors, Document, Scenario, load_any, load_scenario, toml_files};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use time::OffsetDateTime;
 
 /// How a successful command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     Success,
     /// The run completed but found something a user must look at: variants
     /// that returned different answers, or failed operations (exit code 1).
@@ -24,11 +23,11 @@ pub enum Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
-    #[error("{0}")]
+    #[error(transparent)]
     Plan(#[from] PlanError),
-    #[error("cannot create a run folder in `{path}`: {source}")]
+    #[error("cannot create a run folder in `{path}`")]
     Output {
         path: PathBuf,
         #[source]
@@ -40,8 +39,26 @@ pub enum Error {
     Selfbench(#[from] crate::selfbench::SelfbenchError),
     #[error("{invalid} of {total} files are invalid")]
     Invalid { invalid: usize, total: usize },
-    #[error("cannot read folder `{path}`: {source}")]
+    #[error("cannot read folder `{path}`")]
     Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read `{path}`")]
+    ReadResult {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}`")]
+    BadResult {
+        path: PathBuf,
+        #[source]
+        source: ReadError,
+    },
+    #[error("cannot write `{path}`")]
+    WriteReport {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -49,13 +66,54 @@ pub enum Error {
 }
 
 /// Runs a parsed command line.
-pub fn run(cli: Cli) -> Result<Outcome, Error> {
+pub fn run(cli: Cli) -> Result<Exit, Error> {
     match cli.command {
         Command::Run(args) => run_command(&args),
         Command::Validate { files } => validate(&files, &mut std::io::stdout()),
         Command::List { dirs } => list(&dirs, &mut std::io::stdout()),
         Command::Selfbench(args) => selfbench_command(&args),
+        Command::Report { run, stdout } => report_command(&run, stdout),
     }
+}
+
+/// Reads a run folder's (or a file's) result.json back.
+pub fn read_result(path: &Path) -> Result<(RunResult, PathBuf), Error> {
+    let file = if path.is_dir() {
+        path.join("result.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&file).map_err(|source| Error::ReadResult {
+        path: file.clone(),
+        source,
+    })?;
+    let result = RunResult::from_json(&text).map_err(|source| Error::BadResult {
+        path: file.clone(),
+        source,
+    })?;
+    let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok((result, folder))
+}
+
+fn report_command(path: &Path, stdout: bool) -> Result<Exit, Error> {
+    let (result, folder) = read_result(path)?;
+    let rendered = report::rendered(&result);
+    if stdout {
+        for (name, bytes) in rendered.iter().filter(|(n, _)| n == "report.md") {
+            let _ = name;
+            print!("{}", String::from_utf8_lossy(bytes));
+        }
+        return Ok(Exit::Success);
+    }
+    for (name, bytes) in &rendered {
+        let target = folder.join(name);
+        let tmp = folder.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &target))
+            .map_err(|source| Error::WriteReport { path: target, source })?;
+    }
+    print!("{}", report::terminal::render(&result, &folder));
+    Ok(Exit::Success)
 }
 
 fn transport(t: crate::cli::TransportArg) -> provision::Transport {
@@ -65,13 +123,21 @@ fn transport(t: crate::cli::TransportArg) -> provision::Transport {
     }
 }
 
+/// A cancel token that Ctrl-C cancels.
+fn cancel_on_ctrl_c() -> crate::cancel::CancelToken {
+    let token = crate::cancel::CancelToken::new();
+    let handler = token.clone();
+    let _ = ctrlc::set_handler(move || handler.cancel());
+    token
+}
+
 /// Markers around the table `selfbench --write` replaces.
 const SELFBENCH_BEGIN: &str = "<!-- selfbench:begin -->";
 const SELFBENCH_END: &str = "<!-- selfbench:end -->";
 
-fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error> {
+fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
-    let _ = ctrlc::set_handler(crate::interrupt::request);
+    let cancel = cancel_on_ctrl_c();
     let options = crate::selfbench::Options {
         duration: args.duration,
         pairs: args.pairs.max(1),
@@ -83,6 +149,7 @@ fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error>
         scale: args.scale.max(1),
         idle: 0.9,
         op_timeout: args.op_timeout,
+        cancel: cancel.clone(),
     };
     let report = crate::selfbench::run(&scenario, &options, &|line| eprintln!("{line}"))?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -103,10 +170,10 @@ fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Outcome, Error>
         let updated = format!("{}{SELFBENCH_BEGIN}\n{table}{}", &text[..a], &text[b..]);
         std::fs::write(path, updated).map_err(io)?;
     }
-    Ok(if run::STOP.load(Ordering::Relaxed) {
-        Outcome::Findings
+    Ok(if cancel.is_cancelled() {
+        Exit::Findings
     } else {
-        Outcome::Success
+        Exit::Success
     })
 }
 
@@ -150,24 +217,29 @@ impl RunArgs {
                 docker_image: self.docker_image.clone(),
                 work_dir: self.work_dir.clone(),
             },
+            cancel: Default::default(),
         }
     }
 }
 
-fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
+fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
+    let mut options = args.options(&scenario);
     // First Ctrl-C stops measuring and keeps what was measured.
-    let _ = ctrlc::set_handler(crate::interrupt::request);
+    options.cancel = cancel_on_ctrl_c();
     let progress = report::progress::Progress::new();
     let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
-    let finished = run_scenario(&scenario, &args.options(&scenario), &args.out, observer)?;
+    let finished = run_scenario(&scenario, &options, &args.out, observer)?;
     let summary = report::terminal::render(&finished.result, &finished.folder);
     if args.json {
-        print!("{}", report::json(&finished.result));
+        print!("{}", finished.result.to_json());
         eprint!("{summary}");
     } else if args.quiet {
-        for v in &finished.result.verdicts {
-            println!("{}", v.text.replace("**", ""));
+        for banner in report::verdict::banners(&finished.result.run, report::verdict::Style::Plain) {
+            println!("{banner}");
+        }
+        for v in &finished.result.comparison.verdicts {
+            println!("{}", report::verdict::sentence(v, report::verdict::Style::Plain));
         }
         println!("Report: {}", finished.folder.join("report.md").display());
     } else {
@@ -186,7 +258,7 @@ pub struct Finished {
 impl Finished {
     /// Maps the result to an outcome: incomplete runs are errors (their
     /// folder is kept); differing answers and failed operations are findings.
-    pub fn outcome(&self) -> Result<Outcome, Error> {
+    pub fn outcome(&self) -> Result<Exit, Error> {
         let r = &self.result;
         if !r.run.complete {
             let reason = r.run.failure.clone().unwrap_or_else(|| "interrupted".into());
@@ -198,7 +270,7 @@ impl Finished {
         let findings = r.backends.iter().any(|b| {
             !b.answers.mismatches.is_empty() || b.variants.iter().any(|v| v.ops.iter().any(|o| !o.errors.is_empty()))
         });
-        Ok(if findings { Outcome::Findings } else { Outcome::Success })
+        Ok(if findings { Exit::Findings } else { Exit::Success })
     }
 }
 
@@ -218,32 +290,20 @@ pub fn run_scenario(
     let records = run::execute(&plan, options, observer);
     let mut result = crate::result::summarise(&plan, &records, &id, Environment::detect());
     let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
-    result.verdicts = crate::compare::verdicts(&result, &scenario.verdict, &op_names);
+    result.comparison = crate::compare::compare(&result, &scenario.verdict, &op_names);
     let io = |source| Error::Output {
         path: out.to_path_buf(),
         source,
     };
-    folder
-        .write("result.json", report::json(&result).as_bytes())
-        .map_err(io)?;
-    folder
-        .write("report.md", report::markdown::render(&result).as_bytes())
-        .map_err(io)?;
-    for b in &result.backends {
-        for v in &b.variants {
-            for p in &v.plans {
-                let name = format!("plans/{}-{}-{}.json", b.backend, v.name, p.op);
-                let json = serde_json::to_string_pretty(p).expect("plans serialise");
-                folder.write(&name, json.as_bytes()).map_err(io)?;
-            }
-        }
+    for (name, bytes) in report::files(&result) {
+        folder.write(&name, &bytes).map_err(io)?;
     }
     let folder = folder.finish().map_err(io)?;
     Ok(Finished { result, folder })
 }
 
 /// Checks files and prints what each resolves to (or its errors).
-pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, Error> {
+pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit, Error> {
     let mut invalid = 0;
     for path in files {
         match load_any(path) {
@@ -257,7 +317,7 @@ pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outco
         }
     }
     if invalid == 0 {
-        Ok(Outcome::Success)
+        Ok(Exit::Success)
     } else {
         Err(Error::Invalid {
             invalid,
@@ -297,7 +357,12 @@ fn describe(path: &Path, doc: &Document) -> String {
             let _ = writeln!(
                 s,
                 "    load: {} clients, warmup {:?}, duration {:?}, {} rounds (--quick: {:?} + {:?}, 1 round)",
-                l.clients, l.warmup, l.duration, l.rounds, sc.quick.load.warmup, sc.quick.load.duration
+                l.clients(),
+                l.warmup,
+                l.duration,
+                l.rounds,
+                sc.quick.load.warmup,
+                sc.quick.load.duration
             );
             let mix: Vec<String> = sc
                 .mix
@@ -310,7 +375,7 @@ fn describe(path: &Path, doc: &Document) -> String {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    if i == sc.verdict.baseline {
+                    if i == sc.verdict.baseline.0 {
                         format!("{} (baseline)", v.name)
                     } else {
                         v.name.clone()
@@ -343,7 +408,7 @@ fn describe(path: &Path, doc: &Document) -> String {
 }
 
 /// Lists scenarios and workloads found in `dirs`.
-pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, Error> {
+pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit, Error> {
     let defaults = [PathBuf::from("scenarios"), PathBuf::from("workloads")];
     let dirs = if dirs.is_empty() { &defaults[..] } else { dirs };
     for dir in dirs {
@@ -369,5 +434,5 @@ pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Outcome, E
             let _ = writeln!(out, "{line}");
         }
     }
-    Ok(Outcome::Success)
+    Ok(Exit::Success)
 }

@@ -4,6 +4,7 @@
 //!
 //! ```
 //! use schemabench::builder::{ScenarioBuilder, VariantBuilder};
+//! use schemabench::report;
 //! use schemabench::run::{RunOptions, Silent};
 //! use std::time::Duration;
 //!
@@ -26,7 +27,8 @@
 //! let sqlite = &finished.result.backends[0];
 //! assert_eq!(sqlite.variants.len(), 2);
 //! assert!(sqlite.variants[1].ops[0].count > 0);
-//! println!("{}", finished.result.verdicts[0].text);
+//! let verdict = &finished.result.comparison.verdicts[0];
+//! println!("{}", report::verdict::sentence(verdict, report::verdict::Style::Plain));
 //! ```
 
 use crate::backend::BackendKind;

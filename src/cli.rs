@@ -29,6 +29,16 @@ pub enum Command {
         /// Folders to look in [default: scenarios workloads].
         dirs: Vec<PathBuf>,
     },
+    /// Render a run folder's reports again from its result.json (report.md,
+    /// byte for byte as the run wrote it), and print its summary.
+    Report {
+        /// A run folder (reports/runs/<id>) or its result.json.
+        run: PathBuf,
+        /// Print report.md to standard output instead of rewriting the
+        /// folder's files.
+        #[arg(long)]
+        stdout: bool,
+    },
     /// Measure the harness itself against pgbench on one throwaway cluster
     /// (TPS, client and server CPU per operation, load time); prints a
     /// Markdown table. scripts/bench-vs-pgbench.sh runs it.

@@ -5,12 +5,12 @@
 mod app;
 pub mod backend;
 pub mod builder;
+pub mod cancel;
 pub mod cli;
 pub mod compare;
 pub mod datagen;
-pub mod evidence;
+pub mod environment;
 pub mod expr;
-pub mod interrupt;
 pub mod pgwire;
 pub mod provision;
 pub mod record;
@@ -23,7 +23,7 @@ pub mod sqltext;
 pub mod suggest;
 pub mod util;
 
-pub use app::{Error, Finished, Outcome, list, run, run_scenario, validate};
+pub use app::{Error, Exit, Finished, list, read_result, run, run_scenario, validate};
 
 /// Unit tests that time things, or that start servers and load data, run
 /// one at a time: on two cores either would be noise in the other's timings.

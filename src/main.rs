@@ -3,7 +3,7 @@
 //! 2 error).
 
 use clap::Parser;
-use schemabench::{Outcome, cli::Cli};
+use schemabench::{Exit, cli::Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -13,8 +13,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match schemabench::run(cli) {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Exit::Success) => ExitCode::SUCCESS,
+        Ok(Exit::Findings) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {:#}", anyhow::Error::from(e));
             ExitCode::from(2)

@@ -100,7 +100,7 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints the result");
 
-    assert_eq!(result["schema_version"], 1);
+    assert_eq!(result["schema_version"], 2);
     assert_eq!(result["run"]["complete"], true);
     assert_eq!(result["scenario"]["params"]["orders"], 20000.0);
     let sqlite = &result["backends"][0];
@@ -134,8 +134,11 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
     assert!(size(2) > size(0));
     assert_eq!(sqlite["answers"]["mismatches"].as_array().unwrap().len(), 0);
 
-    let verdict = &result["verdicts"][0];
-    let text = verdict["text"].as_str().unwrap();
+    let verdict = &result["comparison"]["verdicts"][0];
+    let text = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Verdict: "))
+        .expect("the summary has a verdict line");
     assert!(
         variants.iter().any(|v| text.contains(v)),
         "the verdict names no variant: {text}"
@@ -153,11 +156,36 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
     let verdict_at = report.find("## Verdict").unwrap();
     assert!(verdict_at < report.find("## Operations").unwrap());
     assert!(report.contains("| user_created |"));
+    // The same sentence, with Markdown emphasis on the variant names.
     assert!(
-        report.contains(text.split('.').next().unwrap()),
+        report.replace("**", "").contains(text.split('.').next().unwrap()),
         "report lacks the verdict"
     );
     assert!(report.contains("## Environment"));
+
+    // Every ratio the report shows is in result.json.
+    let effects = result["comparison"]["effects"].as_array().unwrap();
+    // 2 variants × (2 ops × 7 metrics + storage); setup time has no ratio to
+    // a baseline without setup statements, WAL per write none on SQLite.
+    assert_eq!(effects.len(), 2 * (2 * 7 + 1), "{effects:#?}");
+
+    // The report renders again from result.json alone, byte for byte.
+    let again = bin().args(["report", "--stdout"]).arg(&folder).output().unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        again.stdout == report.as_bytes(),
+        "`schemabench report` rendered a different report.md"
+    );
+    std::fs::remove_file(folder.join("report.md")).unwrap();
+    let rewrite = bin().arg("report").arg(&folder).output().unwrap();
+    assert_eq!(rewrite.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(folder.join("report.md")).unwrap(), report);
+    assert!(String::from_utf8_lossy(&rewrite.stdout).contains("Verdict: "));
 }
 
 #[test]

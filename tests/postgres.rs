@@ -224,7 +224,7 @@ fn both_engines_run_the_same_variants_and_are_compared() {
         result["backends"][0]["load"]["data_checksum"],
         result["backends"][1]["load"]["data_checksum"]
     );
-    assert_eq!(result["verdicts"].as_array().unwrap().len(), 2);
+    assert_eq!(result["comparison"]["verdicts"].as_array().unwrap().len(), 2);
     let folder = r.runs.join(result["run"]["id"].as_str().unwrap());
     let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
     assert!(report.contains("## Across engines (postgres vs sqlite)"), "{report}");
@@ -411,7 +411,7 @@ fn a_pipelined_run_over_the_unix_socket_is_reported_as_its_own_load_model() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(result["scenario"]["load"]["pipeline"], 4);
+    assert_eq!(result["scenario"]["load"]["model"]["depth"], 4);
     let op = &result["backends"][0]["variants"][0]["ops"][0];
     assert!(op["count"].as_u64().unwrap() > 100, "{op}");
     assert_eq!(op["errors"].as_object().map_or(0, |e| e.len()), 0, "{op}");

@@ -5,7 +5,7 @@
 //! injected stalls freeze every session for a while.
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Engine, OpError, OpPlan, Progress, Session, Sizes, StepPlan, TableLoad,
+    BackendError, BackendKind, BaseSpec, Engine, LoadProgress, OpError, OpPlan, QueryPlan, Session, Sizes, TableLoad,
     VariantSetup,
 };
 use crate::datagen::{TablePlan, Value};
@@ -58,7 +58,7 @@ impl Engine for MockEngine {
         _: &BaseSpec,
         tables: &[TablePlan],
         _: u64,
-        _: Progress<'_>,
+        _: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError> {
         Ok(tables
             .iter()
@@ -96,7 +96,7 @@ impl Engine for MockEngine {
         _: &OpPlan,
         _: &[Value],
         _: Option<std::time::Duration>,
-    ) -> Result<Vec<StepPlan>, BackendError> {
+    ) -> Result<Vec<QueryPlan>, BackendError> {
         Ok(Vec::new())
     }
 }

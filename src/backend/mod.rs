@@ -9,43 +9,9 @@ pub mod sqlite;
 use crate::datagen::{TablePlan, Value};
 use crate::scenario::OpKind;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Duration;
 
-/// The engines schemabench can drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    Sqlite,
-    Postgres,
-}
-
-impl BackendKind {
-    pub const ALL: [BackendKind; 2] = [BackendKind::Sqlite, BackendKind::Postgres];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Sqlite => "sqlite",
-            BackendKind::Postgres => "postgres",
-        }
-    }
-}
-
-impl BackendKind {
-    /// Rewrites `$n` placeholders into this backend's dialect (SQLite: `?n`).
-    pub fn translate(self, sql: &str) -> String {
-        match self {
-            BackendKind::Sqlite => crate::sqltext::to_question_numbered(sql),
-            BackendKind::Postgres => sql.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::scenario::BackendKind;
 
 /// One statement ready for a backend: dialect-specific SQL and which of the
 /// operation's parameter values bind to its placeholders, in order.
@@ -66,12 +32,13 @@ pub struct OpPlan {
 
 /// Where the client ran relative to the server: at one client, placement
 /// alone changes latency severalfold, so every result records it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     /// Client and server on one host (`None`: unknown, e.g. a remote URL).
     pub same_host: Option<bool>,
-    /// `in-process`, `tcp` or `unix`.
-    pub transport: String,
+    /// How sessions reach the server; `None` for an engine inside the
+    /// client's process (SQLite).
+    pub transport: Option<crate::provision::Transport>,
     pub summary: String,
 }
 
@@ -138,7 +105,7 @@ pub enum BackendError {
     },
     #[error("{backend}: {message}")]
     Unavailable { backend: BackendKind, message: String },
-    #[error("{backend}: {context}: {source}")]
+    #[error("{backend}: {context}")]
     Io {
         backend: BackendKind,
         context: String,
@@ -148,7 +115,7 @@ pub enum BackendError {
 }
 
 /// Rows loaded into one table and how long it took.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableLoad {
     pub table: String,
     pub rows: u64,
@@ -159,7 +126,7 @@ pub struct TableLoad {
 }
 
 /// Time spent preparing one variant from the loaded base.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VariantSetup {
     /// Copying the loaded base (SQLite file copy, PostgreSQL TEMPLATE clone).
     pub clone_seconds: f64,
@@ -184,12 +151,31 @@ impl VariantSetup {
     }
 }
 
+/// What a storage object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectKind {
+    // Declared in this order so a descending sort lists tables first.
+    Index,
+    Table,
+}
+
+impl ObjectKind {
+    /// From the engine catalogues' words (`index`; anything else is a table).
+    pub fn from_catalog(kind: &str) -> Self {
+        if kind == "index" {
+            ObjectKind::Index
+        } else {
+            ObjectKind::Table
+        }
+    }
+}
+
 /// Storage taken by one object (table or index).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObjectSize {
     pub name: String,
-    /// `table` or `index`.
-    pub kind: String,
+    pub kind: ObjectKind,
     /// The table an index belongs to (the table itself for tables).
     pub table: String,
     /// Main storage (tables include their free-space and visibility maps).
@@ -199,7 +185,7 @@ pub struct ObjectSize {
 }
 
 /// Storage of one variant after setup.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sizes {
     /// Total database size in bytes.
     pub total_bytes: u64,
@@ -207,7 +193,7 @@ pub struct Sizes {
 }
 
 /// Callback for loading progress: rows inserted since the last call.
-pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+pub type LoadProgress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// What to create before and after loading the generated tables.
 #[derive(Debug, Clone, Default)]
@@ -252,18 +238,20 @@ pub struct EngineOptions {
     pub work_dir: Option<std::path::PathBuf>,
     /// Where a PostgreSQL server comes from.
     pub postgres: crate::provision::Request,
+    /// Cancelled on Ctrl-C: waiting statements are cancelled.
+    pub cancel: crate::cancel::CancelToken,
 }
 
 /// A query plan of one operation step on one variant.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepPlan {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryPlan {
     /// One line, e.g. "Index Only Scan using orders_user_cov on orders".
     pub summary: String,
     /// Indexes the plan uses.
     pub indexes: Vec<String>,
     /// PostgreSQL: whether the plan cache ran the prepared statement with a
     /// `generic` or a `custom` plan (`None`: not a prepared statement).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_cache: Option<String>,
     /// The engine's full plan output (PostgreSQL: EXPLAIN JSON; SQLite:
     /// EXPLAIN QUERY PLAN lines).
@@ -289,7 +277,7 @@ pub trait Engine: Send + Sync {
     fn placement(&self) -> Placement {
         Placement {
             same_host: Some(true),
-            transport: "in-process".into(),
+            transport: None,
             summary: "in the client's process (embedded)".into(),
         }
     }
@@ -300,7 +288,7 @@ pub trait Engine: Send + Sync {
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
-        progress: Progress<'_>,
+        progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError>;
 
     /// Clones the loaded base for `variant`, runs its setup and refreshes
@@ -339,7 +327,7 @@ pub trait Engine: Send + Sync {
         op: &OpPlan,
         params: &[Value],
         op_timeout: Option<Duration>,
-    ) -> Result<Vec<StepPlan>, BackendError>;
+    ) -> Result<Vec<QueryPlan>, BackendError>;
 }
 
 /// How a session is opened.
@@ -395,6 +383,11 @@ pub trait Pipeline {
     fn send(&mut self) -> Result<(), OpError>;
     /// The oldest request's rows read, or its error.
     fn complete(&mut self) -> Result<u64, OpError>;
+    /// [`Pipeline::complete`] for a reply the caller saw arrive (its socket
+    /// polled readable): the read need not wait in `poll` again.
+    fn complete_arrived(&mut self) -> Result<u64, OpError> {
+        self.complete()
+    }
     fn in_flight(&self) -> usize;
     /// Whether reply bytes are already buffered (the next `complete` will
     /// not wait for the server, or only for the rest of a reply).
@@ -419,7 +412,9 @@ pub trait Pipeline {
 pub fn open(kind: BackendKind, options: &EngineOptions) -> Result<Box<dyn Engine>, BackendError> {
     match kind {
         BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(options.work_dir.as_deref())?)),
-        BackendKind::Postgres => Ok(Box::new(postgres::PostgresEngine::start(&options.postgres)?)),
+        BackendKind::Postgres => Ok(Box::new(
+            postgres::PostgresEngine::start(&options.postgres)?.with_cancel(options.cancel.clone()),
+        )),
     }
 }
 

@@ -3,8 +3,8 @@
 //! thread opens its own connection.
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, ObjectSize, OpError, OpPlan, Progress, Session,
-    SessionOptions, Sizes, StepPlan, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Engine, ErrorClass, LoadProgress, ObjectKind, ObjectSize, OpError, OpPlan,
+    QueryPlan, Session, SessionOptions, Sizes, TableLoad, VariantSetup, secs,
 };
 use crate::datagen::{TablePlan, Value, write_timestamp};
 use crate::scenario::OpKind;
@@ -127,7 +127,7 @@ fn load_table(
     table: &TablePlan,
     seed: u64,
     threads: usize,
-    progress: Progress<'_>,
+    progress: LoadProgress<'_>,
 ) -> Result<String, BackendError> {
     let ncols = table.columns.len().max(1);
     let batch = ROWS_PER_INSERT.min(MAX_VARIABLES / ncols).max(1);
@@ -201,7 +201,7 @@ impl Engine for SqliteEngine {
         op: &OpPlan,
         params: &[Value],
         _op_timeout: Option<Duration>,
-    ) -> Result<Vec<StepPlan>, BackendError> {
+    ) -> Result<Vec<QueryPlan>, BackendError> {
         let conn = Connection::open_with_flags(self.variant_path(variant)?, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db_error(format!("explaining `{}`", op.name)))?;
         op.steps
@@ -227,7 +227,7 @@ impl Engine for SqliteEngine {
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
-        progress: Progress<'_>,
+        progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError> {
         let path = self.base_path();
         let conn = Connection::open(&path).map_err(db_error("creating the base database"))?;
@@ -316,7 +316,7 @@ impl Engine for SqliteEngine {
             .query_map([], |r| {
                 Ok(ObjectSize {
                     name: r.get(0)?,
-                    kind: r.get(1)?,
+                    kind: ObjectKind::from_catalog(&r.get::<_, String>(1)?),
                     table: r.get(2)?,
                     bytes: r.get::<_, i64>(3)? as u64,
                     toast_bytes: 0,
@@ -337,7 +337,7 @@ impl Engine for SqliteEngine {
 
 /// `EXPLAIN QUERY PLAN` of one statement: its detail lines as the summary,
 /// and the indexes named in them.
-fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) -> rusqlite::Result<StepPlan> {
+fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) -> rusqlite::Result<QueryPlan> {
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
     for (i, &arg) in args.iter().enumerate() {
         stmt.raw_bind_parameter(i + 1, Bind(&params[arg]))?;
@@ -356,7 +356,7 @@ fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) 
             }
         }
     }
-    Ok(StepPlan {
+    Ok(QueryPlan {
         summary: lines.join("; "),
         indexes,
         plan_cache: None,

@@ -1,40 +1,29 @@
-//! Comparison against the baseline variant and the verdict paragraph. Every
-//! effect carries a bootstrap confidence interval across rounds and a
-//! classification against the noise band (see [`stats`]); a variant wins only
-//! when its goal effect is classified "better", and an effect the evidence
-//! cannot settle is reported as inconclusive, never as a win.
+//! Comparison against the baseline variant: every effect carries a
+//! bootstrap confidence interval across rounds and a classification against
+//! the noise band (see [`stats`]); a variant wins only when its goal effect is
+//! classified "better", and an effect the evidence cannot settle is reported
+//! as inconclusive, never as a win. Returns data ([`Comparison`]); the
+//! sentences are written in `report`.
 
 pub mod stats;
 
-use crate::backend::BackendKind;
-use crate::result::{BackendResult, RunResult, VariantResult};
+use crate::result::{
+    AcrossEngines, BackendResult, Candidate, Class, Comparison, Effect, EffectEntry, GuardOutcome, Outcome, RuledOut,
+    RunResult, VariantResult, Verdict,
+};
 use crate::scenario::{Metric, VerdictRule};
-use crate::util::{format_bytes, format_ns, format_ratio};
-use serde::Serialize;
-use stats::Class;
-use std::fmt::Write as _;
 
-/// A variant's value of a metric relative to the baseline's.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Effect {
-    pub value: f64,
-    pub baseline_value: f64,
-    /// `value / baseline_value`, all rounds merged.
-    pub ratio: f64,
-    /// Smallest and largest per-round ratio (rounds paired by number);
-    /// `None` for whole-variant metrics and when no round pairs exist.
-    pub round_min: Option<f64>,
-    pub round_max: Option<f64>,
-    /// Paired rounds behind the interval (0 for single measurements).
-    pub rounds: usize,
-    /// 95% bootstrap interval of the ratio across rounds.
-    pub ci_low: Option<f64>,
-    pub ci_high: Option<f64>,
-    /// Against the noise band.
-    pub class: Class,
-    /// Rounds (0-based) whose ratio is an outlier; flagged, not dropped.
-    pub outlier_rounds: Vec<usize>,
-}
+/// Every metric an effect is computed for: per operation, then per variant.
+pub const OP_METRICS: [Metric; 7] = [
+    Metric::P50,
+    Metric::P90,
+    Metric::P99,
+    Metric::P999,
+    Metric::Max,
+    Metric::Mean,
+    Metric::Throughput,
+];
+pub const VARIANT_METRICS: [Metric; 3] = [Metric::Storage, Metric::SetupTime, Metric::WalPerWrite];
 
 /// Whether a lower or higher ratio is an improvement for `metric`.
 pub fn improves(metric: Metric, ratio: f64) -> bool {
@@ -81,6 +70,10 @@ pub fn effect(
     let (vs, bs): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
     let interval = stats::bootstrap_ratio(&vs, &bs);
     let ratio = value / baseline_value;
+    // A zero baseline (no setup statements, no writes) has no ratio.
+    if !ratio.is_finite() {
+        return None;
+    }
     let fold = |f: fn(f64, f64) -> f64| ratios.iter().copied().reduce(f);
     // Metrics without per-round values (storage, setup time) are single
     // measurements; per-round metrics need their rounds.
@@ -103,59 +96,6 @@ pub fn effect(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// A variant is significantly better than the baseline on the goal and
-    /// passes every guard.
-    Winner,
-    /// No qualified variant is better than the baseline on the goal.
-    BaselineHolds,
-    /// The best-looking variant's effect is not settled by the evidence: run
-    /// more rounds or longer.
-    Inconclusive,
-    /// Nothing was measured.
-    NoData,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct GuardOutcome {
-    /// e.g. `place_order p99`.
-    pub guard: String,
-    pub metric: Metric,
-    pub effect: Option<Effect>,
-    /// Worst accepted ratio (1.25 for a 25% regression of a latency; 0.75 for
-    /// throughput).
-    pub limit_ratio: f64,
-    pub pass: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Candidate {
-    pub variant: String,
-    pub goal: Option<Effect>,
-    pub guards: Vec<GuardOutcome>,
-    /// False when the answer check found different rows than the baseline's.
-    pub answers_match: bool,
-    /// Failed operations in the measured windows.
-    pub errors: u64,
-    /// Answers match, no errors, all guards pass.
-    pub qualified: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    pub backend: BackendKind,
-    pub outcome: Outcome,
-    pub winner: Option<String>,
-    pub baseline: String,
-    /// e.g. `recent_orders p99`.
-    pub goal: String,
-    pub candidates: Vec<Candidate>,
-    /// The verdict as a Markdown paragraph.
-    pub text: String,
-}
-
 fn label(op: Option<&str>, metric: Metric) -> String {
     match op {
         Some(op) if metric.is_per_op() => format!("{op} {}", metric.label()),
@@ -163,38 +103,78 @@ fn label(op: Option<&str>, metric: Metric) -> String {
     }
 }
 
-/// Formats a metric value with its unit.
-pub fn format_metric(metric: Metric, v: f64) -> String {
-    match metric {
-        Metric::Throughput => format!("{} ops/s", crate::util::sig3(v)),
-        Metric::Storage => format_bytes(v as u64),
-        Metric::SetupTime => format_ns(v * 1e9),
-        Metric::WalPerWrite => format_bytes(v as u64),
-        _ => format_ns(v),
+/// Compares every variant with the baseline on every backend: all effects,
+/// the verdicts, and the engines against each other.
+pub fn compare(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> Comparison {
+    Comparison {
+        noise: rule.noise,
+        effects: result
+            .backends
+            .iter()
+            .flat_map(|b| effects(result, b, rule.noise))
+            .collect(),
+        verdicts: verdicts(result, rule, op_names),
+        across_engines: across_engines(result),
     }
 }
 
-fn spread(e: &Effect) -> String {
-    let mut s = match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) => format!(
-            "; 95% CI {}–{} over {} rounds, {}",
-            format_ratio(lo),
-            format_ratio(hi),
-            e.rounds,
-            e.class.label()
-        ),
-        _ if e.rounds > 0 => format!("; {} round, {}", e.rounds, e.class.label()),
-        _ => String::new(),
+fn effects(result: &RunResult, b: &BackendResult, noise: f64) -> Vec<EffectEntry> {
+    let Some(baseline) = b.variant(&result.scenario.verdict_rule.baseline) else {
+        return Vec::new();
     };
-    if !e.outlier_rounds.is_empty() {
-        let rounds: Vec<String> = e.outlier_rounds.iter().map(|r| (r + 1).to_string()).collect();
-        s.push_str(&format!("; outlier round {}", rounds.join(", ")));
+    let mut out = Vec::new();
+    for v in b.variants.iter().filter(|v| v.name != baseline.name) {
+        let mut push = |op: Option<&str>, metric: Metric| {
+            if let Some(effect) = effect(v, baseline, op, metric, noise) {
+                out.push(EffectEntry {
+                    backend: b.backend,
+                    variant: v.name.clone(),
+                    op: op.map(str::to_string),
+                    metric,
+                    effect,
+                });
+            }
+        };
+        for o in &v.ops {
+            for metric in OP_METRICS {
+                push(Some(&o.op), metric);
+            }
+        }
+        for metric in VARIANT_METRICS {
+            push(None, metric);
+        }
     }
-    s
+    out
+}
+
+/// The same variant and operation on the first two engines.
+fn across_engines(result: &RunResult) -> Vec<AcrossEngines> {
+    let [a, b] = match result.backends.as_slice() {
+        [a, b] => [a, b],
+        _ => return Vec::new(),
+    };
+    let ratio = |x: f64, y: f64| (x > 0.0).then(|| y / x);
+    let mut out = Vec::new();
+    for va in &a.variants {
+        let Some(vb) = b.variant(&va.name) else { continue };
+        for oa in &va.ops {
+            let Some(ob) = vb.op(&oa.op) else { continue };
+            out.push(AcrossEngines {
+                first: a.backend,
+                second: b.backend,
+                variant: va.name.clone(),
+                op: oa.op.clone(),
+                p50_ratio: ratio(oa.latency_ns.p50 as f64, ob.latency_ns.p50 as f64),
+                p99_ratio: ratio(oa.latency_ns.p99 as f64, ob.latency_ns.p99 as f64),
+                throughput_ratio: ratio(oa.throughput_per_s, ob.throughput_per_s),
+            });
+        }
+    }
+    out
 }
 
 /// Applies the verdict rule to every backend of a result.
-pub fn verdicts(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> Vec<Verdict> {
+fn verdicts(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> Vec<Verdict> {
     result
         .backends
         .iter()
@@ -204,22 +184,19 @@ pub fn verdicts(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> 
 
 fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: &[String]) -> Verdict {
     let baseline_name = &result.scenario.verdict_rule.baseline;
-    let goal_op = rule.goal.op.map(|i| op_names[i].as_str());
+    let goal_op = rule.goal.op.map(|i| op_names[i.0].as_str());
     let goal = label(goal_op, rule.goal.metric);
     let mut v = Verdict {
         backend: b.backend,
         outcome: Outcome::NoData,
         winner: None,
+        lead: None,
         baseline: baseline_name.clone(),
-        goal: goal.clone(),
+        goal,
+        goal_metric: rule.goal.metric,
         candidates: Vec::new(),
-        text: String::new(),
     };
     let Some(baseline) = b.variant(baseline_name).filter(|x| x.rounds_completed > 0) else {
-        v.text = format!(
-            "No verdict on {}: the baseline `{baseline_name}` has no measurements.",
-            b.backend
-        );
         return v;
     };
     for variant in b
@@ -231,7 +208,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             .guards
             .iter()
             .map(|g| {
-                let op = g.op.map(|i| op_names[i].as_str());
+                let op = g.op.map(|i| op_names[i.0].as_str());
                 let e = effect(variant, baseline, op, g.metric, rule.noise);
                 let limit_ratio = if g.metric.lower_is_better() {
                     1.0 + g.max_regression
@@ -256,20 +233,34 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             .collect();
         let answers_match = !b.answers.mismatches.iter().any(|m| m.variant == variant.name);
         let errors: u64 = variant.ops.iter().flat_map(|o| o.errors.values()).sum();
+        let mut ruled_out = Vec::new();
+        if !answers_match {
+            ruled_out.push(RuledOut::DifferentAnswers);
+        }
+        if errors > 0 {
+            ruled_out.push(RuledOut::FailedOperations { count: errors });
+        }
+        let failed: Vec<String> = guards.iter().filter(|g| !g.pass).map(|g| g.guard.clone()).collect();
+        if !failed.is_empty() {
+            ruled_out.push(RuledOut::FailedGuards { guards: failed });
+        }
         v.candidates.push(Candidate {
             variant: variant.name.clone(),
             goal: effect(variant, baseline, goal_op, rule.goal.metric, rule.noise),
-            qualified: answers_match && errors == 0 && guards.iter().all(|g| g.pass),
+            qualified: ruled_out.is_empty(),
             guards,
             answers_match,
             errors,
+            ruled_out,
         });
     }
-    decide(&mut v, rule.goal.metric, result);
+    decide(&mut v, rule.goal.metric);
     v
 }
 
-fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
+/// Picks the lead: the best qualified candidate classified better (a
+/// winner), else the best qualified one that improves inconclusively.
+fn decide(v: &mut Verdict, metric: Metric) {
     let cost = |e: &Effect| {
         if metric.lower_is_better() {
             e.ratio
@@ -284,122 +275,19 @@ fn decide(v: &mut Verdict, metric: Metric, result: &RunResult) {
             .filter_map(|c| c.goal.as_ref().map(|g| (c, g)))
             .filter(|(_, g)| g.class == class && improves(metric, g.ratio))
             .min_by(|a, b| cost(a.1).total_cmp(&cost(b.1)))
+            .map(|(c, _)| c.variant.clone())
     };
-    let (best, inconclusive) = match best_of(Class::Better) {
-        Some(b) => (Some(b), false),
-        None => (best_of(Class::Inconclusive), true),
+    let (lead, outcome) = match best_of(Class::Better) {
+        Some(winner) => (Some(winner), Outcome::Winner),
+        None => match best_of(Class::Inconclusive) {
+            Some(lead) => (Some(lead), Outcome::Inconclusive),
+            None if v.candidates.iter().any(|c| c.goal.is_some()) => (None, Outcome::BaselineHolds),
+            None => (None, Outcome::NothingToCompare),
+        },
     };
-    let lead_name = best.map(|(c, _)| c.variant.clone());
-    let mut text = String::new();
-    if !result.run.complete {
-        text.push_str("**Incomplete run** — the numbers below cover only what was measured. ");
-    }
-    if result.run.quick {
-        text.push_str("**Smoke run (`--quick`)**: small scale and short phases, not fit for decisions. ");
-    }
-    match best {
-        Some((c, g)) => {
-            v.outcome = if inconclusive {
-                Outcome::Inconclusive
-            } else {
-                Outcome::Winner
-            };
-            v.winner = (!inconclusive).then(|| c.variant.clone());
-            let lead = if inconclusive {
-                format!(
-                    "On {}, inconclusive — run more rounds or longer: **{}** looks best",
-                    v.backend, c.variant
-                )
-            } else {
-                format!("On {}, **{}** wins", v.backend, c.variant)
-            };
-            let _ = write!(
-                text,
-                "{lead}: {} is {} {}'s ({} vs {}{}).",
-                v.goal,
-                format_ratio(g.ratio),
-                v.baseline,
-                format_metric(metric, g.value),
-                format_metric(metric, g.baseline_value),
-                spread(g)
-            );
-            if g.rounds < stats::MIN_ROUNDS {
-                let _ = write!(
-                    text,
-                    " With {} round(s) no confidence interval is possible; run at least {}.",
-                    g.rounds,
-                    stats::MIN_ROUNDS
-                );
-            }
-            if !c.guards.is_empty() {
-                text.push_str(" Guards: ");
-                text.push_str(&guard_list(&c.guards));
-                text.push('.');
-            }
-        }
-        None if v.candidates.iter().any(|c| c.goal.is_some()) => {
-            v.outcome = Outcome::BaselineHolds;
-            let _ = write!(
-                text,
-                "On {}, no variant is significantly better than the baseline **{}** on {} while passing its guards.",
-                v.backend, v.baseline, v.goal
-            );
-        }
-        None => {
-            let _ = write!(
-                text,
-                "On {}, nothing to compare: no variant besides the baseline has measurements.",
-                v.backend
-            );
-        }
-    }
-    for c in &v.candidates {
-        if lead_name.as_deref() == Some(c.variant.as_str()) {
-            continue;
-        }
-        let mut why = Vec::new();
-        if !c.answers_match {
-            why.push("**returned different answers than the baseline**".to_string());
-        }
-        if c.errors > 0 {
-            why.push(format!("{} failed operations", c.errors));
-        }
-        let failed: Vec<&GuardOutcome> = c.guards.iter().filter(|g| !g.pass).collect();
-        if !failed.is_empty() {
-            why.push(format!("guard failed: {}", guard_list_of(&failed)));
-        }
-        let goal = c.goal.as_ref().map_or_else(
-            || "no data".to_string(),
-            |g| format!("{} {}{}", v.goal, format_ratio(g.ratio), spread(g)),
-        );
-        if why.is_empty() {
-            let _ = write!(text, " {}: {goal}.", c.variant);
-        } else {
-            let _ = write!(text, " {}: {goal}; ruled out — {}.", c.variant, why.join("; "));
-        }
-    }
-    v.text = text;
-}
-
-fn guard_list(guards: &[GuardOutcome]) -> String {
-    guard_list_of(&guards.iter().collect::<Vec<_>>())
-}
-
-fn guard_list_of(guards: &[&GuardOutcome]) -> String {
-    guards
-        .iter()
-        .map(|g| match &g.effect {
-            Some(e) => format!(
-                "{} {} (limit {}) {}",
-                g.guard,
-                format_ratio(e.ratio),
-                format_ratio(g.limit_ratio),
-                if g.pass { "pass" } else { "FAIL" }
-            ),
-            None => format!("{} not measured FAIL", g.guard),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.winner = lead.clone().filter(|_| outcome == Outcome::Winner);
+    v.lead = lead;
+    v.outcome = outcome;
 }
 
 #[cfg(test)]

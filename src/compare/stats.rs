@@ -13,41 +13,16 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 
 /// Bootstrap resamples per interval.
 pub const RESAMPLES: usize = 10_000;
 /// Fewer rounds than this cannot support a confidence interval.
 pub const MIN_ROUNDS: usize = 3;
-/// Default noise band: ratios within ±5% of 1 are "no significant change".
-pub const DEFAULT_NOISE: f64 = 0.05;
+pub use crate::scenario::DEFAULT_NOISE;
 /// Fixed seed: the same measurements always give the same interval.
 const SEED: u64 = 0x5eed_b007;
 
-/// How a variant compares with the baseline on one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Class {
-    /// The whole interval is beyond the noise band, in the good direction.
-    Better,
-    /// The whole interval is beyond the noise band, in the bad direction.
-    Worse,
-    /// The whole interval is inside the noise band.
-    NoSignificantChange,
-    /// Too few rounds, or the interval straddles an edge of the band.
-    Inconclusive,
-}
-
-impl Class {
-    pub fn label(self) -> &'static str {
-        match self {
-            Class::Better => "better",
-            Class::Worse => "worse",
-            Class::NoSignificantChange => "no significant change",
-            Class::Inconclusive => "inconclusive",
-        }
-    }
-}
+pub use crate::result::Class;
 
 /// 95% percentile-bootstrap interval of `sum(v) / sum(b)` over paired rounds.
 /// `None` with fewer than two pairs.

@@ -2,7 +2,7 @@ use super::*;
 use crate::backend::{Sizes, VariantSetup};
 use crate::result::*;
 use crate::run::{AnswerReport, Mismatch};
-use crate::scenario::{Guard, LoadShape, Target};
+use crate::scenario::{BackendKind, Guard, LoadModel, LoadShape, Objective};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -69,14 +69,13 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
 
 fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult {
     let load = LoadShape {
-        clients: NonZeroU32::MIN,
+        model: LoadModel::Closed {
+            clients: NonZeroU32::MIN,
+        },
         warmup: Duration::ZERO,
         duration: Duration::from_secs(1),
         rounds: NonZeroU32::MIN,
-        rate_per_s: None,
-        arrivals: Default::default(),
         cache: Default::default(),
-        pipeline: None,
         op_timeout: None,
     };
     RunResult {
@@ -113,17 +112,18 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             },
         },
         seed: 1,
-        environment: crate::evidence::Environment::detect(),
+        environment: crate::environment::Environment::detect(),
         backends: vec![BackendResult {
             backend: BackendKind::Sqlite,
             version: "3".into(),
             server: "embedded".into(),
             placement: crate::backend::Placement {
                 same_host: Some(true),
-                transport: "in-process".into(),
+                transport: None,
                 summary: "embedded".into(),
             },
             settings: Default::default(),
+            relaxed_durability: vec![],
             load: LoadResult {
                 tables: vec![],
                 rows: 0,
@@ -139,15 +139,15 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             round_order: vec![],
             variants,
         }],
-        verdicts: vec![],
+        comparison: Default::default(),
     }
 }
 
 fn rule(guards: Vec<Guard>) -> VerdictRule {
     VerdictRule {
-        baseline: 0,
-        goal: Target {
-            op: Some(0),
+        baseline: crate::scenario::VariantId(0),
+        goal: Objective {
+            op: Some(crate::scenario::OpId(0)),
             metric: Metric::P99,
         },
         guards,
@@ -159,9 +159,16 @@ fn names() -> Vec<String> {
     vec!["read".into(), "write".into()]
 }
 
+/// The first backend's verdict and its Markdown sentence.
+fn judge(r: &RunResult, rule: &VerdictRule) -> (Verdict, String) {
+    let v = compare(r, rule, &names()).verdicts[0].clone();
+    let text = crate::report::verdict::sentence(&v, crate::report::verdict::Style::Markdown);
+    (v, text)
+}
+
 fn write_guard(max: f64) -> Guard {
     Guard {
-        op: Some(1),
+        op: Some(crate::scenario::OpId(1)),
         metric: Metric::P99,
         max_regression: max,
     }
@@ -177,15 +184,15 @@ fn the_fastest_variant_that_passes_its_guards_wins() {
         ],
         vec![],
     );
-    let v = &verdicts(&r, &rule(vec![write_guard(0.25)]), &names())[0];
+    let (v, text) = judge(&r, &rule(vec![write_guard(0.25)]));
     assert_eq!(v.outcome, Outcome::Winner);
     assert_eq!(v.winner.as_deref(), Some("good"));
-    assert!(v.text.contains("**good** wins"), "{}", v.text);
-    assert!(v.text.contains("write p99"), "{}", v.text);
+    assert!(text.contains("**good** wins"), "{}", text);
+    assert!(text.contains("write p99"), "{}", text);
     assert!(
-        v.text.contains("fast_but_heavy") && v.text.contains("guard failed"),
+        text.contains("fast_but_heavy") && text.contains("guard failed"),
         "{}",
-        v.text
+        text
     );
     let heavy = v.candidates.iter().find(|c| c.variant == "fast_but_heavy").unwrap();
     assert!(!heavy.qualified);
@@ -201,14 +208,10 @@ fn rounds_that_disagree_make_the_verdict_inconclusive() {
         ],
         vec![],
     );
-    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    let (v, text) = judge(&r, &rule(vec![]));
     assert_eq!(v.outcome, Outcome::Inconclusive);
     assert_eq!(v.winner, None);
-    assert!(
-        v.text.contains("inconclusive — run more rounds or longer"),
-        "{}",
-        v.text
-    );
+    assert!(text.contains("inconclusive — run more rounds or longer"), "{}", text);
 }
 
 #[test]
@@ -230,9 +233,9 @@ fn a_variant_with_different_answers_never_wins() {
         ],
         vec![mismatch],
     );
-    let v = &verdicts(&r, &rule(vec![]), &names())[0];
+    let (v, text) = judge(&r, &rule(vec![]));
     assert_eq!(v.outcome, Outcome::BaselineHolds);
-    assert!(v.text.contains("returned different answers"), "{}", v.text);
+    assert!(text.contains("returned different answers"), "{}", text);
 }
 
 #[test]
@@ -249,12 +252,12 @@ fn storage_guards_compare_whole_variants() {
         metric: Metric::Storage,
         max_regression: 0.5,
     };
-    let v = &verdicts(&r, &rule(vec![storage]), &names())[0];
+    let (v, text) = judge(&r, &rule(vec![storage]));
     assert_eq!(v.outcome, Outcome::BaselineHolds);
     let g = &v.candidates[0].guards[0];
     assert_eq!((g.guard.as_str(), g.pass), ("storage", false));
     assert!((g.effect.as_ref().unwrap().ratio - 1.6).abs() < 1e-9);
-    assert!(v.text.contains("storage 1.60× (limit 1.50×) FAIL"), "{}", v.text);
+    assert!(text.contains("storage 1.60× (limit 1.50×) FAIL"), "{}", text);
 }
 
 #[test]
@@ -268,9 +271,9 @@ fn throughput_goals_prefer_higher_values() {
     );
     let mut rule = rule(vec![]);
     rule.goal.metric = Metric::Throughput;
-    let v = &verdicts(&r, &rule, &names())[0];
-    assert_eq!(v.winner.as_deref(), Some("fast"), "{}", v.text);
-    assert!(v.text.contains("2.00×"), "{}", v.text);
+    let (v, text) = judge(&r, &rule);
+    assert_eq!(v.winner.as_deref(), Some("fast"), "{}", text);
+    assert!(text.contains("2.00×"), "{}", text);
 }
 
 #[test]
@@ -282,10 +285,10 @@ fn identical_variants_leave_the_baseline_holding_with_no_significant_change() {
         ],
         vec![],
     );
-    let v = &verdicts(&r, &rule(vec![]), &names())[0];
-    assert_eq!(v.outcome, Outcome::BaselineHolds, "{}", v.text);
+    let (v, text) = judge(&r, &rule(vec![]));
+    assert_eq!(v.outcome, Outcome::BaselineHolds, "{}", text);
     assert_eq!(v.candidates[0].goal.as_ref().unwrap().class, Class::NoSignificantChange);
-    assert!(v.text.contains("no significant change"), "{}", v.text);
+    assert!(text.contains("no significant change"), "{}", text);
 }
 
 #[test]
@@ -297,9 +300,9 @@ fn two_rounds_are_too_few_to_name_a_winner() {
         ],
         vec![],
     );
-    let v = &verdicts(&r, &rule(vec![]), &names())[0];
-    assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
-    assert!(v.text.contains("run at least 3"), "{}", v.text);
+    let (v, text) = judge(&r, &rule(vec![]));
+    assert_eq!(v.outcome, Outcome::Inconclusive, "{}", text);
+    assert!(text.contains("run at least 3"), "{}", text);
 }
 
 #[test]

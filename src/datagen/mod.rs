@@ -6,9 +6,10 @@ mod table;
 mod value;
 mod words;
 
-pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES, email, mix64, person_name};
+pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};
 pub use value::{Checksum, MICROS, Value, write_pg_timestamp, write_timestamp};
+pub use words::{email, mix64, person_name};
 
 #[cfg(test)]
 mod tests;

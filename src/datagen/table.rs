@@ -3,8 +3,9 @@
 //! is identical whatever the thread count, and adding a column does not change
 //! the values of the others.
 
-use super::generator::{Generator, mix64};
+use super::generator::Generator;
 use super::value::{Checksum, Value};
+use super::words::mix64;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::sync::mpsc::sync_channel;

@@ -5,6 +5,23 @@ use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend::ErrorFields;
 use std::fmt;
 
+/// SQLSTATE codes and classes the harness acts on (PostgreSQL manual,
+/// appendix A).
+pub mod sqlstate {
+    pub const SERIALIZATION_FAILURE: &str = "40001";
+    pub const DEADLOCK_DETECTED: &str = "40P01";
+    /// Cancelled by `statement_timeout` or a CancelRequest.
+    pub const QUERY_CANCELED: &str = "57014";
+    pub const LOCK_NOT_AVAILABLE: &str = "55P03";
+    /// Class 23: integrity constraint violations.
+    pub const CLASS_INTEGRITY_CONSTRAINT: &str = "23";
+    /// Class 08: connection exceptions.
+    pub const CLASS_CONNECTION_EXCEPTION: &str = "08";
+    /// `57P01`..`57P05`: administrator shutdown, crash shutdown, cannot
+    /// connect now, database dropped, idle session timeout.
+    pub const PREFIX_OPERATOR_INTERVENTION: &str = "57P";
+}
+
 /// An ErrorResponse (or NoticeResponse) with all of its fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerError {

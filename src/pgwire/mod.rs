@@ -17,22 +17,28 @@
 //! [`Wire::queue`] buffers, [`Wire::send`] writes, [`Wire::reply`] reads one.
 
 pub mod conninfo;
+mod copy;
 pub mod error;
+mod receive;
 pub mod stream;
+#[cfg(test)]
+mod tests;
 
 pub use conninfo::{ConnInfo, ConnInfoError, Host, SslMode};
-pub use error::{ServerError, WireError, WireErrorKind};
+pub use error::{ServerError, WireError, WireErrorKind, sqlstate};
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::IsNull;
 use postgres_protocol::authentication::{md5_hash, sasl};
 use postgres_protocol::message::backend::{DataRowBody, Message};
 use postgres_protocol::message::frontend;
 use postgres_types::{Kind, Type};
+pub use receive::message_name;
+use receive::{Waiting, expect_reply_part};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
-use stream::{Filled, Stream};
+use std::time::Duration;
+use stream::Stream;
 
 /// How long the client waits for the reply after sending a cancel request,
 /// before it closes the connection.
@@ -69,27 +75,19 @@ impl<'a> Row<'a> {
 }
 
 /// What a waiting read does when the reply is slow.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Limits {
     /// Longest silence while a reply is due before the request is cancelled.
     pub reply_timeout: Option<Duration>,
-    /// Cancel the request when the user interrupts the run (the
-    /// process-wide flag in [`crate::interrupt`]).
-    pub interruptible: bool,
+    /// Cancel the request when this token is cancelled (the user
+    /// interrupted the run).
+    pub cancel: Option<crate::cancel::CancelToken>,
 }
 
-/// Why a slow request was cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CancelReason {
-    Timeout,
-    Interrupt,
-}
-
-/// Where the client is in waiting for a reply (slow path only).
-#[derive(Debug, Default)]
-struct Waiting {
-    since: Option<Instant>,
-    cancelled: Option<(Instant, CancelReason)>,
+impl Limits {
+    fn interrupted(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| c.is_cancelled())
+    }
 }
 
 struct CancelKey {
@@ -106,6 +104,8 @@ pub struct Wire {
     in_flight: usize,
     next_statement: u32,
     closed: bool,
+    /// The caller saw the socket readable; the next read skips `poll`.
+    readable: bool,
     cancel: Option<CancelKey>,
     /// ParameterStatus values the server reported.
     parameters: Vec<(String, String)>,
@@ -137,12 +137,13 @@ impl Wire {
             in_flight: 0,
             next_statement: 0,
             closed: false,
+            readable: false,
             cancel: None,
             parameters: Vec::new(),
             notices: 0,
             limits: Limits {
                 reply_timeout: info.connect_timeout,
-                interruptible: true,
+                cancel: None,
             },
             waiting: Waiting::default(),
             types: HashMap::new(),
@@ -401,6 +402,12 @@ impl Wire {
         Ok(())
     }
 
+    /// The socket polled readable: the next read need not wait in `poll`
+    /// first (a multiplexing caller already did).
+    pub fn mark_readable(&mut self) {
+        self.readable = true;
+    }
+
     /// Writes everything queued.
     pub fn send(&mut self) -> Result<(), WireError> {
         self.flush()
@@ -421,68 +428,16 @@ impl Wire {
             return Err(WireError::io("the connection is closed"));
         }
         let mut rows = 0;
-        self.until_ready(|m| match m {
+        let done = self.until_ready(|m| match m {
             Message::DataRow(body) => {
                 row(Row { body: &body });
                 rows += 1;
                 Ok(())
             }
             m => expect_reply_part(&m),
-        })?;
-        Ok(rows)
-    }
-
-    /// Starts `COPY ... FROM STDIN` (`sql`, simple protocol).
-    pub fn copy_in(&mut self, sql: &str) -> Result<(), WireError> {
-        self.expect_idle()?;
-        self.extended = false;
-        frontend::query(sql, &mut self.out)?;
-        self.flush()?;
-        match self.recv()? {
-            Message::CopyInResponse(_) => Ok(()),
-            Message::ErrorResponse(body) => {
-                let e = WireError::server(ServerError::parse(body.fields()));
-                self.until_ready(|_| Ok(()))?;
-                Err(e)
-            }
-            other => Err(self.unexpected(&other)),
-        }
-    }
-
-    /// Sends `data` as one CopyData message; fails as soon as the server has
-    /// reported an error (it stops reading the stream then).
-    pub fn copy_data(&mut self, data: &[u8]) -> Result<(), WireError> {
-        self.out.put_u8(b'd');
-        self.out.put_i32(data.len() as i32 + 4);
-        self.out.extend_from_slice(data);
-        self.flush()?;
-        if crate::interrupt::requested() && self.limits.interruptible {
-            frontend::copy_fail("interrupted", &mut self.out)?;
-            self.flush()?;
-            let _ = self.until_ready(|_| Ok(()));
-            return Err(WireError {
-                kind: WireErrorKind::Interrupted,
-                closed: self.closed,
-            });
-        }
-        if self.stream.readable_now() {
-            match self.recv()? {
-                Message::ErrorResponse(body) => {
-                    let e = WireError::server(ServerError::parse(body.fields()));
-                    self.until_ready(|_| Ok(()))?;
-                    return Err(e);
-                }
-                other => return Err(self.unexpected(&other)),
-            }
-        }
-        Ok(())
-    }
-
-    /// Ends the COPY stream and waits until the server has taken it all.
-    pub fn copy_done(&mut self) -> Result<(), WireError> {
-        frontend::copy_done(&mut self.out);
-        self.flush()?;
-        self.until_ready(|m| expect_reply_part(&m))
+        });
+        self.readable = false;
+        done.map(|()| rows)
     }
 
     /// Asks the server to cancel what this session is running (a separate
@@ -574,165 +529,6 @@ impl Wire {
         self.closed = true;
         WireError::protocol(format!("unexpected {} from the server", message_name(m)))
     }
-
-    /// Reads messages until ReadyForQuery. The first ErrorResponse is
-    /// returned after the server is ready again (the connection stays
-    /// usable), or when the server closes the connection after it (FATAL).
-    fn until_ready(&mut self, mut each: impl FnMut(Message) -> Result<(), WireError>) -> Result<(), WireError> {
-        let mut error: Option<WireError> = None;
-        let mut refused_copy = false;
-        loop {
-            let m = match self.recv() {
-                Ok(m) => m,
-                Err(e) if refused_copy => return Err(copy_refused(error.unwrap_or(e), true)),
-                Err(e) => {
-                    return Err(match error {
-                        // The server said why before it hung up.
-                        Some(server) => WireError { closed: true, ..server },
-                        None => e,
-                    });
-                }
-            };
-            match m {
-                Message::ReadyForQuery(_) if refused_copy => {
-                    let e = error.unwrap_or_else(|| WireError::protocol("no error"));
-                    return Err(copy_refused(e, false));
-                }
-                Message::ReadyForQuery(_) => return error.map_or(Ok(()), Err),
-                Message::ErrorResponse(body) => {
-                    if error.is_none() {
-                        error = Some(WireError::server(ServerError::parse(body.fields())));
-                    }
-                }
-                Message::CopyInResponse(_) => {
-                    // A statement that wants COPY data from the client. The
-                    // server ignores Sync in copy mode, so alone it is
-                    // refused with CopyFail (and, in the extended protocol, a
-                    // Sync to end the error). With requests pipelined behind
-                    // it, the server reads the next Bind in copy mode and
-                    // ends the session ("protocol synchronization was lost"):
-                    // every request in flight fails, none hangs.
-                    refused_copy = true;
-                    if self.in_flight == 0 || !self.extended {
-                        frontend::copy_fail("schemabench sends no COPY data from an operation", &mut self.out)?;
-                        if self.extended {
-                            frontend::sync(&mut self.out);
-                        }
-                        self.flush()?;
-                    }
-                }
-                // COPY ... TO STDOUT from an operation: its data is read and dropped.
-                Message::CopyOutResponse(_) | Message::CopyData(_) | Message::CopyDone => {}
-                _ if error.is_some() => {}
-                m => {
-                    if let Err(e) = each(m) {
-                        self.closed |= e.closed;
-                        return Err(e);
-                    }
-                }
-            }
-        }
-    }
-
-    /// The next message other than notices and parameter reports.
-    fn recv(&mut self) -> Result<Message, WireError> {
-        loop {
-            match Message::parse(&mut self.input) {
-                Ok(Some(Message::NoticeResponse(_))) => self.notices += 1,
-                Ok(Some(Message::ParameterStatus(body))) => {
-                    let (name, value) = (body.name()?.to_string(), body.value()?.to_string());
-                    self.parameters.retain(|(n, _)| *n != name);
-                    let bad_encoding = name == "client_encoding" && !value.eq_ignore_ascii_case("UTF8");
-                    self.parameters.push((name, value.clone()));
-                    if bad_encoding {
-                        self.closed = true;
-                        return Err(WireError::protocol(format!(
-                            "the session switched client_encoding to {value}; schemabench reads and writes \
-                             UTF-8 only, so the connection is closed"
-                        )));
-                    }
-                }
-                Ok(Some(Message::NotificationResponse(_))) => {}
-                Ok(Some(m)) => {
-                    self.waiting = Waiting::default();
-                    return Ok(m);
-                }
-                Ok(None) => self.fill()?,
-                Err(e) => {
-                    self.closed = true;
-                    return Err(WireError::protocol(e.to_string()));
-                }
-            }
-        }
-    }
-
-    /// Reads more bytes, waiting as [`Limits`] allow.
-    fn fill(&mut self) -> Result<(), WireError> {
-        loop {
-            if self.input.capacity() - self.input.len() < 4096 {
-                self.input.reserve(16 * 1024);
-            }
-            // With one request out on a unix socket, wait in poll (see Stream::fill).
-            let poll_first = self.in_flight == 0 && self.stream.is_unix();
-            let spare = self.input.spare_capacity_mut();
-            // SAFETY: the slice covers allocated spare capacity; a socket read
-            // (read(2) or rustls' copy of decrypted bytes) only writes into it,
-            // and only the `n` bytes it reports are marked initialised below.
-            let buf = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<u8>(), spare.len()) };
-            match self.stream.fill(buf, poll_first) {
-                Ok(Filled::Bytes(n)) => {
-                    // SAFETY: `n` bytes were just written into the spare capacity.
-                    unsafe { self.input.set_len(self.input.len() + n) };
-                    return Ok(());
-                }
-                Ok(Filled::Tick) => self.slow_reply()?,
-                Err(e) => return Err(self.broken(e)),
-            }
-        }
-    }
-
-    /// A tick passed without a reply: cancel when the limit is reached or
-    /// the user interrupts, give up [`CANCEL_GRACE`] after cancelling.
-    fn slow_reply(&mut self) -> Result<(), WireError> {
-        let now = Instant::now();
-        let since = *self.waiting.since.get_or_insert(now);
-        let waited = now - since + stream::TICK;
-        if self.waiting.cancelled.is_none() {
-            let reason = if self.limits.interruptible && crate::interrupt::requested() {
-                Some(CancelReason::Interrupt)
-            } else if self.limits.reply_timeout.is_some_and(|t| waited >= t) {
-                Some(CancelReason::Timeout)
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                // Before start-up finishes there is no key: give up at once.
-                if self.cancel.is_none() || self.cancel().is_err() {
-                    return Err(self.give_up(reason, waited));
-                }
-                self.waiting.cancelled = Some((now, reason));
-            }
-        }
-        match self.waiting.cancelled {
-            Some((at, reason)) if now - at >= CANCEL_GRACE => Err(self.give_up(reason, waited)),
-            _ => Ok(()),
-        }
-    }
-
-    fn give_up(&mut self, reason: CancelReason, waited: Duration) -> WireError {
-        self.close();
-        self.waiting = Waiting::default();
-        WireError {
-            kind: match reason {
-                CancelReason::Interrupt => WireErrorKind::Interrupted,
-                CancelReason::Timeout => WireErrorKind::Timeout(format!(
-                    "no reply after {:.1} s; the connection was closed",
-                    waited.as_secs_f64()
-                )),
-            },
-            closed: true,
-        }
-    }
 }
 
 impl Drop for Wire {
@@ -741,75 +537,6 @@ impl Drop for Wire {
             frontend::terminate(&mut self.out);
             let _ = self.flush();
         }
-    }
-}
-
-/// The error for a statement that started `COPY FROM STDIN`.
-fn copy_refused(server: WireError, closed: bool) -> WireError {
-    WireError {
-        closed: closed || server.closed,
-        ..WireError::protocol(format!(
-            "the statement started COPY FROM STDIN; schemabench sends no COPY data from an operation \
-             (the server said: {server})"
-        ))
-    }
-}
-
-/// Messages that belong to the reply of a request; anything else is a
-/// protocol error that ends the session.
-fn expect_reply_part(m: &Message) -> Result<(), WireError> {
-    match m {
-        Message::BindComplete
-        | Message::ParseComplete
-        | Message::CloseComplete
-        | Message::CommandComplete(_)
-        | Message::EmptyQueryResponse
-        | Message::NoData
-        | Message::PortalSuspended
-        | Message::RowDescription(_)
-        | Message::ParameterDescription(_) => Ok(()),
-        other => Err(WireError::protocol(format!(
-            "unexpected {} from the server",
-            message_name(other)
-        ))),
-    }
-}
-
-/// A backend message's name, for errors.
-pub fn message_name(m: &Message) -> &'static str {
-    match m {
-        Message::AuthenticationCleartextPassword => "AuthenticationCleartextPassword",
-        Message::AuthenticationGss => "AuthenticationGSS",
-        Message::AuthenticationKerberosV5 => "AuthenticationKerberosV5",
-        Message::AuthenticationMd5Password(_) => "AuthenticationMD5Password",
-        Message::AuthenticationOk => "AuthenticationOk",
-        Message::AuthenticationScmCredential => "AuthenticationSCMCredential",
-        Message::AuthenticationSspi => "AuthenticationSSPI",
-        Message::AuthenticationGssContinue(_) => "AuthenticationGSSContinue",
-        Message::AuthenticationSasl(_) => "AuthenticationSASL",
-        Message::AuthenticationSaslContinue(_) => "AuthenticationSASLContinue",
-        Message::AuthenticationSaslFinal(_) => "AuthenticationSASLFinal",
-        Message::BackendKeyData(_) => "BackendKeyData",
-        Message::BindComplete => "BindComplete",
-        Message::CloseComplete => "CloseComplete",
-        Message::CommandComplete(_) => "CommandComplete",
-        Message::CopyData(_) => "CopyData",
-        Message::CopyDone => "CopyDone",
-        Message::CopyInResponse(_) => "CopyInResponse",
-        Message::CopyOutResponse(_) => "CopyOutResponse",
-        Message::DataRow(_) => "DataRow",
-        Message::EmptyQueryResponse => "EmptyQueryResponse",
-        Message::ErrorResponse(_) => "ErrorResponse",
-        Message::NoData => "NoData",
-        Message::NoticeResponse(_) => "NoticeResponse",
-        Message::NotificationResponse(_) => "NotificationResponse",
-        Message::ParameterDescription(_) => "ParameterDescription",
-        Message::ParameterStatus(_) => "ParameterStatus",
-        Message::ParseComplete => "ParseComplete",
-        Message::PortalSuspended => "PortalSuspended",
-        Message::ReadyForQuery(_) => "ReadyForQuery",
-        Message::RowDescription(_) => "RowDescription",
-        _ => "message",
     }
 }
 
@@ -827,35 +554,4 @@ pub fn quote_literal(text: &str) -> String {
 /// `name` as an SQL identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_server_that_never_answers_fails_the_connection_after_connect_timeout() {
-        // The kernel accepts the connection into the backlog; nobody answers.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let info = ConnInfo {
-            connect_timeout: Some(Duration::from_secs(2)),
-            ..ConnInfo::local("127.0.0.1", port, "postgres", "postgres")
-        };
-        let t = Instant::now();
-        let e = Wire::connect(&info).err().expect("no server, no connection");
-        let took = t.elapsed();
-        assert!(matches!(e.kind, WireErrorKind::Timeout(_)), "{e}");
-        assert!(
-            took >= Duration::from_secs(2) && took < Duration::from_secs(5),
-            "{took:?}"
-        );
-        drop(listener);
-    }
-
-    #[test]
-    fn quoting_keeps_quotes_inside() {
-        assert_eq!(quote_literal("it's"), "'it''s'");
-        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-    }
 }

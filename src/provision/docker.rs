@@ -1,14 +1,13 @@
-//! A PostgreSQL container started with testcontainers: a pinned, configurable
-//! image on host networking (no bridge needed), listening on a free loopback
-//! port passed as `PGPORT`, ready when its log says so and a connection
-//! succeeds. Dropping the handle removes the container.
+//! A PostgreSQL container started through the `docker` command: a pinned,
+//! configurable image on host networking (no bridge needed), never pulled,
+//! listening on a free loopback port passed as `PGPORT`, ready when a TCP
+//! connection answers a query. Dropping the handle removes the container.
+//! (The CLI replaced testcontainers, which brought about 170 crates into
+//! every build for a handful of calls.)
 
 use super::{Endpoint, ProvisionError, Request, Server};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
-use testcontainers::core::WaitFor;
-use testcontainers::runners::SyncRunner;
-use testcontainers::{Container, GenericImage, ImageExt};
 
 /// Default images, pinned: plain PostgreSQL, with pgvector, with TimescaleDB.
 pub const DEFAULT_IMAGE: &str = "postgres:15.10-bookworm";
@@ -82,7 +81,27 @@ pub struct DockerServer {
     endpoint: Endpoint,
     image: String,
     ready_in: Duration,
-    container: Option<Container<GenericImage>>,
+    /// The container's id while it exists.
+    container: Option<String>,
+}
+
+/// Runs `docker ARGS` and returns its standard output, trimmed. The CLI
+/// reads `DOCKER_HOST` like the probes above.
+fn docker(args: &[&str]) -> Result<String, ProvisionError> {
+    let out = std::process::Command::new("docker")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| ProvisionError::Docker(format!("cannot run the `docker` command: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(ProvisionError::Docker(format!(
+            "`docker {}` failed: {}",
+            args.first().copied().unwrap_or_default(),
+            err.trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 impl DockerServer {
@@ -95,9 +114,7 @@ impl DockerServer {
                  (or scripts/build-local-image.sh without registry access) and pass it with --docker-image"
             )));
         }
-        let (name, tag) = image.rsplit_once(':').unwrap_or((&image, "latest"));
         let port = super::local::free_port()?;
-        let mut args: Vec<String> = Vec::new();
         let mut settings: Vec<(String, String)> = super::local::DEFAULT_SETTINGS
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -109,44 +126,72 @@ impl DockerServer {
             settings.retain(|(n, _)| n != k);
             settings.push((k.clone(), v.clone()));
         }
-        for (k, v) in settings {
-            args.push("-c".into());
-            args.push(format!("{k}={v}"));
+        let (pgport, owner) = (
+            format!("PGPORT={port}"),
+            format!("schemabench.pid={}", std::process::id()),
+        );
+        // Host networking (no bridge), never a pull, labelled with our PID.
+        let mut args: Vec<&str> = vec![
+            "run",
+            "--detach",
+            "--pull",
+            "never",
+            "--network",
+            "host",
+            "--label",
+            &owner,
+            "--env",
+            &pgport,
+            "--env",
+            "POSTGRES_HOST_AUTH_METHOD=trust",
+            &image,
+        ];
+        let flags: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for f in &flags {
+            args.push("-c");
+            args.push(f);
         }
-        let container = GenericImage::new(name, tag)
-            .with_wait_for(WaitFor::message_on_stderr(
-                "database system is ready to accept connections",
-            ))
-            .with_network("host")
-            .with_env_var("PGPORT", port.to_string())
-            .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
-            .with_cmd(args)
-            .with_startup_timeout(Duration::from_secs(120))
-            .start()
-            .map_err(|e| ProvisionError::Docker(format!("starting {image}: {e}")))?;
+        let id = docker(&args).map_err(|e| ProvisionError::Docker(format!("starting {image}: {e}")))?;
         let mut server = DockerServer {
             endpoint: Endpoint::local(port, None),
             image: image.clone(),
             ready_in: Duration::ZERO,
-            container: Some(container),
+            container: Some(id),
         };
-        // Official images restart the server after initialisation: wait for
-        // a real connection, not only the first ready message.
-        server.wait_connectable()?;
+        // Official images start a socket-only server to initialise, then the
+        // real one: ready means a TCP connection answers a query.
+        server.wait_connectable(Duration::from_secs(120))?;
         server.ready_in = begin.elapsed();
         Ok(server)
     }
 
-    fn wait_connectable(&self) -> Result<(), ProvisionError> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+    fn wait_connectable(&self, limit: Duration) -> Result<(), ProvisionError> {
+        let deadline = Instant::now() + limit;
+        let id = self.container.as_deref().unwrap_or_default();
+        let mut checked = Instant::now();
         loop {
             if self.endpoint.accepts_queries() {
                 return Ok(());
             }
-            if Instant::now() > deadline {
+            // A container that exited will never answer: say why now.
+            let exited = checked.elapsed() > Duration::from_secs(1) && {
+                checked = Instant::now();
+                docker(&["inspect", "--format", "{{.State.Running}}", id]).is_ok_and(|r| r == "false")
+            };
+            if exited || Instant::now() > deadline {
+                let logs = std::process::Command::new("docker")
+                    .args(["logs", "--tail", "15", id])
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+                    .unwrap_or_default();
                 return Err(ProvisionError::Docker(format!(
-                    "{} did not accept connections on port {}",
+                    "{} {} on port {}; its last log lines:\n{logs}",
                     self.image,
+                    if exited {
+                        "exited before accepting connections"
+                    } else {
+                        "did not accept connections"
+                    },
                     self.endpoint.port()
                 )));
             }
@@ -156,7 +201,15 @@ impl DockerServer {
 
     /// The container's id.
     pub fn container_id(&self) -> Option<&str> {
-        self.container.as_ref().map(|c| c.id())
+        self.container.as_deref()
+    }
+}
+
+impl Drop for DockerServer {
+    fn drop(&mut self) {
+        if let Some(id) = self.container.take() {
+            let _ = docker(&["rm", "--force", "--volumes", &id]);
+        }
     }
 }
 
@@ -179,13 +232,11 @@ impl Server for DockerServer {
         true
     }
     fn restart(&mut self) -> Result<(), ProvisionError> {
-        let c = self
+        let id = self
             .container
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| ProvisionError::Docker("container gone".into()))?;
-        c.stop().map_err(|e| ProvisionError::Docker(format!("stopping: {e}")))?;
-        c.start()
-            .map_err(|e| ProvisionError::Docker(format!("starting: {e}")))?;
-        self.wait_connectable()
+        docker(&["restart", "--time", "30", id])?;
+        self.wait_connectable(Duration::from_secs(60))
     }
 }

@@ -8,6 +8,7 @@ pub mod timeline;
 pub use timeline::Timeline;
 
 use crate::backend::{ErrorClass, OpError};
+use crate::scenario::OpId;
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
@@ -128,7 +129,7 @@ impl Recorder {
     /// Records one closed-loop execution that ended `at` into the window.
     /// Allocates nothing on success, except once per new second of timeline.
     #[inline]
-    pub fn record(&mut self, op: usize, at: Duration, latency_ns: u64, outcome: Result<u64, OpError>) {
+    pub fn record(&mut self, op: OpId, at: Duration, latency_ns: u64, outcome: Result<u64, OpError>) {
         let r = &mut self.ops[op];
         match outcome {
             Ok(rows) => {
@@ -150,7 +151,7 @@ impl Recorder {
     #[inline]
     pub fn record_open(
         &mut self,
-        op: usize,
+        op: OpId,
         at: Duration,
         response_ns: u64,
         service_ns: u64,
@@ -222,11 +223,11 @@ mod tests {
         let mut parts = [Recorder::new(2), Recorder::new(2)];
         for i in 0..10_000u64 {
             let ns = 1_000 + (i * 7919) % 5_000_000;
-            all.record((i % 2) as usize, Duration::ZERO, ns, Ok(1));
-            parts[(i % 3 == 0) as usize].record((i % 2) as usize, Duration::ZERO, ns, Ok(1));
+            all.record(OpId((i % 2) as usize), Duration::ZERO, ns, Ok(1));
+            parts[(i % 3 == 0) as usize].record(OpId((i % 2) as usize), Duration::ZERO, ns, Ok(1));
         }
-        all.record(1, Duration::ZERO, 5, err(ErrorClass::Timeout));
-        parts[0].record(1, Duration::ZERO, 5, err(ErrorClass::Timeout));
+        all.record(OpId(1), Duration::ZERO, 5, err(ErrorClass::Timeout));
+        parts[0].record(OpId(1), Duration::ZERO, 5, err(ErrorClass::Timeout));
         let mut merged = Recorder::new(2);
         merged.merge(&parts[0]);
         merged.merge(&parts[1]);
@@ -249,7 +250,7 @@ mod tests {
     fn percentiles_keep_three_significant_digits_and_survive_encoding() {
         let mut r = Recorder::new(1);
         for ns in [1_234_567u64, 2_000, 17, 999_999_999] {
-            r.record(0, Duration::ZERO, ns, Ok(0));
+            r.record(OpId(0), Duration::ZERO, ns, Ok(0));
         }
         let h = &r.ops[0].latency;
         let max = h.max() as f64;
@@ -264,10 +265,10 @@ mod tests {
     fn memory_does_not_grow_with_the_number_of_operations() {
         // The histogram's counts array is sized by its bounds alone.
         let mut r = Recorder::new(1);
-        r.record(0, Duration::ZERO, 1_000, Ok(1));
+        r.record(OpId(0), Duration::ZERO, 1_000, Ok(1));
         let before = r.ops[0].latency.distinct_values();
         for i in 0..1_000_000u64 {
-            r.record(0, Duration::ZERO, 1_000 + i * 3_000, Ok(1));
+            r.record(OpId(0), Duration::ZERO, 1_000 + i * 3_000, Ok(1));
         }
         assert_eq!(r.ops[0].latency.distinct_values(), before);
         assert_eq!(r.ops[0].count(), 1_000_001);

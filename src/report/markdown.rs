@@ -1,13 +1,13 @@
 //! `report.md`: the verdict first, then per-operation tables with ratios
 //! against the baseline, storage and setup, load, and the environment.
 
-use crate::compare::{Effect, effect};
-use crate::result::{BackendResult, RunResult, VariantResult};
+use super::verdict::{Style, banners, sentence};
+use crate::result::{BackendResult, Effect, RunResult, VariantResult};
 use crate::scenario::Metric;
 use crate::util::{format_bytes, format_ns, format_ratio, sig3};
 use std::fmt::Write as _;
 
-fn ratio_cell(e: Option<Effect>) -> String {
+fn ratio_cell(e: Option<&Effect>) -> String {
     match e {
         Some(e) => match (e.ci_low, e.ci_high) {
             (Some(lo), Some(hi)) => format!(
@@ -42,29 +42,21 @@ pub fn render(r: &RunResult) -> String {
     let mut md = String::new();
     let sc = &r.scenario;
     let _ = writeln!(md, "# {}\n\n**Question:** {}\n", sc.name, sc.question);
-    if !r.run.complete {
-        let why = match (&r.run.failure, r.run.interrupted) {
-            (Some(f), _) => format!("failed: {f}"),
-            (None, true) => "interrupted".to_string(),
-            (None, false) => "incomplete".to_string(),
-        };
-        let _ = writeln!(
-            md,
-            "> **INCOMPLETE RUN** ({why}). Only what was measured before that is shown.\n"
-        );
+    for banner in banners(&r.run, Style::Markdown) {
+        let _ = writeln!(md, "> {banner}\n");
     }
     let _ = writeln!(md, "## Verdict\n");
-    for v in &r.verdicts {
-        let _ = writeln!(md, "{}\n", v.text);
+    for v in &r.comparison.verdicts {
+        let _ = writeln!(md, "{}\n", sentence(v, Style::Markdown));
     }
-    if r.verdicts.is_empty() {
+    if r.comparison.verdicts.is_empty() {
         let _ = writeln!(md, "No verdict: nothing was measured.\n");
     }
     let load = &sc.load;
     let _ = writeln!(
         md,
         "Run `{}`: workload `{}`, seed {}, {}, warmup {} s, measured {} s × {} rounds \
-         (variants in a fresh random order each round).{}\n",
+         (variants in a fresh random order each round).\n",
         r.run.id,
         sc.workload,
         r.seed,
@@ -72,11 +64,6 @@ pub fn render(r: &RunResult) -> String {
         load.warmup.as_secs_f64(),
         load.duration.as_secs_f64(),
         load.rounds,
-        if r.run.quick {
-            " **Smoke profile (`--quick`): not fit for decisions.**"
-        } else {
-            ""
-        }
     );
     let params: Vec<String> = sc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let mix: Vec<String> = sc.mix.iter().map(|m| format!("{} {}", m.op, m.weight)).collect();
@@ -92,7 +79,6 @@ pub fn render(r: &RunResult) -> String {
 
 fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let baseline_name = &r.scenario.verdict_rule.baseline;
-    let baseline = b.variant(baseline_name);
     let _ = writeln!(md, "## Answers ({})\n", b.backend);
     if b.answers.mismatches.is_empty() {
         let _ = writeln!(
@@ -127,7 +113,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with their 95% bootstrap interval across rounds and a classification against the ±{:.0}% noise band (docs/method.md).\n",
         r.scenario.verdict_rule.noise * 100.0
     );
-    if r.scenario.load.rate_per_s.is_some() {
+    if r.scenario.load.model.is_open() {
         let _ = writeln!(
             md,
             "Open loop: latencies are response times from each operation's intended start (coordinated omission \
@@ -156,9 +142,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
                 if is_base {
                     return "baseline".to_string();
                 }
-                ratio_cell(
-                    baseline.and_then(|base| effect(v, base, Some(&m.op), metric, r.scenario.verdict_rule.noise)),
-                )
+                ratio_cell(r.comparison.effect(b.backend, &v.name, Some(&m.op), metric))
             };
             let _ = writeln!(
                 md,
@@ -243,9 +227,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             if v.name == *baseline_name {
                 "baseline".to_string()
             } else {
-                ratio_cell(
-                    baseline.and_then(|base| effect(v, base, None, Metric::Storage, r.scenario.verdict_rule.noise)),
-                )
+                ratio_cell(r.comparison.effect(b.backend, &v.name, None, Metric::Storage))
             },
             if v.setup.statement_seconds.is_empty() {
                 "—".to_string()
@@ -390,12 +372,11 @@ fn environment_section(md: &mut String, r: &RunResult) {
             "- {} {}: {}; client placement: {}",
             b.backend, b.version, b.server, b.placement.summary
         );
-        let relaxed = relaxed_durability(b);
-        if !relaxed.is_empty() {
+        if !b.relaxed_durability.is_empty() {
             let _ = writeln!(
                 md,
                 "  - **Durability relaxed: {}** — results do not reflect a crash-safe configuration",
-                relaxed.join(", ")
+                b.relaxed_durability.join(", ")
             );
         }
         let settings: Vec<String> = b.settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
@@ -412,61 +393,44 @@ fn environment_section(md: &mut String, r: &RunResult) {
     );
 }
 
-/// Durability settings that are relaxed, as `name = value`.
-pub fn relaxed_durability(b: &BackendResult) -> Vec<String> {
-    let relaxed = |name: &str, v: &str| match name {
-        "fsync" | "full_page_writes" => v == "off",
-        "synchronous_commit" => v == "off" || v == "local",
-        "synchronous" => v == "off" || v == "0",
-        _ => false,
-    };
-    b.settings
-        .iter()
-        .filter(|(k, v)| relaxed(k, v))
-        .map(|(k, v)| format!("{k} = {v}"))
-        .collect()
-}
-
 fn cross_engine_section(md: &mut String, r: &RunResult) {
-    let [a, b] = match r.backends.as_slice() {
-        [a, b] => [a, b],
-        _ => return,
+    let Some(first) = r.comparison.across_engines.first() else {
+        return;
     };
-    let _ = writeln!(md, "## Across engines ({} vs {})\n", b.backend, a.backend);
+    let (a, b) = (first.first, first.second);
+    let (Some(ra), Some(rb)) = (r.backend(a), r.backend(b)) else {
+        return;
+    };
+    let _ = writeln!(md, "## Across engines ({b} vs {a})\n");
     let _ = writeln!(
         md,
-        "The same variant on both engines; ratios are {} / {} (below 1: {} is faster).\n",
-        b.backend, a.backend, b.backend
+        "The same variant on both engines; ratios are {b} / {a} (below 1: {b} is faster).\n"
     );
     let _ = writeln!(
         md,
-        "| variant | op | {a} p50 | {b} p50 | p50 ratio | {a} p99 | {b} p99 | p99 ratio | ops/s ratio |\n|---|---|---:|---:|---:|---:|---:|---:|---:|",
-        a = a.backend,
-        b = b.backend
+        "| variant | op | {a} p50 | {b} p50 | p50 ratio | {a} p99 | {b} p99 | p99 ratio | ops/s ratio |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
     );
-    for va in &a.variants {
-        let Some(vb) = b.variant(&va.name) else {
+    let ratio = |x: Option<f64>| x.map_or_else(|| "—".to_string(), format_ratio);
+    for x in &r.comparison.across_engines {
+        let (Some(oa), Some(ob)) = (
+            ra.variant(&x.variant).and_then(|v| v.op(&x.op)),
+            rb.variant(&x.variant).and_then(|v| v.op(&x.op)),
+        ) else {
             continue;
         };
-        for oa in &va.ops {
-            let Some(ob) = vb.op(&oa.op) else { continue };
-            let ratio = |x: f64, y: f64| {
-                if x > 0.0 { format_ratio(y / x) } else { "—".into() }
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                va.name,
-                oa.op,
-                format_ns(oa.latency_ns.p50 as f64),
-                format_ns(ob.latency_ns.p50 as f64),
-                ratio(oa.latency_ns.p50 as f64, ob.latency_ns.p50 as f64),
-                format_ns(oa.latency_ns.p99 as f64),
-                format_ns(ob.latency_ns.p99 as f64),
-                ratio(oa.latency_ns.p99 as f64, ob.latency_ns.p99 as f64),
-                ratio(oa.throughput_per_s, ob.throughput_per_s),
-            );
-        }
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            x.variant,
+            x.op,
+            format_ns(oa.latency_ns.p50 as f64),
+            format_ns(ob.latency_ns.p50 as f64),
+            ratio(x.p50_ratio),
+            format_ns(oa.latency_ns.p99 as f64),
+            format_ns(ob.latency_ns.p99 as f64),
+            ratio(x.p99_ratio),
+            ratio(x.throughput_ratio),
+        );
     }
     md.push('\n');
 }

@@ -1,17 +1,52 @@
-//! Reports: pure functions from a [`RunResult`](crate::result::RunResult) to
-//! bytes (JSON, Markdown, terminal text), the one place that writes run
-//! folders, and the progress display.
+//! Reports: pure functions from a [`RunResult`] to bytes (JSON, Markdown,
+//! terminal text), the list of files a run folder gets, the one place that
+//! writes run folders, and the progress display.
 
 pub mod folder;
 pub mod markdown;
 pub mod progress;
 pub mod terminal;
+pub mod verdict;
 
 pub use folder::{RunFolder, run_id};
 
-/// `result.json`: pretty-printed, newline-terminated.
-pub fn json(result: &crate::result::RunResult) -> String {
-    let mut s = serde_json::to_string_pretty(result).expect("results serialise");
-    s.push('\n');
-    s
+use crate::result::RunResult;
+
+/// Every file of a run folder, by name within it: `result.json`, the
+/// reports rendered from it, and each query plan as JSON. The reports are
+/// rendered from `result.json` read back, so `schemabench report` renders
+/// the same bytes from the folder later.
+pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
+    let json = result.to_json();
+    // A result that did not read back would be a bug (tests check it); the
+    // run's files are still written from the result in memory.
+    let stored = RunResult::from_json(&json).unwrap_or_else(|e| {
+        tracing::warn!(
+            "result.json does not read back ({}); reports are rendered from memory",
+            crate::util::error_chain(&e)
+        );
+        result.clone()
+    });
+    let mut out = vec![
+        ("report.md".to_string(), markdown::render(&stored).into_bytes()),
+        ("result.json".to_string(), json.into_bytes()),
+    ];
+    for b in &stored.backends {
+        for v in &b.variants {
+            for p in &v.plans {
+                let name = format!("plans/{}-{}-{}.json", b.backend, v.name, p.op);
+                let json = serde_json::to_string_pretty(p).expect("plans serialise");
+                out.push((name, json.into_bytes()));
+            }
+        }
+    }
+    out
+}
+
+/// The reports `schemabench report` renders again from `result.json`.
+pub fn rendered(result: &RunResult) -> Vec<(String, Vec<u8>)> {
+    files(result)
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("report."))
+        .collect()
 }

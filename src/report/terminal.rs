@@ -1,7 +1,7 @@
 //! The terminal summary printed after a run: one line per variant and
 //! operation, then the verdict and where the report is.
 
-use crate::compare::effect;
+use super::verdict::{Style, banners, sentence};
 use crate::result::RunResult;
 use crate::scenario::Metric;
 use crate::util::{format_ns, format_ratio, sig3};
@@ -12,7 +12,6 @@ use std::path::Path;
 pub fn render(r: &RunResult, folder: &Path) -> String {
     let mut out = String::new();
     for b in &r.backends {
-        let base = b.variant(&r.scenario.verdict_rule.baseline);
         let width = b.variants.iter().map(|v| v.name.len()).max().unwrap_or(7).max(7);
         let opw = r.scenario.mix.iter().map(|m| m.op.len()).max().unwrap_or(2).max(2);
         let _ = writeln!(
@@ -27,9 +26,13 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         );
         for v in &b.variants {
             for o in &v.ops {
-                let ratio = base
-                    .and_then(|base| effect(v, base, Some(&o.op), Metric::P99, r.scenario.verdict_rule.noise))
-                    .map_or_else(|| "—".into(), |e| format_ratio(e.ratio));
+                let ratio = if v.name == r.scenario.verdict_rule.baseline {
+                    format_ratio(1.0)
+                } else {
+                    r.comparison
+                        .effect(b.backend, &v.name, Some(&o.op), Metric::P99)
+                        .map_or_else(|| "—".into(), |e| format_ratio(e.ratio))
+                };
                 let _ = writeln!(
                     out,
                     "  {:width$}  {:opw$}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {:>12}",
@@ -60,8 +63,11 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
             }
         }
     }
-    for v in &r.verdicts {
-        let _ = writeln!(out, "\nVerdict: {}", v.text.replace("**", ""));
+    for banner in banners(&r.run, Style::Plain) {
+        let _ = writeln!(out, "\n{banner}");
+    }
+    for v in &r.comparison.verdicts {
+        let _ = writeln!(out, "\nVerdict: {}", sentence(v, Style::Plain));
     }
     let _ = writeln!(out, "\nReport: {}", folder.join("report.md").display());
     out

@@ -9,14 +9,14 @@ use crate::datagen::{Value, mix64};
 use crate::scenario::{AnswerCheck, OpKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 /// Parameter samples per read operation.
 pub const ANSWER_SAMPLES: u64 = 20;
 
 /// A variant whose answer differed from the baseline's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mismatch {
     pub backend: BackendKind,
     pub op: String,
@@ -32,7 +32,7 @@ pub struct Mismatch {
 }
 
 /// Outcome of the answer check on one backend.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AnswerReport {
     /// Operations whose answers were compared.
     pub checked_ops: Vec<String>,
@@ -63,7 +63,7 @@ pub fn check_answers(
             continue;
         }
         report.checked_ops.push(def.name.clone());
-        let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x616e_7377 ^ op as u64)));
+        let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x616e_7377 ^ op.0 as u64)));
         let mut found: Vec<Option<Mismatch>> = vec![None; targets.len()];
         for n in 0..ANSWER_SAMPLES {
             let params = plan.sample_params(op, &mut rng, n);

@@ -5,7 +5,7 @@
 //! fails or the user interrupts.
 
 pub mod answers;
-pub mod evidence;
+pub mod explain;
 pub mod plan;
 pub mod slo;
 pub mod workers;
@@ -15,13 +15,13 @@ pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
 pub use workers::{Client, Window};
 
 use crate::backend::{
-    self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, Sizes, TableLoad, VariantSetup,
+    self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, ObjectKind, Sizes, TableLoad, VariantSetup,
 };
 use crate::datagen::{combine_checksums, mix64};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -51,7 +51,7 @@ pub struct VariantRecords {
     pub setup: VariantSetup,
     pub sizes: Sizes,
     /// The plan of every operation in the mix on a sample parameter.
-    pub plans: Vec<evidence::OpPlanEvidence>,
+    pub plans: Vec<explain::OpQueryPlan>,
     /// Indexes this variant has that the base does not.
     pub added_indexes: Vec<String>,
     /// Added indexes that no operation's plan uses.
@@ -100,9 +100,6 @@ impl Records {
     }
 }
 
-/// Set by the interrupt handler; every loop checks it.
-pub use crate::interrupt::STOP;
-
 /// Runs `plan` on every backend it names.
 pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) -> Records {
     let mut records = Records {
@@ -114,14 +111,14 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
     };
     for &kind in &plan.scenario.backends {
         if let Err(e) = run_backend(plan, options, kind, observer, &mut records) {
-            records.failure = Some(e.to_string());
+            records.failure = Some(crate::util::error_chain(&e));
             break;
         }
-        if STOP.load(Ordering::Relaxed) {
+        if options.cancel.is_cancelled() {
             break;
         }
     }
-    records.interrupted = STOP.load(Ordering::Relaxed);
+    records.interrupted = options.cancel.is_cancelled();
     records.finished_at = OffsetDateTime::now_utc();
     observer.finished();
     records
@@ -144,7 +141,9 @@ fn run_backend(
     let engine_options = EngineOptions {
         work_dir: options.work_dir.clone(),
         postgres,
+        cancel: options.cancel.clone(),
     };
+    let stop = options.cancel.flag();
     let mut engine = backend::open(kind, &engine_options)?;
     observer.provisioned(kind, &engine.describe());
     let spec = BaseSpec::for_workload(workload, kind);
@@ -177,7 +176,7 @@ fn run_backend(
         .filter(|&i| plan.targets[i].backend == kind)
         .collect();
     for &ti in &targets {
-        if STOP.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         let t = &plan.targets[ti];
@@ -185,11 +184,11 @@ fn run_backend(
         let setup = engine.create_variant(&t.name, &t.setup)?;
         tracing::debug!(backend = %kind, variant = %t.name, setup_seconds = setup.setup_seconds, "variant ready");
         let sizes = engine.sizes(&t.name)?;
-        let plans = evidence::plans(engine.as_ref(), plan, t)?;
+        let plans = explain::query_plans(engine.as_ref(), plan, t)?;
         let added_indexes: Vec<String> = sizes
             .objects
             .iter()
-            .filter(|o| o.kind == "index" && !base_indexes.contains(&o.name))
+            .filter(|o| o.kind == ObjectKind::Index && !base_indexes.contains(&o.name))
             .map(|o| o.name.clone())
             .collect();
         let unused_indexes = added_indexes
@@ -209,7 +208,7 @@ fn run_backend(
         });
     }
 
-    if STOP.load(Ordering::Relaxed) {
+    if stop.load(Ordering::Relaxed) {
         return Ok(());
     }
     observer.checking_answers(kind);
@@ -220,16 +219,16 @@ fn run_backend(
         .unwrap_or(&plan.targets[targets[0]]);
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
-    measure_rounds(engine.as_mut(), plan, observer, rec)?;
+    measure_rounds(engine.as_mut(), plan, observer, rec, stop)?;
     // The SLO search is a long series of probes: not part of a smoke run.
     if let Some(search) = plan.scenario.slo.as_ref().filter(|_| !plan.quick) {
         for v in &mut rec.variants {
-            if STOP.load(Ordering::Relaxed) {
+            if stop.load(Ordering::Relaxed) {
                 break;
             }
             let target = &plan.targets[v.target];
             observer.searching_slo(kind, &target.name);
-            v.slo = Some(slo::search(engine.as_ref(), target, plan, search, &STOP)?);
+            v.slo = Some(slo::search(engine.as_ref(), target, plan, search, stop)?);
         }
     }
     Ok(())
@@ -240,6 +239,7 @@ fn measure_rounds(
     plan: &RunPlan,
     observer: &dyn Observer,
     rec: &mut BackendRecords,
+    stop: &AtomicBool,
 ) -> Result<(), BackendError> {
     let rounds = plan.load.rounds.get();
     let total = plan.load.warmup + plan.load.duration;
@@ -255,7 +255,7 @@ fn measure_rounds(
                 engine.restart()?;
             }
             observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
-            let window = workers::measure(&*engine, target, plan, round, &STOP, &|e| observer.measure_tick(e))?;
+            let window = workers::measure(&*engine, target, plan, round, stop, &|e| observer.measure_tick(e))?;
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
             }

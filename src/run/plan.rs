@@ -6,7 +6,9 @@
 use crate::backend::{BackendKind, OpPlan, StatementPlan};
 use crate::datagen::{TablePlan, Value, mix64};
 use crate::expr::Params;
-use crate::scenario::{BoundWorkload, ConfigErrors, LoadShape, Scenario, bind};
+use crate::scenario::{
+    BoundWorkload, ConfigErrors, LoadModel, LoadModelError, LoadShape, OpId, Scenario, VariantId, bind,
+};
 use crate::suggest::did_you_mean;
 use rand::Rng;
 use std::num::NonZeroU32;
@@ -38,12 +40,17 @@ pub struct RunOptions {
     pub work_dir: Option<PathBuf>,
     /// Where a PostgreSQL server comes from, and its settings.
     pub postgres: crate::provision::Request,
+    /// Cancelled to stop the run early, keeping what was measured (the
+    /// binary cancels it on Ctrl-C).
+    pub cancel: crate::cancel::CancelToken,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("pipelined mode ({depth} in flight): {reason}")]
     Pipeline { depth: u32, reason: String },
+    #[error("the command line's load options")]
+    Load(#[source] LoadModelError),
     #[error("--param {name}: the workload has no scale parameter `{name}`{hint} (it has: {known})")]
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
@@ -66,24 +73,23 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct Target {
     pub backend: BackendKind,
-    /// Index into `Scenario::variants`.
-    pub variant: usize,
+    pub variant: VariantId,
     pub name: String,
     pub setup: Vec<String>,
     pub session: Vec<String>,
-    /// Indexed like `Workload::ops`.
+    /// Indexed by [`OpId`], like `Workload::ops`.
     pub ops: Vec<OpPlan>,
 }
 
 /// The weighted operation mix, sampled with one uniform draw.
 #[derive(Debug, Clone)]
 pub struct Mix {
-    /// (operation index, cumulative weight) for weights above zero.
-    cumulative: Vec<(usize, u64)>,
+    /// (operation, cumulative weight) for weights above zero.
+    cumulative: Vec<(OpId, u64)>,
 }
 
 impl Mix {
-    pub fn new(weights: &[(usize, u32)]) -> Self {
+    pub fn new(weights: &[(OpId, u32)]) -> Self {
         let mut total = 0u64;
         let cumulative = weights
             .iter()
@@ -96,7 +102,7 @@ impl Mix {
         Mix { cumulative }
     }
 
-    pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> usize {
+    pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R) -> OpId {
         let total = self.cumulative.last().map_or(1, |c| c.1);
         let x = rng.next_u64() % total;
         self.cumulative
@@ -106,7 +112,7 @@ impl Mix {
     }
 
     /// Operations that take part, in mix order.
-    pub fn ops(&self) -> impl Iterator<Item = usize> + '_ {
+    pub fn ops(&self) -> impl Iterator<Item = OpId> + '_ {
         self.cumulative.iter().map(|(op, _)| *op)
     }
 }
@@ -128,14 +134,7 @@ impl RunPlan {
     /// Open-loop rate at `elapsed` into a window: the ramp steps split the
     /// warmup evenly, then the measured rate.
     pub fn rate_at(&self, elapsed: std::time::Duration) -> Option<f64> {
-        let rate = self.load.rate_per_s?.get() as f64;
-        let ramp = &self.scenario.ramp;
-        if ramp.is_empty() || elapsed >= self.load.warmup {
-            return Some(rate);
-        }
-        let step = self.load.warmup.as_secs_f64() / ramp.len() as f64;
-        let i = ((elapsed.as_secs_f64() / step) as usize).min(ramp.len() - 1);
-        Some(ramp[i].get() as f64)
+        self.load.model.rate_at(self.load.warmup, elapsed)
     }
 }
 
@@ -145,14 +144,14 @@ impl RunPlan {
     }
 
     /// Samples operation `op`'s parameters.
-    pub fn sample_params<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64) -> Vec<Value> {
+    pub fn sample_params<R: Rng + ?Sized>(&self, op: OpId, rng: &mut R, n: u64) -> Vec<Value> {
         let mut out = Vec::new();
         self.sample_params_into(op, rng, n, &mut out);
         out
     }
 
     /// [`RunPlan::sample_params`] into a reused buffer (the timed path).
-    pub fn sample_params_into<R: Rng + ?Sized>(&self, op: usize, rng: &mut R, n: u64, out: &mut Vec<Value>) {
+    pub fn sample_params_into<R: Rng + ?Sized>(&self, op: OpId, rng: &mut R, n: u64, out: &mut Vec<Value>) {
         out.clear();
         out.extend(self.bound.op_params[op].iter().map(|g| g.sample(rng, n)));
     }
@@ -172,7 +171,7 @@ impl RunPlan {
 /// only, a closed loop, and single-statement reads outside transactions
 /// (a write's effects would depend on what else is in flight).
 fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError> {
-    let Some(depth) = load.pipeline else {
+    let LoadModel::Pipelined { depth, .. } = load.model else {
         return Ok(());
     };
     let fail = |reason: String| {
@@ -181,9 +180,6 @@ fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError
             reason,
         })
     };
-    if load.rate_per_s.is_some() {
-        return fail("it is a closed loop; drop the open-loop `rate`".into());
-    }
     if let Some(b) = scenario.backends.iter().find(|b| **b != BackendKind::Postgres) {
         return fail(format!(
             "only PostgreSQL sessions can pipeline; this scenario also runs on {b} (set `backends = [\"postgres\"]`)"
@@ -200,7 +196,7 @@ fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError
                 op.name
             ));
         }
-        for vi in 0..scenario.variants.len() {
+        for vi in (0..scenario.variants.len()).map(VariantId) {
             if scenario.steps_for(vi, oi).len() != 1 {
                 return fail(format!(
                     "operation `{}` has several statements in variant `{}`; only single statements can be pipelined",
@@ -215,9 +211,9 @@ fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError
 /// Builds the plan for `scenario` under `options`.
 pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanError> {
     let (mut params, base_load) = if options.quick {
-        (scenario.quick.params.clone(), scenario.quick.load)
+        (scenario.quick.params.clone(), &scenario.quick.load)
     } else {
-        (scenario.params.clone(), scenario.load)
+        (scenario.params.clone(), &scenario.load)
     };
     for (name, value) in &options.params {
         if !params.contains_key(name) {
@@ -232,19 +228,25 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         }
         params.insert(name.clone(), *value);
     }
+    let mut parts = base_load.model.parts();
+    if let Some(c) = options.clients {
+        parts.clients = c;
+    }
+    if let Some(r) = options.rate {
+        parts.rate = Some(r);
+    }
+    if let Some(a) = options.arrivals {
+        parts.arrivals = a;
+    }
+    if let Some(d) = options.pipeline {
+        parts.pipeline = d;
+    }
     let load = LoadShape {
-        clients: options.clients.unwrap_or(base_load.clients),
+        model: LoadModel::resolve(parts).map_err(PlanError::Load)?,
         warmup: options.warmup.unwrap_or(base_load.warmup),
         duration: options.duration.unwrap_or(base_load.duration),
         rounds: options.rounds.unwrap_or(base_load.rounds),
-        rate_per_s: options.rate.or(base_load.rate_per_s),
-        arrivals: options.arrivals.unwrap_or(base_load.arrivals),
         cache: options.cache.unwrap_or(base_load.cache),
-        pipeline: match options.pipeline {
-            Some(d) if d.get() == 1 => None,
-            Some(d) => Some(d),
-            None => base_load.pipeline,
-        },
         op_timeout: match options.op_timeout {
             Some(t) if t.is_zero() => None,
             Some(t) => Some(t),
@@ -257,6 +259,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
     let mut targets = Vec::new();
     for &backend in &scenario.backends {
         for (vi, variant) in scenario.variants.iter().enumerate() {
+            let vi = VariantId(vi);
             if !variant.runs_on(backend) {
                 continue;
             }
@@ -265,6 +268,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
                 .ops
                 .iter()
                 .enumerate()
+                .map(|(oi, op)| (OpId(oi), op))
                 .map(|(oi, op)| OpPlan {
                     name: op.name.clone(),
                     kind: op.kind,
@@ -310,15 +314,15 @@ mod tests {
 
     #[test]
     fn the_mix_follows_its_weights() {
-        let mix = Mix::new(&[(3, 80), (5, 0), (1, 20)]);
+        let mix = Mix::new(&[(OpId(3), 80), (OpId(5), 0), (OpId(1), 20)]);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut counts = [0u32; 6];
         for _ in 0..100_000 {
-            counts[mix.pick(&mut rng)] += 1;
+            counts[mix.pick(&mut rng).0] += 1;
         }
         assert_eq!(counts[5], 0, "weight 0 never runs");
         let share = counts[3] as f64 / 100_000.0;
         assert!((share - 0.8).abs() < 0.01, "{share}");
-        assert_eq!(mix.ops().collect::<Vec<_>>(), [3, 1]);
+        assert_eq!(mix.ops().collect::<Vec<_>>(), [OpId(3), OpId(1)]);
     }
 }

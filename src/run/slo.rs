@@ -12,13 +12,13 @@
 use super::plan::{RunPlan, Target};
 use super::workers;
 use crate::backend::{BackendError, Engine};
-use crate::scenario::SloSearch;
-use serde::Serialize;
+use crate::scenario::{LoadModel, SloSearch};
+use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 use std::sync::atomic::AtomicBool;
 
 /// One probe of the search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Probe {
     pub rate_per_s: u32,
     /// The operation's p99 response time, ns.
@@ -28,7 +28,7 @@ pub struct Probe {
 }
 
 /// The search's outcome for one variant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SloResult {
     pub op: String,
     pub target_p99_ns: u64,
@@ -50,7 +50,13 @@ pub fn search(
     let mut probes = Vec::new();
     let mut probe = |rate: u32| -> Result<bool, BackendError> {
         let mut p = plan.clone();
-        p.load.rate_per_s = NonZeroU32::new(rate);
+        let base = plan.load.model.parts();
+        p.load.model = LoadModel::Open {
+            clients: base.clients,
+            rate_per_s: NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN),
+            arrivals: base.arrivals,
+            ramp: base.ramp,
+        };
         p.load.warmup = slo.step / 4;
         p.load.duration = slo.step;
         let w = workers::measure(engine, target, &p, 0, stop, &|_| {})?;

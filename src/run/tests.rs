@@ -122,7 +122,7 @@ fn the_slo_search_finds_the_knee_of_a_capacity_limit() {
         ..MockConfig::default()
     });
     let search = crate::scenario::SloSearch {
-        op: 0,
+        op: crate::scenario::OpId(0),
         p99: Duration::from_millis(50),
         start_rate: 100,
         max_rate: 100_000,

@@ -2,21 +2,25 @@
 //! `deny_unknown_fields`), then resolve into validated domain types with
 //! located, actionable errors.
 
+mod backend_kind;
 mod bind;
 mod diag;
 mod model;
 mod per_backend;
 mod raw;
+mod resolve_load;
 mod resolve_scenario;
+mod resolve_verdict;
 mod resolve_workload;
 
+pub use backend_kind::BackendKind;
 pub use bind::{BoundWorkload, bind};
 pub use diag::{ConfigError, ConfigErrors, Source};
 pub use model::*;
 pub use per_backend::PerBackend;
-pub use resolve_scenario::{
-    DEFAULT_LOAD, DEFAULT_SEED, QUICK_LOAD, load_scenario, parse_duration, parse_fraction, resolve_scenario,
-};
+pub use resolve_load::{DEFAULT_LOAD, DEFAULT_OP_TIMEOUT, QUICK_LOAD, parse_duration};
+pub use resolve_scenario::{DEFAULT_SEED, load_scenario, resolve_scenario};
+pub use resolve_verdict::parse_fraction;
 pub use resolve_workload::load_workload;
 
 use std::path::{Path, PathBuf};

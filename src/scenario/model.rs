@@ -1,15 +1,53 @@
 //! Validated domain types for workloads and scenarios: what `resolve`
 //! produces and everything downstream consumes.
 
+use super::BackendKind;
 use super::diag::{ConfigError, SourceRef};
 use super::per_backend::PerBackend;
-use crate::backend::BackendKind;
 use crate::expr::{Expr, ExprError, Params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// An operation of the workload: its position in `Workload::ops`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct OpId(pub usize);
+
+/// A variant of the scenario: its position in `Scenario::variants`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct VariantId(pub usize);
+
+/// Anything kept per operation (definitions, plans, records) is indexed by
+/// [`OpId`], and per variant by [`VariantId`].
+impl<T> std::ops::Index<OpId> for Vec<T> {
+    type Output = T;
+    fn index(&self, id: OpId) -> &T {
+        &self[id.0]
+    }
+}
+
+impl<T> std::ops::IndexMut<OpId> for Vec<T> {
+    fn index_mut(&mut self, id: OpId) -> &mut T {
+        &mut self[id.0]
+    }
+}
+
+impl<T> std::ops::Index<VariantId> for Vec<T> {
+    type Output = T;
+    fn index(&self, id: VariantId) -> &T {
+        &self[id.0]
+    }
+}
+
+impl OpId {
+    /// Every operation of a list, in order.
+    pub fn all<T>(items: &[T]) -> impl Iterator<Item = OpId> + use<T> {
+        (0..items.len()).map(OpId)
+    }
+}
 
 /// An expression together with where it was written, so that errors found
 /// while binding it to parameters still point into the file.
@@ -64,7 +102,7 @@ pub struct ColumnDef {
     pub expr: ExprAt,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OpKind {
     Read,
@@ -72,7 +110,7 @@ pub enum OpKind {
 }
 
 /// How answers are compared across variants before timing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AnswerCheck {
     /// Same rows in any order (the default: plans may order ties differently).
@@ -124,23 +162,21 @@ pub struct Scenario {
     pub load: LoadShape,
     /// The `--quick` smoke profile.
     pub quick: QuickProfile,
-    /// Operation index (into `workload.ops`) and weight.
-    pub mix: Vec<(usize, u32)>,
+    /// Operation and weight.
+    pub mix: Vec<(OpId, u32)>,
     pub variants: Vec<Variant>,
     pub verdict: VerdictRule,
     /// `[postgres] settings`: server settings for clusters schemabench starts.
     pub postgres_settings: Vec<(String, String)>,
     /// `[slo]`: search each variant's maximum throughput at a p99 target.
     pub slo: Option<SloSearch>,
-    /// `[load] ramp`: open-loop rates stepped through during the warmup.
-    pub ramp: Vec<NonZeroU32>,
 }
 
 /// A maximum-throughput-at-SLO search (see `run::slo`).
 #[derive(Debug, Clone)]
 pub struct SloSearch {
-    /// Operation index whose p99 is the SLO.
-    pub op: usize,
+    /// The operation whose p99 is the SLO.
+    pub op: OpId,
     pub p99: Duration,
     /// First probed rate, arrivals per second.
     pub start_rate: u32,
@@ -152,32 +188,183 @@ pub struct SloSearch {
     pub refine: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The load a measured window applies: its model, phases and limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoadShape {
-    pub clients: NonZeroU32,
-    #[serde(with = "crate::util::duration_ms")]
+    pub model: LoadModel,
+    #[serde(with = "crate::util::duration_ms", rename = "warmup_ms")]
     pub warmup: Duration,
-    #[serde(with = "crate::util::duration_ms")]
+    #[serde(with = "crate::util::duration_ms", rename = "duration_ms")]
     pub duration: Duration,
     pub rounds: NonZeroU32,
-    /// Open loop: target arrivals per second over all clients. `None` is a
-    /// closed loop (each client issues its next operation when the last ends).
-    pub rate_per_s: Option<NonZeroU32>,
-    /// How open-loop arrivals are spaced.
-    pub arrivals: Arrivals,
     /// Warm (default) or cold caches before each variant's window.
     pub cache: CachePolicy,
-    /// Pipelined mode: requests in flight per connection (PostgreSQL,
-    /// single-statement reads). `None`: one at a time, the usual model.
-    pub pipeline: Option<NonZeroU32>,
     /// Longest an operation may run before it is cancelled and counted as a
     /// `timeout` error (PostgreSQL). `None`: no limit.
     #[serde(with = "crate::util::option_duration_ms", rename = "op_timeout_ms")]
     pub op_timeout: Option<Duration>,
 }
 
+/// How clients issue operations. Resolved once from `[load]` and the command
+/// line by [`LoadModel::resolve`]; everything downstream matches on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LoadModel {
+    /// Each client issues its next operation when the last one ends.
+    Closed { clients: NonZeroU32 },
+    /// A closed loop with `depth` requests in flight per connection
+    /// (PostgreSQL, single-statement reads outside transactions).
+    Pipelined { clients: NonZeroU32, depth: NonZeroU32 },
+    /// Operations arrive on a schedule at `rate_per_s` over all clients and
+    /// latency counts from each intended start; `ramp` rates are stepped
+    /// through during the warmup.
+    Open {
+        clients: NonZeroU32,
+        rate_per_s: NonZeroU32,
+        arrivals: Arrivals,
+        ramp: Vec<NonZeroU32>,
+    },
+}
+
+/// What a [`LoadModel`] is resolved from: `[load]` fields, each of which the
+/// command line may override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadModelParts {
+    pub clients: NonZeroU32,
+    /// Open-loop arrivals per second; `None` for a closed loop.
+    pub rate: Option<NonZeroU32>,
+    /// Requests in flight per connection; 1 is the usual closed loop.
+    pub pipeline: NonZeroU32,
+    pub arrivals: Arrivals,
+    pub ramp: Vec<NonZeroU32>,
+}
+
+/// Most requests in flight on one connection.
+pub const MAX_PIPELINE: u32 = 1024;
+
+/// Why `[load]` fields do not make a load model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LoadModelError {
+    #[error("pipelined mode is a closed loop; leave out `rate` or `pipeline`")]
+    PipelineWithRate,
+    #[error("at most {MAX_PIPELINE} requests in flight per connection")]
+    PipelineTooDeep,
+    #[error("a ramp steps open-loop rates; set `rate` (the measured rate) too")]
+    RampWithoutRate,
+}
+
+impl LoadModel {
+    /// The one place valid combinations are decided.
+    pub fn resolve(parts: LoadModelParts) -> Result<LoadModel, LoadModelError> {
+        let LoadModelParts {
+            clients,
+            rate,
+            pipeline,
+            arrivals,
+            ramp,
+        } = parts;
+        if pipeline.get() > MAX_PIPELINE {
+            return Err(LoadModelError::PipelineTooDeep);
+        }
+        match (rate, pipeline.get()) {
+            (Some(_), 2..) => Err(LoadModelError::PipelineWithRate),
+            (Some(rate_per_s), _) => Ok(LoadModel::Open {
+                clients,
+                rate_per_s,
+                arrivals,
+                ramp,
+            }),
+            (None, _) if !ramp.is_empty() => Err(LoadModelError::RampWithoutRate),
+            (None, 1) => Ok(LoadModel::Closed { clients }),
+            (None, _) => Ok(LoadModel::Pipelined {
+                clients,
+                depth: pipeline,
+            }),
+        }
+    }
+
+    /// The fields this model was resolved from, for overriding some of them.
+    pub fn parts(&self) -> LoadModelParts {
+        let mut parts = LoadModelParts {
+            clients: self.clients(),
+            rate: None,
+            pipeline: NonZeroU32::MIN,
+            arrivals: Arrivals::default(),
+            ramp: Vec::new(),
+        };
+        match self {
+            LoadModel::Closed { .. } => {}
+            LoadModel::Pipelined { depth, .. } => parts.pipeline = *depth,
+            LoadModel::Open {
+                rate_per_s,
+                arrivals,
+                ramp,
+                ..
+            } => {
+                parts.rate = Some(*rate_per_s);
+                parts.arrivals = *arrivals;
+                parts.ramp = ramp.clone();
+            }
+        }
+        parts
+    }
+
+    pub fn clients(&self) -> NonZeroU32 {
+        match self {
+            LoadModel::Closed { clients } | LoadModel::Pipelined { clients, .. } | LoadModel::Open { clients, .. } => {
+                *clients
+            }
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self, LoadModel::Open { .. })
+    }
+
+    /// Open-loop arrival rate at `elapsed` into a window whose warmup is
+    /// `warmup`: the ramp steps split the warmup evenly, then the measured
+    /// rate. `None` for closed loops.
+    pub fn rate_at(&self, warmup: Duration, elapsed: Duration) -> Option<f64> {
+        let LoadModel::Open { rate_per_s, ramp, .. } = self else {
+            return None;
+        };
+        if ramp.is_empty() || elapsed >= warmup {
+            return Some(rate_per_s.get() as f64);
+        }
+        let step = warmup.as_secs_f64() / ramp.len() as f64;
+        let i = ((elapsed.as_secs_f64() / step) as usize).min(ramp.len() - 1);
+        Some(ramp[i].get() as f64)
+    }
+}
+
+impl fmt::Display for LoadModel {
+    /// "closed loop, 4 clients" or "open loop, 2000/s poisson arrivals over 4 clients".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadModel::Closed { clients } => write!(f, "closed loop, {clients} clients"),
+            LoadModel::Pipelined { clients, depth } => write!(
+                f,
+                "pipelined closed loop, {clients} clients with {depth} requests in flight each"
+            ),
+            LoadModel::Open {
+                clients,
+                rate_per_s,
+                arrivals,
+                ..
+            } => write!(
+                f,
+                "open loop, {rate_per_s}/s {} arrivals over {clients} clients",
+                match arrivals {
+                    Arrivals::Uniform => "uniform",
+                    Arrivals::Poisson => "poisson",
+                }
+            ),
+        }
+    }
+}
+
 /// Cache state at the start of each measured window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CachePolicy {
     /// Caches as the previous work left them, then the warmup.
@@ -188,7 +375,7 @@ pub enum CachePolicy {
 }
 
 /// Spacing of open-loop arrivals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrivals {
     /// Evenly spaced, clients staggered.
@@ -199,29 +386,16 @@ pub enum Arrivals {
 }
 
 impl LoadShape {
-    /// "closed loop, 4 clients" or "open loop, 2000/s poisson over 4 clients".
-    pub fn model(&self) -> String {
-        let cold = if self.cache == CachePolicy::Cold {
-            ", cold caches"
-        } else {
-            ""
-        };
-        let model = match (self.rate_per_s, self.pipeline) {
-            (None, Some(depth)) => format!(
-                "pipelined closed loop, {} clients with {depth} requests in flight each",
-                self.clients
-            ),
-            (None, None) => format!("closed loop, {} clients", self.clients),
-            (Some(r), _) => format!(
-                "open loop, {r}/s {} arrivals over {} clients",
-                match self.arrivals {
-                    Arrivals::Uniform => "uniform",
-                    Arrivals::Poisson => "poisson",
-                },
-                self.clients
-            ),
-        };
-        format!("{model}{cold}")
+    pub fn clients(&self) -> NonZeroU32 {
+        self.model.clients()
+    }
+
+    /// The load model in words, with the cache policy when caches are cold.
+    pub fn describe(&self) -> String {
+        match self.cache {
+            CachePolicy::Cold => format!("{}, cold caches", self.model),
+            CachePolicy::Warm => self.model.to_string(),
+        }
     }
 }
 
@@ -239,8 +413,8 @@ pub struct Variant {
     /// Statements run on every new connection (e.g. `PRAGMA synchronous`).
     pub session: PerBackend<Vec<String>>,
     pub backends: Vec<BackendKind>,
-    /// Replacement steps per operation index.
-    pub overrides: BTreeMap<usize, Vec<Step>>,
+    /// Replacement steps per operation.
+    pub overrides: BTreeMap<OpId, Vec<Step>>,
 }
 
 impl Variant {
@@ -251,7 +425,7 @@ impl Variant {
 
 /// What is compared: latency percentiles and throughput of one operation, or
 /// a property of the whole variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     P50,
@@ -293,15 +467,21 @@ impl Metric {
     }
 }
 
+/// Default noise band of a verdict rule: ratios within ±5% of 1 are "no
+/// significant change".
+pub const DEFAULT_NOISE: f64 = 0.05;
+
+/// What a verdict's goal is measured on: a metric of one operation, or of
+/// the whole variant (`op` is `None`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    pub op: Option<usize>,
+pub struct Objective {
+    pub op: Option<OpId>,
     pub metric: Metric,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Guard {
-    pub op: Option<usize>,
+    pub op: Option<OpId>,
     pub metric: Metric,
     /// Largest accepted worsening as a fraction (0.25 for "25%").
     pub max_regression: f64,
@@ -309,21 +489,20 @@ pub struct Guard {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerdictRule {
-    /// Index into `Scenario::variants`.
-    pub baseline: usize,
-    pub goal: Target,
+    pub baseline: VariantId,
+    pub goal: Objective,
     pub guards: Vec<Guard>,
     /// Ratios within `1 ± noise` are "no significant change" (0.05 for 5%).
     pub noise: f64,
 }
 
 impl Scenario {
-    pub fn op_name(&self, op: usize) -> &str {
+    pub fn op_name(&self, op: OpId) -> &str {
         &self.workload.ops[op].name
     }
 
     /// The steps variant `v` runs for operation `op`.
-    pub fn steps_for(&self, v: usize, op: usize) -> &[Step] {
+    pub fn steps_for(&self, v: VariantId, op: OpId) -> &[Step] {
         self.variants[v]
             .overrides
             .get(&op)

@@ -1,7 +1,7 @@
 //! `PerBackend<T>`: a value given once for every backend, or per backend:
 //! `sql = "..."` or `sql = { sqlite = "...", postgres = "..." }`.
 
-use crate::backend::BackendKind;
+use super::BackendKind;
 use serde::Serialize;
 use serde::de::value::{SeqAccessDeserializer, StrDeserializer};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};

@@ -1,8 +1,8 @@
 //! Serde structs that mirror the TOML files one to one. Nothing here is
 //! validated beyond types; `resolve` turns these into domain types.
 
+use super::BackendKind;
 use super::per_backend::PerBackend;
-use crate::backend::BackendKind;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;

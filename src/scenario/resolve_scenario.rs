@@ -1,48 +1,17 @@
 //! Scenario files: raw structs to a validated [`Scenario`], including every
 //! cross-check (mix, variants, backends, verdict, parameters).
 
+use super::BackendKind;
 use super::diag::{ConfigErrors, Source, SourceRef};
-use super::model::{
-    Arrivals, CachePolicy, Guard, LoadShape, Metric, QuickProfile, Scenario, Target, Variant, VerdictRule, Workload,
-};
-use super::raw::{RawArrivals, RawCache, RawLoad, RawMetric, RawScenario, RawVariant, RawVerdict, S};
+use super::model::{LoadShape, OpId, QuickProfile, Scenario, Variant, Workload};
+use super::raw::{RawScenario, RawVariant, S};
+use super::resolve_load::{DEFAULT_LOAD, QUICK_LOAD, load_shape};
+use super::resolve_verdict::{resolve_slo, resolve_verdict};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
-use crate::backend::BackendKind;
 use crate::expr::Params;
 use crate::suggest::did_you_mean;
 use std::collections::{BTreeMap, HashSet};
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// `[load] op_timeout` when the scenario does not say.
-pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Defaults of `[load]`, documented in docs/scenario-format.md.
-pub const DEFAULT_LOAD: LoadShape = LoadShape {
-    clients: NonZeroU32::new(4).unwrap(),
-    warmup: Duration::from_secs(3),
-    duration: Duration::from_secs(10),
-    rounds: NonZeroU32::new(3).unwrap(),
-    rate_per_s: None,
-    arrivals: Arrivals::Uniform,
-    cache: CachePolicy::Warm,
-    pipeline: None,
-    op_timeout: Some(DEFAULT_OP_TIMEOUT),
-};
-
-/// Defaults of the `--quick` smoke profile.
-pub const QUICK_LOAD: LoadShape = LoadShape {
-    clients: NonZeroU32::new(2).unwrap(),
-    warmup: Duration::from_millis(500),
-    duration: Duration::from_secs(2),
-    rounds: NonZeroU32::new(1).unwrap(),
-    rate_per_s: None,
-    arrivals: Arrivals::Uniform,
-    cache: CachePolicy::Warm,
-    pipeline: None,
-    op_timeout: Some(DEFAULT_OP_TIMEOUT),
-};
 
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -117,39 +86,27 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     check_backend_sql(&mut p, &workload, &backends, &raw);
 
     let params = merged_params(&mut p, &workload, &raw.params, "params");
-    let load = load_shape(&mut p, &raw.load, DEFAULT_LOAD, "load");
+    let load = load_shape(&mut p, &raw.load, &DEFAULT_LOAD, "load");
+    // The smoke profile keeps the scenario's load model and limits, with
+    // short phases and one round unless `[quick.load]` says otherwise.
+    let quick_defaults = LoadShape {
+        model: load.model.clone(),
+        cache: load.cache,
+        op_timeout: load.op_timeout,
+        ..QUICK_LOAD
+    };
     let quick = match &raw.quick {
         Some(q) => QuickProfile {
             params: merged_params(&mut p, &workload, &q.params, "quick.params"),
-            load: load_shape(
-                &mut p,
-                &q.load,
-                LoadShape {
-                    clients: load.clients,
-                    rate_per_s: load.rate_per_s,
-                    arrivals: load.arrivals,
-                    cache: load.cache,
-                    pipeline: load.pipeline,
-                    op_timeout: load.op_timeout,
-                    ..QUICK_LOAD
-                },
-                "quick.load",
-            ),
+            load: load_shape(&mut p, &q.load, &quick_defaults, "quick.load"),
         },
         None => QuickProfile {
             params: workload.params.clone(),
-            load: LoadShape {
-                clients: load.clients,
-                rate_per_s: load.rate_per_s,
-                arrivals: load.arrivals,
-                cache: load.cache,
-                op_timeout: load.op_timeout,
-                ..QUICK_LOAD
-            },
+            load: quick_defaults,
         },
     };
 
-    let op_index = |name: &str| workload.ops.iter().position(|o| o.name == name);
+    let op_index = |name: &str| workload.ops.iter().position(|o| o.name == name).map(OpId);
     let op_names: Vec<&str> = workload.ops.iter().map(|o| o.name.as_str()).collect();
     let unknown_op = |name: &str| {
         let hint = did_you_mean(name, op_names.iter().copied())
@@ -214,24 +171,6 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         .slo
         .as_ref()
         .and_then(|s| resolve_slo(&mut p, s, &op_index, &unknown_op, &mix));
-    let ramp: Vec<NonZeroU32> = match &raw.load.ramp {
-        Some(r) if load.rate_per_s.is_none() => {
-            p.at(
-                r,
-                "load.ramp",
-                "a ramp steps open-loop rates; set `rate` (the measured rate) too",
-            );
-            Vec::new()
-        }
-        Some(r) => {
-            let steps: Vec<NonZeroU32> = r.get_ref().iter().filter_map(|&x| NonZeroU32::new(x)).collect();
-            if steps.len() != r.get_ref().len() {
-                p.at(r, "load.ramp", "ramp rates must be at least 1 arrival per second");
-            }
-            steps
-        }
-        None => Vec::new(),
-    };
     let scenario = Scenario {
         name: raw.name.get_ref().clone(),
         question: raw.question.clone(),
@@ -247,7 +186,6 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         variants,
         verdict,
         slo,
-        ramp,
         postgres_settings: raw
             .postgres
             .as_ref()
@@ -369,114 +307,12 @@ fn merged_params(p: &mut Problems, w: &Workload, raw: &indexmap::IndexMap<S<Stri
     params
 }
 
-/// Parses a duration such as `500ms`, `3s` or `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write a number and a unit, e.g. 500ms, 3s, 2m"))
-}
-
-fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: LoadShape, field: &str) -> LoadShape {
-    let nonzero = |p: &mut Problems, v: &Option<S<u32>>, name: &str, default: NonZeroU32| match v {
-        Some(s) => NonZeroU32::new(*s.get_ref()).unwrap_or_else(|| {
-            p.at(s, format!("{field}.{name}"), format!("`{name}` must be at least 1"));
-            default
-        }),
-        None => default,
-    };
-    let duration = |p: &mut Problems, v: &Option<S<String>>, name: &str, default: Duration| match v {
-        Some(s) => parse_duration(s.get_ref()).unwrap_or_else(|m| {
-            p.at(s, format!("{field}.{name}"), m);
-            default
-        }),
-        None => default,
-    };
-    let shape = LoadShape {
-        clients: nonzero(p, &raw.clients, "clients", defaults.clients),
-        warmup: duration(p, &raw.warmup, "warmup", defaults.warmup),
-        duration: duration(p, &raw.duration, "duration", defaults.duration),
-        rounds: nonzero(p, &raw.rounds, "rounds", defaults.rounds),
-        rate_per_s: match &raw.rate {
-            Some(r) => match NonZeroU32::new(*r.get_ref()) {
-                Some(n) => Some(n),
-                None => {
-                    p.at(
-                        r,
-                        format!("{field}.rate"),
-                        "`rate` (arrivals per second) must be at least 1; leave it out for a closed loop",
-                    );
-                    None
-                }
-            },
-            None => defaults.rate_per_s,
-        },
-        arrivals: raw.arrivals.as_ref().map_or(defaults.arrivals, |a| match a.get_ref() {
-            RawArrivals::Uniform => Arrivals::Uniform,
-            RawArrivals::Poisson => Arrivals::Poisson,
-        }),
-        cache: raw.cache.as_ref().map_or(defaults.cache, |c| match c.get_ref() {
-            RawCache::Warm => CachePolicy::Warm,
-            RawCache::Cold => CachePolicy::Cold,
-        }),
-        pipeline: match &raw.pipeline {
-            Some(d) if *d.get_ref() > 1 && raw.rate.is_some() => {
-                p.at(
-                    d,
-                    format!("{field}.pipeline"),
-                    "pipelined mode is a closed loop; leave out `rate` or `pipeline`",
-                );
-                None
-            }
-            Some(d) if *d.get_ref() > 1024 => {
-                p.at(
-                    d,
-                    format!("{field}.pipeline"),
-                    "at most 1024 requests in flight per connection",
-                );
-                None
-            }
-            // 1 in flight is the usual model.
-            Some(d) => NonZeroU32::new(*d.get_ref()).filter(|d| d.get() > 1),
-            None => defaults.pipeline,
-        },
-        op_timeout: match &raw.op_timeout {
-            Some(t) if t.get_ref().trim() == "off" => None,
-            Some(t) => match parse_duration(t.get_ref()) {
-                Ok(d) if !d.is_zero() => Some(d),
-                Ok(_) => {
-                    p.at(
-                        t,
-                        format!("{field}.op_timeout"),
-                        "`op_timeout` must be above 0; write `off` for no limit",
-                    );
-                    defaults.op_timeout
-                }
-                Err(m) => {
-                    p.at(t, format!("{field}.op_timeout"), format!("{m}, or `off` for no limit"));
-                    defaults.op_timeout
-                }
-            },
-            None => defaults.op_timeout,
-        },
-    };
-    if let Some(d) = &raw.duration
-        && shape.duration.is_zero()
-    {
-        p.at(d, format!("{field}.duration"), "the measured duration must be above 0");
-    }
-    if shape.clients.get() > 1024
-        && let Some(c) = &raw.clients
-    {
-        p.at(c, format!("{field}.clients"), "at most 1024 clients are supported");
-    }
-    shape
-}
-
 fn resolve_variant(
     p: &mut Problems,
     v: &RawVariant,
     w: &Workload,
     scenario_backends: &[BackendKind],
-    op_index: &dyn Fn(&str) -> Option<usize>,
+    op_index: &dyn Fn(&str) -> Option<OpId>,
     unknown_op: &dyn Fn(&str) -> String,
 ) -> Variant {
     let vname = v.name.get_ref();
@@ -550,236 +386,4 @@ fn resolve_variant(
         backends,
         overrides,
     }
-}
-
-fn metric(m: RawMetric) -> Metric {
-    match m {
-        RawMetric::P50 => Metric::P50,
-        RawMetric::P90 => Metric::P90,
-        RawMetric::P99 => Metric::P99,
-        RawMetric::P999 => Metric::P999,
-        RawMetric::Max => Metric::Max,
-        RawMetric::Mean => Metric::Mean,
-        RawMetric::Throughput => Metric::Throughput,
-        RawMetric::Storage => Metric::Storage,
-        RawMetric::SetupTime => Metric::SetupTime,
-        RawMetric::WalPerWrite => Metric::WalPerWrite,
-    }
-}
-
-/// Parses "25%" (or "0.25") into 0.25.
-pub fn parse_fraction(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let v = match t.strip_suffix('%') {
-        Some(pct) => pct.trim().parse::<f64>().map(|v| v / 100.0),
-        None => t.parse::<f64>(),
-    };
-    match v {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("`{text}` is not a percentage; write e.g. \"25%\"")),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn resolve_verdict(
-    p: &mut Problems,
-    raw: Option<&RawVerdict>,
-    variants: &[Variant],
-    backends: &[BackendKind],
-    mix: &[(usize, u32)],
-    mix_complete: bool,
-    op_index: &dyn Fn(&str) -> Option<usize>,
-    unknown_op: &dyn Fn(&str) -> String,
-) -> VerdictRule {
-    // Default goal: p99 of the most heavily weighted operation.
-    let heaviest = mix.iter().max_by_key(|(_, w)| *w).map(|(i, _)| *i);
-    let mut rule = VerdictRule {
-        baseline: 0,
-        goal: Target {
-            op: heaviest,
-            metric: Metric::P99,
-        },
-        guards: Vec::new(),
-        noise: crate::compare::stats::DEFAULT_NOISE,
-    };
-    let Some(raw) = raw else { return rule };
-    if let Some(n) = &raw.noise {
-        match parse_fraction(n.get_ref()) {
-            Ok(f) if f > 0.0 && f < 1.0 => rule.noise = f,
-            Ok(_) => p.at(
-                n,
-                "verdict.noise",
-                format!("`{}` must be between 0% and 100%, e.g. \"5%\"", n.get_ref()),
-            ),
-            Err(e) => p.at(n, "verdict.noise", e),
-        }
-    }
-    if let Some(b) = &raw.baseline {
-        match variants.iter().position(|v| &v.name == b.get_ref()) {
-            Some(i) => {
-                rule.baseline = i;
-                let missing: Vec<String> = backends
-                    .iter()
-                    .filter(|k| !variants[i].runs_on(**k))
-                    .map(|k| k.to_string())
-                    .collect();
-                if !missing.is_empty() {
-                    p.at(
-                        b,
-                        "verdict.baseline",
-                        format!(
-                            "the baseline must run on every backend of the scenario, but `{}` skips {}",
-                            b.get_ref(),
-                            missing.join(", ")
-                        ),
-                    );
-                }
-            }
-            None => {
-                let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
-                let hint = did_you_mean(b.get_ref(), names.iter().copied())
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                p.at(
-                    b,
-                    "verdict.baseline",
-                    format!(
-                        "no variant named `{}` (variants: {}){hint}",
-                        b.get_ref(),
-                        names.join(", ")
-                    ),
-                );
-            }
-        }
-    }
-    let target_op =
-        |p: &mut Problems, op: &Option<S<String>>, m: &S<RawMetric>, field: &str| -> Option<(Option<usize>, Metric)> {
-            let metric = metric(*m.get_ref());
-            match (op, metric.is_per_op()) {
-                (Some(o), true) => match op_index(o.get_ref()) {
-                    Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
-                    Some(_) => {
-                        if mix_complete {
-                            p.at(
-                                o,
-                                format!("{field}.op"),
-                                format!("operation `{}` is not in the mix, so it is never measured", o.get_ref()),
-                            );
-                        }
-                        None
-                    }
-                    None => {
-                        p.at(o, format!("{field}.op"), unknown_op(o.get_ref()));
-                        None
-                    }
-                },
-                (None, true) => {
-                    p.at(
-                        m,
-                        format!("{field}.metric"),
-                        format!("`{}` is measured per operation; add `op = \"...\"`", metric.label()),
-                    );
-                    None
-                }
-                (Some(o), false) => {
-                    p.at(
-                        o,
-                        format!("{field}.op"),
-                        format!("`{}` belongs to the whole variant; remove `op`", metric.label()),
-                    );
-                    None
-                }
-                (None, false) if metric == Metric::WalPerWrite && !backends.contains(&BackendKind::Postgres) => {
-                    p.at(
-                        m,
-                        format!("{field}.metric"),
-                        "`wal_per_write` is measured on PostgreSQL only; add \"postgres\" to `backends`",
-                    );
-                    None
-                }
-                (None, false) => Some((None, metric)),
-            }
-        };
-    if let Some(goal) = &raw.goal
-        && let Some((op, metric)) = target_op(p, &goal.get_ref().op, &goal.get_ref().metric, "verdict.goal")
-    {
-        rule.goal = Target { op, metric };
-    }
-    for (i, g) in raw.guards.iter().enumerate() {
-        let field = format!("verdict.guards[{i}]");
-        let g = g.get_ref();
-        let max = match parse_fraction(g.max_regression.get_ref()) {
-            Ok(v) => v,
-            Err(m) => {
-                p.at(&g.max_regression, format!("{field}.max_regression"), m);
-                continue;
-            }
-        };
-        if let Some((op, metric)) = target_op(p, &g.op, &g.metric, &field) {
-            rule.guards.push(Guard {
-                op,
-                metric,
-                max_regression: max,
-            });
-        }
-    }
-    rule
-}
-
-fn resolve_slo(
-    p: &mut Problems,
-    raw: &super::raw::RawSlo,
-    op_index: &dyn Fn(&str) -> Option<usize>,
-    unknown_op: &dyn Fn(&str) -> String,
-    mix: &[(usize, u32)],
-) -> Option<super::model::SloSearch> {
-    let op = match op_index(raw.op.get_ref()) {
-        Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some(i),
-        Some(_) => {
-            p.at(
-                &raw.op,
-                "slo.op",
-                format!(
-                    "operation `{}` is not in the mix, so it is never measured",
-                    raw.op.get_ref()
-                ),
-            );
-            None
-        }
-        None => {
-            p.at(&raw.op, "slo.op", unknown_op(raw.op.get_ref()));
-            None
-        }
-    };
-    let p99 = parse_duration(raw.p99.get_ref())
-        .map_err(|m| p.at(&raw.p99, "slo.p99", m))
-        .ok();
-    let step = match &raw.step {
-        Some(s) => parse_duration(s.get_ref()).map_err(|m| p.at(s, "slo.step", m)).ok(),
-        None => Some(Duration::from_secs(2)),
-    };
-    let start_rate = raw.start_rate.as_ref().map_or(100, |r| *r.get_ref());
-    let max_rate = raw.max_rate.as_ref().map_or(100_000, |r| *r.get_ref());
-    if start_rate == 0 || max_rate < start_rate {
-        let at = raw
-            .max_rate
-            .as_ref()
-            .or(raw.start_rate.as_ref())
-            .map_or(raw.op.span(), |r| r.span());
-        let e = p.source.error(
-            at,
-            Some("slo".into()),
-            format!("need 1 <= start_rate <= max_rate, got {start_rate} and {max_rate}"),
-        );
-        p.errors.push(e);
-        return None;
-    }
-    Some(super::model::SloSearch {
-        op: op?,
-        p99: p99?,
-        start_rate,
-        max_rate,
-        step: step?,
-        refine: raw.refine.as_ref().map_or(5, |r| *r.get_ref()),
-    })
 }

@@ -82,15 +82,15 @@ fn a_valid_scenario_resolves_with_overrides_and_defaults() {
     let s = load_scenario(&path).unwrap();
     assert_eq!(s.params["orders"], 2000.0);
     assert_eq!(s.params["users"], 100.0);
-    assert_eq!(s.load.clients.get(), 2);
+    assert_eq!(s.load.clients().get(), 2);
     assert_eq!(s.load.warmup, std::time::Duration::from_millis(500));
     assert_eq!(s.load.rounds, DEFAULT_LOAD.rounds);
     assert_eq!(s.backends, [crate::backend::BackendKind::Sqlite]);
-    assert_eq!(s.mix, [(0, 9), (1, 1)]);
-    assert_eq!(s.verdict.baseline, 0);
+    assert_eq!(s.mix, [(OpId(0), 9), (OpId(1), 1)]);
+    assert_eq!(s.verdict.baseline, VariantId(0));
     assert_eq!(s.verdict.guards[0].max_regression, 0.3);
     assert!(
-        s.steps_for(1, 0)[0]
+        s.steps_for(VariantId(1), OpId(0))[0]
             .sql
             .default
             .as_ref()
@@ -98,7 +98,7 @@ fn a_valid_scenario_resolves_with_overrides_and_defaults() {
             .contains("INDEXED BY")
     );
     assert!(
-        !s.steps_for(0, 0)[0]
+        !s.steps_for(VariantId(0), OpId(0))[0]
             .sql
             .default
             .as_ref()

@@ -47,6 +47,8 @@ pub struct Options {
     /// schemabench's per-operation time limit (`None`: the scenario's, 30 s
     /// by default; zero: none, so sessions set no `statement_timeout`).
     pub op_timeout: Option<Duration>,
+    /// Cancelled to stop early (the binary cancels it on Ctrl-C).
+    pub cancel: crate::cancel::CancelToken,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             scale: 10,
             idle: 0.9,
             op_timeout: None,
+            cancel: Default::default(),
         }
     }
 }
@@ -226,7 +229,7 @@ impl Report {
 /// The machine and where the client ran, from the same detection every
 /// run result records.
 fn machine() -> String {
-    let e = crate::evidence::Environment::detect();
+    let e = crate::environment::Environment::detect();
     format!(
         "{} vCPUs ({}), {}, {}, client and server on the same host, client {}",
         e.host_cpus,
@@ -304,7 +307,7 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
             .position(|o| o.name == script.op())
             .ok_or_else(|| SelfbenchError::Pgbench(format!("the workload has no `{}` operation", script.op())))?;
         let plan = RunPlan {
-            mix: Mix::new(&[(op, 1)]),
+            mix: Mix::new(&[(crate::scenario::OpId(op), 1)]),
             ..plan
         };
         let mut row = Row {
@@ -331,7 +334,8 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
 
             cpu::wait_idle(options.idle, Duration::from_secs(30));
             let (c0, s0, k) = (cpu::own(), cpu::process_tree(pid), cpu::children(pid));
-            let window = crate::run::workers::measure(&engine, &plan.targets[0], &plan, 0, &crate::run::STOP, &|_| {})?;
+            let window =
+                crate::run::workers::measure(&engine, &plan.targets[0], &plan, 0, options.cancel.flag(), &|_| {})?;
             let (c1, s1) = (cpu::own(), cpu::settled_tree(pid, k));
             let rec = &window.records.ops[op];
             if rec.error_count() > 0 {
@@ -368,12 +372,12 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
                 pair.ours.switches
             ));
             row.pairs.push(pair);
-            if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+            if options.cancel.is_cancelled() {
                 break;
             }
         }
         report.rows.push(row);
-        if crate::run::STOP.load(std::sync::atomic::Ordering::Relaxed) {
+        if options.cancel.is_cancelled() {
             break;
         }
     }

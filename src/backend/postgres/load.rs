@@ -9,7 +9,7 @@
 //! any column type loads. A server error ends the stream within one message.
 
 use super::value::{encode, format, is_binary, write_text_for};
-use crate::backend::{BackendError, BackendKind, Progress};
+use crate::backend::{BackendError, BackendKind, LoadProgress};
 use crate::datagen::TablePlan;
 use crate::pgwire::{ConnInfo, Limits, Wire, WireError, cell, quote_literal};
 use bytes::{BufMut, BytesMut};
@@ -20,10 +20,11 @@ const COPY_MESSAGE: usize = 256 * 1024;
 
 pub fn copy_table(
     info: &ConnInfo,
+    limits: Limits,
     table: &TablePlan,
     seed: u64,
     threads: usize,
-    progress: Progress<'_>,
+    progress: LoadProgress<'_>,
 ) -> Result<String, BackendError> {
     let context = format!("loading table `{}`", table.name);
     let fail = |message: String| BackendError::Database {
@@ -34,10 +35,7 @@ pub fn copy_table(
     let wire_err = |e: WireError| fail(e.to_string());
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     let mut wire = Wire::connect(info).map_err(wire_err)?;
-    wire.set_limits(Limits {
-        reply_timeout: None,
-        interruptible: true,
-    });
+    wire.set_limits(limits);
     let types = wire
         .prepare(
             &format!("SELECT {} FROM {} LIMIT 0", columns.join(", "), table.name),

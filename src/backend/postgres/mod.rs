@@ -6,16 +6,17 @@
 //! handle does.
 
 mod load;
-mod plan;
+mod query_plan;
 mod session;
 pub mod value;
 
 pub use session::{CLIENT_GRACE, PgSession};
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Counters, Engine, ObjectSize, OpPlan, Progress, Session, SessionOptions,
-    Sizes, StepPlan, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Counters, Engine, LoadProgress, ObjectKind, ObjectSize, OpPlan, QueryPlan,
+    Session, SessionOptions, Sizes, TableLoad, VariantSetup, secs,
 };
+use crate::cancel::CancelToken;
 use crate::datagen::{TablePlan, Value};
 use crate::pgwire::{ConnInfo, Limits, Wire, WireError, cell, quote_ident, quote_literal};
 use crate::provision::{self, Server};
@@ -57,6 +58,8 @@ pub struct PostgresEngine {
     version: String,
     /// How measured sessions connect.
     transport: provision::Transport,
+    /// Cancelled on Ctrl-C: what any connection waits for is cancelled.
+    cancel: CancelToken,
     // Dropped last: a local cluster stops here.
     server: Box<dyn Server>,
 }
@@ -69,6 +72,20 @@ impl PostgresEngine {
             message: e.to_string(),
         })?;
         Self::on(server, request.transport)
+    }
+
+    /// Waiting statements of every connection are cancelled once `cancel` is.
+    pub fn with_cancel(mut self, cancel: CancelToken) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// What a connection's reads give up on.
+    fn limits(&self, reply_timeout: Option<std::time::Duration>) -> Limits {
+        Limits {
+            reply_timeout,
+            cancel: Some(self.cancel.clone()),
+        }
     }
 
     /// An engine on a server that is already running; measured sessions
@@ -96,6 +113,7 @@ impl PostgresEngine {
             variants: BTreeMap::new(),
             created: Vec::new(),
             transport,
+            cancel: CancelToken::new(),
             server,
         })
     }
@@ -127,10 +145,7 @@ impl PostgresEngine {
         let mut wire = e
             .connect(db)
             .map_err(db_error(format!("connecting to {}", e.display(db))))?;
-        wire.set_limits(Limits {
-            reply_timeout: None,
-            interruptible: true,
-        });
+        wire.set_limits(self.limits(None));
         Ok(wire)
     }
 
@@ -222,7 +237,7 @@ impl Engine for PostgresEngine {
         };
         super::Placement {
             same_host,
-            transport: transport.as_str().into(),
+            transport: Some(transport),
             summary: format!("{summary}, sessions over {via}"),
         }
     }
@@ -262,7 +277,7 @@ impl Engine for PostgresEngine {
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
-        progress: Progress<'_>,
+        progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError> {
         let base = format!("{}_base", self.prefix);
         self.create_database(&base, None)?;
@@ -287,7 +302,7 @@ impl Engine for PostgresEngine {
         let mut loads = Vec::new();
         for table in tables {
             let start = Instant::now();
-            let checksum = load::copy_table(&info, table, seed, threads, progress)?;
+            let checksum = load::copy_table(&info, self.limits(None), table, seed, threads, progress)?;
             let seconds = secs(start.elapsed());
             loads.push(TableLoad {
                 table: table.name.clone(),
@@ -381,7 +396,7 @@ impl Engine for PostgresEngine {
 
     fn open_session(&self, variant: &str, options: &SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError> {
         let info = self.session_conninfo(self.variant_db(variant)?);
-        Ok(Box::new(PgSession::open(&info, options)?))
+        Ok(Box::new(PgSession::open(&info, options, &self.cancel)?))
     }
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
@@ -439,7 +454,7 @@ impl Engine for PostgresEngine {
             .into_iter()
             .map(|((table, kind, name), (bytes, toast_bytes))| ObjectSize {
                 name,
-                kind,
+                kind: ObjectKind::from_catalog(&kind),
                 table,
                 bytes,
                 toast_bytes,
@@ -507,7 +522,7 @@ impl Engine for PostgresEngine {
         op: &OpPlan,
         params: &[Value],
         op_timeout: Option<std::time::Duration>,
-    ) -> Result<Vec<StepPlan>, BackendError> {
+    ) -> Result<Vec<QueryPlan>, BackendError> {
         let info = self.session_conninfo(self.variant_db(variant)?);
         let ops = std::slice::from_ref(op);
         let mut session = PgSession::open(
@@ -517,6 +532,7 @@ impl Engine for PostgresEngine {
                 op_timeout,
                 ..Default::default()
             },
+            &self.cancel,
         )?;
         session
             .explain(op, params)
@@ -529,3 +545,6 @@ mod tests;
 
 #[cfg(test)]
 mod type_tests;
+
+#[cfg(test)]
+mod session_tests;

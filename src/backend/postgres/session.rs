@@ -5,11 +5,12 @@
 
 use super::value::{decode, encode, format, write_text_for};
 use crate::backend::{
-    BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, Session, SessionOptions, StepPlan,
+    BackendError, BackendKind, ErrorClass, OpError, OpPlan, Pipeline, QueryPlan, Session, SessionOptions,
 };
+use crate::cancel::CancelToken;
 use crate::datagen::Value;
 use crate::pgwire::{
-    ConnInfo, Limits, Prepared, Row, Wire, WireError, WireErrorKind, cell, quote_ident, quote_literal,
+    ConnInfo, Limits, Prepared, Row, Wire, WireError, WireErrorKind, cell, quote_ident, quote_literal, sqlstate,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -40,7 +41,7 @@ fn session_error(context: String) -> impl FnOnce(WireError) -> BackendError {
 impl PgSession {
     /// Connects, runs the session statements, sets the operation timeout
     /// and prepares every statement of `options.ops`.
-    pub fn open(info: &ConnInfo, options: &SessionOptions<'_>) -> Result<Self, BackendError> {
+    pub fn open(info: &ConnInfo, options: &SessionOptions<'_>, cancel: &CancelToken) -> Result<Self, BackendError> {
         let wire = Wire::connect(info).map_err(session_error(format!("connecting to {}", info.display())))?;
         let mut s = PgSession {
             wire,
@@ -58,7 +59,7 @@ impl PgSession {
         }
         s.wire.set_limits(Limits {
             reply_timeout: options.op_timeout.map(|t| t + CLIENT_GRACE),
-            interruptible: true,
+            cancel: Some(cancel.clone()),
         });
         let mut sqls: Vec<&str> = vec!["BEGIN", "COMMIT", "ROLLBACK"];
         sqls.extend(options.ops.iter().flat_map(|o| o.steps.iter().map(|s| s.sql.as_str())));
@@ -141,7 +142,7 @@ impl PgSession {
     /// this session prepared for each step of `op`, inside a transaction
     /// that is rolled back; each plan says whether the plan cache chose a
     /// generic or a custom plan for it.
-    pub fn explain(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<StepPlan>, WireError> {
+    pub fn explain(&mut self, op: &OpPlan, params: &[Value]) -> Result<Vec<QueryPlan>, WireError> {
         // The plan cache chooses between custom and generic plans after five
         // executions: run each statement as a measured session would have,
         // inside a transaction that is rolled back.
@@ -164,7 +165,7 @@ impl PgSession {
         result
     }
 
-    fn explain_step(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<StepPlan, WireError> {
+    fn explain_step(&mut self, sql: &str, args: &[usize], params: &[Value]) -> Result<QueryPlan, WireError> {
         let statement = self.prepared(sql)?.clone();
         // EXECUTE takes its arguments as SQL expressions (a utility statement
         // has no protocol parameters): each value as a typed literal.
@@ -207,7 +208,7 @@ impl PgSession {
             None
         };
         let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        let mut plan = super::plan::summarise(json);
+        let mut plan = super::query_plan::summarise(json);
         plan.plan_cache = cache.map(str::to_string);
         Ok(plan)
     }
@@ -296,6 +297,11 @@ impl Pipeline for PgSession {
         self.wire.reply(touch).map_err(|e| classify(&e))
     }
 
+    fn complete_arrived(&mut self) -> Result<u64, OpError> {
+        self.wire.mark_readable();
+        self.complete()
+    }
+
     fn in_flight(&self) -> usize {
         self.wire.in_flight()
     }
@@ -333,11 +339,15 @@ fn touch(row: Row<'_>) {
 pub fn classify(e: &WireError) -> OpError {
     let class = match &e.kind {
         WireErrorKind::Server(s) => match s.code.as_str() {
-            "40001" => ErrorClass::SerializationFailure,
-            "40P01" => ErrorClass::Deadlock,
-            "57014" | "55P03" => ErrorClass::Timeout,
-            c if c.starts_with("23") => ErrorClass::Constraint,
-            c if c.starts_with("08") || c.starts_with("57P") => ErrorClass::ConnectionLost,
+            sqlstate::SERIALIZATION_FAILURE => ErrorClass::SerializationFailure,
+            sqlstate::DEADLOCK_DETECTED => ErrorClass::Deadlock,
+            sqlstate::QUERY_CANCELED | sqlstate::LOCK_NOT_AVAILABLE => ErrorClass::Timeout,
+            c if c.starts_with(sqlstate::CLASS_INTEGRITY_CONSTRAINT) => ErrorClass::Constraint,
+            c if c.starts_with(sqlstate::CLASS_CONNECTION_EXCEPTION)
+                || c.starts_with(sqlstate::PREFIX_OPERATOR_INTERVENTION) =>
+            {
+                ErrorClass::ConnectionLost
+            }
             _ if e.closed => ErrorClass::ConnectionLost,
             _ => ErrorClass::Other,
         },

@@ -100,7 +100,10 @@ fn variants_are_independent_copies_with_their_own_indexes_and_sizes() {
         .iter()
         .find(|o| o.name == "orders_user")
         .expect("index is measured");
-    assert_eq!((index.kind.as_str(), index.table.as_str()), ("index", "orders"));
+    assert_eq!(
+        (index.kind, index.table.as_str()),
+        (crate::backend::ObjectKind::Index, "orders")
+    );
     assert!(index.bytes > 0);
     assert!(!plain_sizes.objects.iter().any(|o| o.name == "orders_user"));
     assert!(indexed_sizes.total_bytes > plain_sizes.total_bytes);

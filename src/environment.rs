@@ -1,10 +1,10 @@
 //! The machine and harness a run used, stored with every result so numbers
 //! can be explained (and distrusted) later.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Host and harness facts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// CPU model from /proc/cpuinfo.
     pub cpu_model: String,

@@ -1,26 +1,26 @@
-//! Plans as evidence: every operation in the mix is explained on every
+//! Query plans as evidence: every operation in the mix is explained on every
 //! variant with the same sample parameters, so a report can show which index
 //! each design really used — and flag an index nobody uses.
 
 use super::plan::{RunPlan, Target};
-use crate::backend::{BackendError, Engine, StepPlan};
+use crate::backend::{BackendError, Engine, QueryPlan};
 use crate::datagen::{Value, mix64};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The plan of one operation on one variant.
-#[derive(Debug, Clone, Serialize)]
-pub struct OpPlanEvidence {
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpQueryPlan {
     pub op: String,
     /// The sample parameters the plan was made with.
     pub params: String,
-    pub steps: Vec<StepPlan>,
+    pub steps: Vec<QueryPlan>,
     /// Why no plan could be made, if so (the run goes on).
     pub error: Option<String>,
 }
 
-impl OpPlanEvidence {
+impl OpQueryPlan {
     /// One line for reports: the steps' summaries.
     pub fn summary(&self) -> String {
         match &self.error {
@@ -38,26 +38,26 @@ impl OpPlanEvidence {
     }
 }
 
-pub fn plans(engine: &dyn Engine, plan: &RunPlan, target: &Target) -> Result<Vec<OpPlanEvidence>, BackendError> {
+pub fn query_plans(engine: &dyn Engine, plan: &RunPlan, target: &Target) -> Result<Vec<OpQueryPlan>, BackendError> {
     Ok(plan
         .mix
         .ops()
         .map(|op| {
-            let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x706c_616e ^ op as u64)));
+            let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x706c_616e ^ op.0 as u64)));
             let params = plan.sample_params(op, &mut rng, 0);
             let shown = params.iter().map(Value::to_string).collect::<Vec<_>>().join(", ");
             match engine.explain(&target.name, &target.ops[op], &params, plan.load.op_timeout) {
-                Ok(steps) => OpPlanEvidence {
+                Ok(steps) => OpQueryPlan {
                     op: target.ops[op].name.clone(),
                     params: shown,
                     steps,
                     error: None,
                 },
-                Err(e) => OpPlanEvidence {
+                Err(e) => OpQueryPlan {
                     op: target.ops[op].name.clone(),
                     params: shown,
                     steps: Vec::new(),
-                    error: Some(e.to_string()),
+                    error: Some(crate::util::error_chain(&e)),
                 },
             }
         })

@@ -2,17 +2,17 @@
 //! the indexes they use. The EXPLAIN itself runs on a session, through the
 //! statement that session prepared (see `PgSession::explain`).
 
-use crate::backend::StepPlan;
+use crate::backend::QueryPlan;
 
 /// Summarises a JSON plan: the nodes in pre-order ("Limit → Index Scan using
 /// orders_user_created on orders") and the indexes used.
-pub fn summarise(json: serde_json::Value) -> StepPlan {
+pub fn summarise(json: serde_json::Value) -> QueryPlan {
     let mut nodes = Vec::new();
     let mut indexes = Vec::new();
     if let Some(plan) = json.get(0).and_then(|p| p.get("Plan")) {
         walk(plan, &mut nodes, &mut indexes);
     }
-    StepPlan {
+    QueryPlan {
         summary: nodes.join(" → "),
         indexes,
         plan_cache: None,

@@ -1,0 +1,186 @@
+//! The comparison as data: every effect of every variant against its
+//! baseline, the verdict per backend, and the same variant across engines.
+//! `compare` computes it once; it is stored in `result.json` and reporters
+//! only format it.
+
+use crate::scenario::{BackendKind, Metric};
+use serde::{Deserialize, Serialize};
+
+/// How a variant compares with the baseline on one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// The whole interval is beyond the noise band, in the good direction.
+    Better,
+    /// The whole interval is beyond the noise band, in the bad direction.
+    Worse,
+    /// The whole interval is inside the noise band.
+    NoSignificantChange,
+    /// Too few rounds, or the interval straddles an edge of the band.
+    Inconclusive,
+}
+
+impl Class {
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Better => "better",
+            Class::Worse => "worse",
+            Class::NoSignificantChange => "no significant change",
+            Class::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A variant's value of a metric relative to the baseline's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Effect {
+    pub value: f64,
+    pub baseline_value: f64,
+    /// `value / baseline_value`, all rounds merged.
+    pub ratio: f64,
+    /// Smallest and largest per-round ratio (rounds paired by number);
+    /// `None` for whole-variant metrics and when no round pairs exist.
+    pub round_min: Option<f64>,
+    pub round_max: Option<f64>,
+    /// Paired rounds behind the interval (0 for single measurements).
+    pub rounds: usize,
+    /// 95% bootstrap interval of the ratio across rounds.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Against the noise band.
+    pub class: Class,
+    /// Rounds (0-based) whose ratio is an outlier; flagged, not dropped.
+    pub outlier_rounds: Vec<usize>,
+}
+
+/// One effect and what it is of: `op` is `None` for whole-variant metrics
+/// (storage, setup time, WAL per write).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EffectEntry {
+    pub backend: BackendKind,
+    pub variant: String,
+    pub op: Option<String>,
+    pub metric: Metric,
+    #[serde(flatten)]
+    pub effect: Effect,
+}
+
+/// What a verdict decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A variant is significantly better than the baseline on the goal and
+    /// passes every guard.
+    Winner,
+    /// No qualified variant is better than the baseline on the goal.
+    BaselineHolds,
+    /// The best-looking variant's effect is not settled by the evidence: run
+    /// more rounds or longer.
+    Inconclusive,
+    /// No variant besides the baseline has measurements.
+    NothingToCompare,
+    /// The baseline has no measurements.
+    NoData,
+}
+
+/// One guard applied to one candidate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuardOutcome {
+    /// e.g. `place_order p99`.
+    pub guard: String,
+    pub metric: Metric,
+    pub effect: Option<Effect>,
+    /// Worst accepted ratio (1.25 for a 25% regression of a latency; 0.75 for
+    /// throughput).
+    pub limit_ratio: f64,
+    pub pass: bool,
+}
+
+/// Why a candidate cannot win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum RuledOut {
+    /// The answer check found different rows than the baseline's.
+    DifferentAnswers,
+    /// Operations failed in the measured windows.
+    FailedOperations { count: u64 },
+    /// These guards failed (labels as in [`GuardOutcome::guard`]).
+    FailedGuards { guards: Vec<String> },
+}
+
+/// A variant measured against the baseline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    pub variant: String,
+    pub goal: Option<Effect>,
+    pub guards: Vec<GuardOutcome>,
+    /// False when the answer check found different rows than the baseline's.
+    pub answers_match: bool,
+    /// Failed operations in the measured windows.
+    pub errors: u64,
+    /// Answers match, no errors, all guards pass.
+    pub qualified: bool,
+    /// Empty for qualified candidates.
+    pub ruled_out: Vec<RuledOut>,
+}
+
+/// The verdict rule applied to one backend's variants.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verdict {
+    pub backend: BackendKind,
+    pub outcome: Outcome,
+    pub winner: Option<String>,
+    /// The candidate the verdict leads with: the winner, or the best-looking
+    /// variant of an inconclusive verdict.
+    pub lead: Option<String>,
+    pub baseline: String,
+    /// e.g. `recent_orders p99`.
+    pub goal: String,
+    pub goal_metric: Metric,
+    pub candidates: Vec<Candidate>,
+}
+
+impl Verdict {
+    pub fn lead_candidate(&self) -> Option<&Candidate> {
+        let lead = self.lead.as_deref()?;
+        self.candidates.iter().find(|c| c.variant == lead)
+    }
+}
+
+/// The same variant and operation on two engines: `second / first`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AcrossEngines {
+    pub first: BackendKind,
+    pub second: BackendKind,
+    pub variant: String,
+    pub op: String,
+    pub p50_ratio: Option<f64>,
+    pub p99_ratio: Option<f64>,
+    pub throughput_ratio: Option<f64>,
+}
+
+/// Everything `compare` concluded.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Noise band as a fraction: ratios within `1 ± noise` are no significant change.
+    pub noise: f64,
+    /// Every non-baseline variant × operation × metric, and every
+    /// whole-variant metric, per backend.
+    pub effects: Vec<EffectEntry>,
+    /// One per backend.
+    pub verdicts: Vec<Verdict>,
+    /// Filled when exactly two engines ran.
+    pub across_engines: Vec<AcrossEngines>,
+}
+
+impl Comparison {
+    /// The effect of `variant` on `metric` (of `op` for per-operation
+    /// metrics) against the baseline on `backend`.
+    pub fn effect(&self, backend: BackendKind, variant: &str, op: Option<&str>, metric: Metric) -> Option<&Effect> {
+        let op = op.filter(|_| metric.is_per_op());
+        self.effects
+            .iter()
+            .find(|e| e.backend == backend && e.variant == variant && e.metric == metric && e.op.as_deref() == op)
+            .map(|e| &e.effect)
+    }
+}

@@ -1,0 +1,349 @@
+//! The result document (`result.json`): the resolved scenario, seed and
+//! environment, per-variant evidence, per-operation statistics with their
+//! HDR histograms, and the comparison, so every number a report shows is in
+//! it. Built from the run's records by [`summarise`]; `compare` adds the
+//! comparison; reporters only read it, and [`RunResult::from_json`] reads it
+//! back so an old run can be rendered again.
+
+mod comparison;
+mod summarise;
+mod warning;
+
+pub use comparison::*;
+pub use summarise::summarise;
+pub use warning::Warning;
+
+use crate::backend::{ErrorClass, Placement, Sizes, TableLoad, VariantSetup};
+use crate::environment::Environment;
+use crate::run::AnswerReport;
+use crate::run::explain::OpQueryPlan;
+use crate::run::slo::SloResult;
+use crate::scenario::{BackendKind, LoadShape, Metric, OpId, OpKind, PerBackend};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the `result.json` layout; bumped on incompatible changes.
+/// 2: the comparison as data, load models, warnings as data.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Why a `result.json` cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("is not a schemabench result")]
+    NotAResult(#[source] serde_json::Error),
+    #[error(
+        "was written with result schema version {found}; this schemabench reads version {SCHEMA_VERSION} \
+         (re-run the scenario, or render it with the schemabench version that wrote it)"
+    )]
+    Version { found: u64 },
+    #[error("does not match result schema version {SCHEMA_VERSION}")]
+    Invalid(#[source] serde_json::Error),
+}
+
+impl RunResult {
+    /// Reads a `result.json` document, checking its schema version first so
+    /// an old layout gets a clear message instead of a missing-field error.
+    pub fn from_json(text: &str) -> Result<RunResult, ReadError> {
+        #[derive(Deserialize)]
+        struct Versioned {
+            schema_version: Option<u64>,
+        }
+        let v: Versioned = serde_json::from_str(text).map_err(ReadError::NotAResult)?;
+        match v.schema_version {
+            Some(found) if found == SCHEMA_VERSION as u64 => serde_json::from_str(text).map_err(ReadError::Invalid),
+            Some(found) => Err(ReadError::Version { found }),
+            None => Err(ReadError::NotAResult(serde::de::Error::missing_field("schema_version"))),
+        }
+    }
+
+    /// `result.json`: pretty-printed, newline-terminated.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("results serialise");
+        s.push('\n');
+        s
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    pub run: RunInfo,
+    pub scenario: ScenarioSummary,
+    /// Seed of all data and parameter streams.
+    pub seed: u64,
+    pub environment: Environment,
+    pub backends: Vec<BackendResult>,
+    /// Every effect against the baseline and one verdict per backend.
+    pub comparison: Comparison,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The run folder's name.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    /// False when the run failed or was interrupted: what was measured is kept.
+    pub complete: bool,
+    pub interrupted: bool,
+    pub failure: Option<String>,
+    /// A `--quick` smoke run: small scale, short phases, one round.
+    pub quick: bool,
+    /// False for smoke runs and incomplete runs.
+    pub fit_for_decisions: bool,
+    /// "closed loop, 4 clients" (each client issues its next operation when
+    /// the last one ends) or "open loop, 2000/s poisson arrivals over 4
+    /// clients"; the model itself is `scenario.load.model`.
+    pub load_model: String,
+    /// Peak resident memory of the harness process, bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioSummary {
+    pub name: String,
+    pub question: String,
+    pub description: Option<String>,
+    pub path: String,
+    pub workload: String,
+    pub workload_path: String,
+    pub backends: Vec<BackendKind>,
+    /// Scale parameters as used (workload defaults, scenario, then CLI).
+    pub params: BTreeMap<String, f64>,
+    /// Load shape as used; durations in milliseconds.
+    pub load: LoadShape,
+    pub mix: Vec<MixEntry>,
+    pub variants: Vec<VariantSummary>,
+    pub verdict_rule: VerdictRuleSummary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MixEntry {
+    pub op: String,
+    pub weight: u32,
+    pub kind: OpKind,
+    /// SQL per step as written in the workload (before variant overrides).
+    pub sql: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantSummary {
+    pub name: String,
+    pub description: Option<String>,
+    pub backends: Vec<BackendKind>,
+    /// Statements run once after copying the base, per backend.
+    pub setup: PerBackend<Vec<String>>,
+    /// Statements run on every new connection, per backend.
+    pub session: PerBackend<Vec<String>>,
+    /// Operations whose SQL this variant replaces.
+    pub overridden_ops: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerdictRuleSummary {
+    pub baseline: String,
+    /// e.g. `recent_orders p99`.
+    pub goal: String,
+    /// e.g. `place_order p99 <= +25%`.
+    pub guards: Vec<String>,
+    /// Noise band as a fraction: ratios within `1 ± noise` are no significant change.
+    pub noise: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackendResult {
+    pub backend: BackendKind,
+    pub version: String,
+    /// Where the engine ran: provisioner and server for PostgreSQL.
+    pub server: String,
+    /// Where the client ran relative to the server (CPU count and pinning
+    /// are in `environment`).
+    pub placement: Placement,
+    pub settings: BTreeMap<String, String>,
+    /// Durability settings among `settings` that are relaxed, as `name = value`.
+    pub relaxed_durability: Vec<String>,
+    pub load: LoadResult,
+    pub answers: AnswerReport,
+    /// Variant names in the order they ran, per round.
+    pub round_order: Vec<Vec<String>>,
+    pub variants: Vec<VariantResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadResult {
+    pub tables: Vec<TableLoad>,
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
+    /// Checksum of all generated data; equal across runs and backends for
+    /// the same scenario, scale and seed.
+    pub data_checksum: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantResult {
+    pub name: String,
+    pub setup: VariantSetup,
+    pub sizes: Sizes,
+    pub rounds_completed: usize,
+    /// One entry per operation in the mix, all rounds merged.
+    pub ops: Vec<OpResult>,
+    /// Each mix operation's plan on a sample parameter.
+    pub plans: Vec<OpQueryPlan>,
+    /// Indexes this variant added to the base.
+    pub added_indexes: Vec<String>,
+    /// Added indexes that no operation's plan uses.
+    pub unused_indexes: Vec<String>,
+    /// Server-side evidence over the measured windows (PostgreSQL).
+    pub server_counters: Option<ServerCounters>,
+    /// Open loop only: how well the schedule was kept.
+    pub schedule: Option<ScheduleResult>,
+    /// The busiest client thread's CPU use as a fraction of a core (max over rounds).
+    pub client_cpu_max: f64,
+    /// Notices and warnings the server sent the measured sessions (all
+    /// rounds): e.g. a deprecated syntax warning on every statement.
+    pub notices: u64,
+    /// Things that make these numbers less trustworthy.
+    pub warnings: Vec<Warning>,
+    /// Maximum throughput at the scenario's SLO, if searched.
+    pub slo: Option<SloResult>,
+}
+
+/// Open-loop schedule keeping over all rounds of a variant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScheduleResult {
+    pub scheduled: u64,
+    /// Operations that started more than 1 ms after their intended time.
+    pub late: u64,
+    pub late_fraction: f64,
+    /// Start lag (actual − intended start).
+    pub lag_ns: Latency,
+}
+
+/// Server counters summed over all measured windows of a variant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerCounters {
+    /// WAL written, bytes (cluster-wide insert position delta).
+    pub wal_bytes: u64,
+    /// Successful write operations in the same windows.
+    pub write_ops: u64,
+    pub wal_bytes_per_write: Option<f64>,
+    /// The same for each round, for confidence intervals.
+    pub per_round_wal_per_write: Vec<Option<f64>>,
+    /// Shared buffer hits / (hits + reads) in the variant's database.
+    /// Approximate: PostgreSQL publishes statistics with a delay of up to a second.
+    pub buffer_hit_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op: String,
+    /// Successful executions in all measured windows.
+    pub count: u64,
+    /// Failed executions by class.
+    pub errors: BTreeMap<ErrorClass, u64>,
+    pub first_error: Option<String>,
+    /// Rows read by successful executions.
+    pub rows: u64,
+    /// Successful executions per second of measured time.
+    pub throughput_per_s: f64,
+    /// Closed loop: from the operation's start. Open loop: response time from
+    /// its intended start (coordinated omission corrected).
+    pub latency_ns: Latency,
+    /// Open loop only: service time from the actual start.
+    pub service_ns: Option<Latency>,
+    /// The same statistics per round, in round order.
+    pub rounds: Vec<RoundOp>,
+    /// HdrHistogram V2 (deflate) of latency in ns, base64.
+    pub histogram: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoundOp {
+    pub count: u64,
+    pub throughput_per_s: f64,
+    pub latency_ns: Latency,
+    /// Operations completed in each second of the measured window.
+    pub per_second: Vec<u32>,
+    /// 99th percentile latency of each second (coarse: within 19%), ns.
+    pub p99_per_second_ns: Vec<u64>,
+}
+
+/// Latency percentiles in integer nanoseconds (HDR, 3 significant digits).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
+pub struct Latency {
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+impl OpResult {
+    /// The value of a per-operation metric, all rounds merged.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        metric_of(&self.latency_ns, self.throughput_per_s, self.count, metric)
+    }
+
+    /// The value of a per-operation metric in each round.
+    pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
+        self.rounds
+            .iter()
+            .map(|r| metric_of(&r.latency_ns, r.throughput_per_s, r.count, metric))
+            .collect()
+    }
+}
+
+fn metric_of(l: &Latency, throughput: f64, count: u64, metric: Metric) -> Option<f64> {
+    if count == 0 {
+        return None;
+    }
+    Some(match metric {
+        Metric::P50 => l.p50 as f64,
+        Metric::P90 => l.p90 as f64,
+        Metric::P99 => l.p99 as f64,
+        Metric::P999 => l.p999 as f64,
+        Metric::Max => l.max as f64,
+        Metric::Mean => l.mean,
+        Metric::Throughput => throughput,
+        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite => return None,
+    })
+}
+
+impl VariantResult {
+    pub fn op(&self, name: &str) -> Option<&OpResult> {
+        self.ops.iter().find(|o| o.op == name)
+    }
+
+    /// The value of a whole-variant metric.
+    pub fn metric(&self, metric: Metric) -> Option<f64> {
+        match metric {
+            Metric::Storage => Some(self.sizes.total_bytes as f64),
+            Metric::SetupTime => Some(self.setup.setup_seconds),
+            Metric::WalPerWrite => self.server_counters.as_ref()?.wal_bytes_per_write,
+            _ => None,
+        }
+    }
+
+    /// Per-round values of a whole-variant metric, where it varies by round.
+    pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
+        match (metric, &self.server_counters) {
+            (Metric::WalPerWrite, Some(c)) => c.per_round_wal_per_write.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl RunResult {
+    pub fn backend(&self, kind: BackendKind) -> Option<&BackendResult> {
+        self.backends.iter().find(|b| b.backend == kind)
+    }
+}
+
+impl BackendResult {
+    pub fn variant(&self, name: &str) -> Option<&VariantResult> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}

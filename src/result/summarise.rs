@@ -1,0 +1,313 @@
+//! Builds a [`RunResult`] from the run's records: a pure function of the
+//! plan, the records and the environment. The comparison starts empty.
+
+use super::*;
+use crate::record::{OpRecord, Schedule, encode_histogram};
+use crate::run::{Records, RunPlan, Window};
+use time::format_description::well_known::Rfc3339;
+
+impl Latency {
+    pub(super) fn of(r: &OpRecord) -> Self {
+        Self::of_histogram(&r.latency)
+    }
+
+    pub(super) fn of_histogram(h: &hdrhistogram::Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        Latency {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters> {
+    let pairs: Vec<_> = windows
+        .iter()
+        .filter_map(|w| w.counters.map(|c| (c, &w.records)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let (mut wal, mut hit, mut read, mut writes) = (0u64, 0u64, 0u64, 0u64);
+    let mut per_round = Vec::new();
+    for ((a, b), records) in pairs {
+        let round_wal = b.wal_bytes.saturating_sub(a.wal_bytes);
+        let round_writes = plan
+            .mix
+            .ops()
+            .filter(|&op| plan.scenario.workload.ops[op].kind == OpKind::Write)
+            .map(|op| records.ops[op].count())
+            .sum::<u64>();
+        per_round.push((round_writes > 0).then(|| round_wal as f64 / round_writes as f64));
+        wal += round_wal;
+        hit += b.blocks_hit.saturating_sub(a.blocks_hit);
+        read += b.blocks_read.saturating_sub(a.blocks_read);
+        writes += round_writes;
+    }
+    Some(ServerCounters {
+        wal_bytes: wal,
+        write_ops: writes,
+        wal_bytes_per_write: (writes > 0).then(|| wal as f64 / writes as f64),
+        per_round_wal_per_write: per_round,
+        buffer_hit_ratio: (hit + read > 0).then(|| hit as f64 / (hit + read) as f64),
+    })
+}
+
+fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
+    let mut all: Option<Schedule> = None;
+    for w in windows {
+        if let Some(s) = &w.records.schedule {
+            let a = all.get_or_insert_with(Default::default);
+            a.lag.add(&s.lag).expect("histograms share fixed bounds");
+            a.scheduled += s.scheduled;
+            a.late += s.late;
+        }
+    }
+    all.map(|s| ScheduleResult {
+        scheduled: s.scheduled,
+        late: s.late,
+        late_fraction: s.late as f64 / s.scheduled.max(1) as f64,
+        lag_ns: Latency::of_histogram(&s.lag),
+    })
+}
+
+/// Warnings about a variant's windows: a slow first second (warmup too
+/// short), a saturated client thread (server backends or open loop),
+/// notices, an open-loop schedule not kept.
+fn warnings(plan: &RunPlan, windows: &[&Window], embedded: bool) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for (i, w) in windows.iter().enumerate() {
+        let round = i + 1;
+        for op in plan.mix.ops() {
+            let p99s = w.records.ops[op].timeline.p99s();
+            if p99s.len() >= 4 && p99s[0] > 0 {
+                let mut rest: Vec<u64> = p99s[1..].iter().copied().filter(|p| *p > 0).collect();
+                rest.sort_unstable();
+                if let Some(&median) = rest.get(rest.len() / 2)
+                    && p99s[0] as f64 > 2.0 * median as f64
+                {
+                    out.push(Warning::ShortWarmup {
+                        round,
+                        op: plan.scenario.op_name(op).to_string(),
+                        ratio: p99s[0] as f64 / median as f64,
+                    });
+                }
+            }
+        }
+        // An embedded engine runs inside the client threads: busy threads are
+        // the database working, not the load generator.
+        if w.client_cpu_max > 0.9 && (!embedded || plan.load.model.is_open()) {
+            out.push(Warning::ClientSaturated {
+                round,
+                cpu: w.client_cpu_max,
+            });
+        }
+        if w.notices > 0 {
+            out.push(Warning::Notices {
+                round,
+                count: w.notices,
+            });
+        }
+        if let Some(s) = &w.records.schedule {
+            let late_fraction = s.late as f64 / s.scheduled.max(1) as f64;
+            if late_fraction > 0.01 {
+                out.push(Warning::LateStarts {
+                    round,
+                    late_fraction,
+                    lag_p99_ns: s.lag.value_at_quantile(0.99),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Durability settings that are relaxed, as `name = value`.
+fn relaxed_durability(settings: &BTreeMap<String, String>) -> Vec<String> {
+    let relaxed = |name: &str, v: &str| match name {
+        "fsync" | "full_page_writes" => v == "off",
+        "synchronous_commit" => v == "off" || v == "local",
+        "synchronous" => v == "off" || v == "0",
+        _ => false,
+    };
+    settings
+        .iter()
+        .filter(|(k, v)| relaxed(k, v))
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect()
+}
+
+fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
+    let mut all = OpRecord::default();
+    let mut seconds = 0.0;
+    let mut rounds = Vec::new();
+    for w in windows {
+        let r = &w.records.ops[op];
+        all.merge(r);
+        seconds += w.seconds;
+        rounds.push(RoundOp {
+            count: r.count(),
+            throughput_per_s: r.count() as f64 / w.seconds.max(1e-9),
+            latency_ns: Latency::of(r),
+            per_second: r.timeline.counts(),
+            p99_per_second_ns: r.timeline.p99s(),
+        });
+    }
+    let errors = ErrorClass::ALL
+        .iter()
+        .filter(|c| all.errors[c.index()] > 0)
+        .map(|c| (*c, all.errors[c.index()]))
+        .collect();
+    OpResult {
+        op: name.to_string(),
+        count: all.count(),
+        errors,
+        first_error: all.first_error.clone(),
+        rows: all.rows,
+        throughput_per_s: if seconds > 0.0 {
+            all.count() as f64 / seconds
+        } else {
+            0.0
+        },
+        latency_ns: Latency::of(&all),
+        service_ns: all.service.as_ref().map(Latency::of_histogram),
+        rounds,
+        histogram: encode_histogram(&all.latency),
+    }
+}
+
+/// Summarises a run's records. The comparison starts empty; `compare` fills it.
+pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Environment) -> RunResult {
+    let sc = &plan.scenario;
+    let rfc = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let mix_ops: Vec<OpId> = plan.mix.ops().collect();
+    let backends = records
+        .backends
+        .iter()
+        .map(|b| {
+            let rows: u64 = b.loads.iter().map(|l| l.rows).sum();
+            let settings: BTreeMap<String, String> = b.settings.iter().cloned().collect();
+            BackendResult {
+                backend: b.backend,
+                version: b.version.clone(),
+                server: b.server.clone(),
+                placement: b.placement.clone(),
+                relaxed_durability: relaxed_durability(&settings),
+                settings,
+                load: LoadResult {
+                    tables: b.loads.clone(),
+                    rows,
+                    seconds: b.load_seconds,
+                    rows_per_sec: rows as f64 / b.load_seconds.max(1e-9),
+                    data_checksum: b.data_checksum.clone(),
+                },
+                answers: b.answers.clone(),
+                round_order: b.round_order.clone(),
+                variants: b
+                    .variants
+                    .iter()
+                    .map(|v| {
+                        let windows: Vec<&Window> = v.rounds.iter().collect();
+                        VariantResult {
+                            name: plan.targets[v.target].name.clone(),
+                            setup: v.setup.clone(),
+                            sizes: v.sizes.clone(),
+                            rounds_completed: v.rounds.len(),
+                            ops: mix_ops
+                                .iter()
+                                .map(|&op| op_result(sc.op_name(op), &windows, op))
+                                .collect(),
+                            plans: v.plans.clone(),
+                            added_indexes: v.added_indexes.clone(),
+                            unused_indexes: v.unused_indexes.clone(),
+                            server_counters: server_counters(plan, &windows),
+                            schedule: schedule(&windows),
+                            client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
+                            notices: windows.iter().map(|w| w.notices).sum(),
+                            warnings: warnings(plan, &windows, b.backend == BackendKind::Sqlite),
+                            slo: v.slo.clone(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let target_label = |op: Option<OpId>, metric: Metric| match op {
+        Some(op) => format!("{} {}", sc.op_name(op), metric.label()),
+        None => metric.label().to_string(),
+    };
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        run: RunInfo {
+            id: id.to_string(),
+            started_at: rfc(records.started_at),
+            finished_at: rfc(records.finished_at),
+            complete: records.complete(),
+            interrupted: records.interrupted,
+            failure: records.failure.clone(),
+            quick: plan.quick,
+            fit_for_decisions: records.complete() && !plan.quick,
+            load_model: plan.load.describe(),
+            peak_rss_bytes: crate::environment::peak_rss_bytes(),
+        },
+        scenario: ScenarioSummary {
+            name: sc.name.clone(),
+            question: sc.question.clone(),
+            description: sc.description.clone(),
+            path: sc.path.display().to_string(),
+            workload: sc.workload.name.clone(),
+            workload_path: sc.workload.path.display().to_string(),
+            backends: sc.backends.clone(),
+            params: plan.params.clone(),
+            load: plan.load.clone(),
+            mix: sc
+                .mix
+                .iter()
+                .filter(|(_, w)| *w > 0)
+                .map(|&(op, weight)| MixEntry {
+                    op: sc.op_name(op).to_string(),
+                    weight,
+                    kind: sc.workload.ops[op].kind,
+                    sql: sc.workload.ops[op]
+                        .steps
+                        .iter()
+                        .map(|s| s.sql.entries().map(|(_, q)| q.clone()).next().unwrap_or_default())
+                        .collect(),
+                })
+                .collect(),
+            variants: sc
+                .variants
+                .iter()
+                .map(|v| VariantSummary {
+                    name: v.name.clone(),
+                    description: v.description.clone(),
+                    backends: v.backends.clone(),
+                    setup: v.setup.clone(),
+                    session: v.session.clone(),
+                    overridden_ops: v.overrides.keys().map(|&op| sc.op_name(op).to_string()).collect(),
+                })
+                .collect(),
+            verdict_rule: VerdictRuleSummary {
+                baseline: sc.variants[sc.verdict.baseline].name.clone(),
+                goal: target_label(sc.verdict.goal.op, sc.verdict.goal.metric),
+                guards: sc
+                    .verdict
+                    .guards
+                    .iter()
+                    .map(|g| format!("{} <= +{:.0}%", target_label(g.op, g.metric), g.max_regression * 100.0))
+                    .collect(),
+                noise: sc.verdict.noise,
+            },
+        },
+        seed: plan.seed,
+        environment,
+        backends,
+        comparison: Comparison::default(),
+    }
+}

@@ -1,0 +1,223 @@
+//! Measuring one target: one thread and one connection per client. In a
+//! closed loop each client issues its next operation when the last one ends;
+//! in an open loop each client follows its own arrival schedule (uniform or
+//! Poisson, seeded so every variant gets the same schedule) and latency is
+//! measured from the intended start, so a stall shows up in every operation
+//! that should have started during it (no coordinated omission). Workers
+//! never print and touch no shared state per operation: each owns a
+//! [`Recorder`] that is merged when the window closes.
+
+mod client;
+mod multiplex;
+mod pacing;
+
+pub use client::{Client, OpStream};
+pub use pacing::Pacer;
+
+use super::plan::{RunPlan, Target};
+use crate::backend::{BackendError, Counters, Engine, Session};
+use crate::record::Recorder;
+use crate::scenario::LoadModel;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// What one target's measured window produced.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub records: Recorder,
+    /// Length of the measured window (warmup excluded), seconds.
+    pub seconds: f64,
+    /// Whether the window was cut short by an interrupt.
+    pub interrupted: bool,
+    /// Server counters at the start and end of the measured part (engines
+    /// that have them).
+    pub counters: Option<(Counters, Counters)>,
+    /// The busiest client thread's CPU time as a fraction of the window
+    /// (near 1.0: the load generator itself may be the bottleneck).
+    pub client_cpu_max: f64,
+    /// Notices the server sent the window's sessions (warmup included).
+    pub notices: u64,
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Which clients share a thread. One thread per client, except in a closed
+/// loop with more clients than CPUs on sessions that can have a request in
+/// flight (PostgreSQL): then one thread per CPU drives its share of the
+/// connections, statement by statement (BEGIN, the steps, COMMIT), waking in
+/// `poll` for whichever reply comes first, as `pgbench -j` does. Eight threads ping-ponging with eight backends on two
+/// CPUs pay a context switch per operation; a thread with four connections
+/// often finds a second reply waiting.
+fn thread_groups(mut sessions: Vec<Box<dyn Session>>, plan: &RunPlan, target: &Target) -> Vec<Group> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let has_steps = plan.mix.ops().all(|op| !target.ops[op].steps.is_empty());
+    let multiplex = matches!(plan.load.model, LoadModel::Closed { .. })
+        && sessions.len() > cpus
+        && has_steps
+        && sessions
+            .iter_mut()
+            .all(|s| s.pipeline().is_some_and(|p| p.fd().is_some()));
+    if !multiplex {
+        return sessions
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| Group::One(i as u32, s))
+            .collect();
+    }
+    let mut groups: Vec<Vec<(u32, Box<dyn Session>)>> = (0..cpus).map(|_| Vec::new()).collect();
+    for (i, s) in sessions.into_iter().enumerate() {
+        groups[i % cpus].push((i as u32, s));
+    }
+    groups.into_iter().map(Group::Multiplexed).collect()
+}
+
+/// The connections one thread drives.
+enum Group {
+    /// One client on its own thread, in the plan's load model.
+    One(u32, Box<dyn Session>),
+    /// Closed-loop clients sharing a thread (see [`thread_groups`]).
+    Multiplexed(Vec<(u32, Box<dyn Session>)>),
+}
+
+/// Drives one client on its own thread from `begin` until `end` in the
+/// plan's load model; returns when its last operation ended.
+fn drive_one(client: &mut Client, id: u32, plan: &RunPlan, round: u32, begin: Instant, stop: &AtomicBool) -> Instant {
+    let (measure_from, end) = (begin + plan.load.warmup, begin + plan.load.warmup + plan.load.duration);
+    let mut last = begin;
+    match &plan.load.model {
+        LoadModel::Closed { .. } => {
+            while last < end && !stop.load(Ordering::Relaxed) {
+                last = client.step(measure_from);
+            }
+        }
+        LoadModel::Pipelined { depth, .. } => {
+            last = client.run_pipelined(depth.get() as usize, measure_from, end, stop);
+        }
+        LoadModel::Open { clients, arrivals, .. } => {
+            let seed = plan.client_seed(round, id) ^ 0x6172_7269_7661_6c73;
+            let first = plan.rate_at(Duration::ZERO).unwrap_or(1.0);
+            let mut pacer = Pacer::new(begin, first, clients.get(), id, *arrivals, seed);
+            loop {
+                if let Some(r) = plan.rate_at(pacer.next.saturating_duration_since(begin)) {
+                    pacer.set_rate(r);
+                }
+                let intended = pacer.next_start();
+                if intended >= end || stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                last = client.step_at(intended, measure_from);
+            }
+            last = last.max(end.min(Instant::now()));
+        }
+    }
+    last
+}
+
+/// Measures `target` for one round: warmup, then the measured duration.
+/// `tick` is called from the coordinating thread about ten times a second
+/// with the time elapsed since the start of warmup.
+pub fn measure(
+    engine: &dyn Engine,
+    target: &Target,
+    plan: &RunPlan,
+    round: u32,
+    stop: &AtomicBool,
+    tick: &dyn Fn(Duration),
+) -> Result<Window, BackendError> {
+    let clients = plan.load.clients().get();
+    let mut sessions: Vec<Box<dyn Session>> = Vec::with_capacity(clients as usize);
+    for _ in 0..clients {
+        sessions.push(engine.open_session(&target.name, &target.session_options(plan))?);
+    }
+    let groups = thread_groups(sessions, plan, target);
+    let barrier = Barrier::new(groups.len() + 1);
+    let running = AtomicUsize::new(groups.len());
+    let (warmup, duration) = (plan.load.warmup, plan.load.duration);
+
+    let (recorders, start, first) = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|group| {
+                let (barrier, running) = (&barrier, &running);
+                scope.spawn(move || {
+                    let mut clients: Vec<(u32, Client)> = match group {
+                        Group::One(i, session) => vec![(i, Client::new(plan, target, session, round, i))],
+                        Group::Multiplexed(sessions) => sessions
+                            .into_iter()
+                            .map(|(i, session)| (i, Client::new(plan, target, session, round, i)))
+                            .collect(),
+                    };
+                    let multiplexed = clients.len() > 1;
+                    barrier.wait();
+                    let begin = Instant::now();
+                    let cpu_start = thread_cpu();
+                    let last = match clients.as_mut_slice() {
+                        [(i, client)] if !multiplexed => drive_one(client, *i, plan, round, begin, stop),
+                        several => {
+                            let mut group: Vec<&mut Client> = several.iter_mut().map(|(_, c)| c).collect();
+                            let limit = plan.load.op_timeout.map(|t| t + crate::backend::postgres::CLIENT_GRACE);
+                            multiplex::run(&mut group, begin + warmup, begin + warmup + duration, stop, limit)
+                        }
+                    };
+                    let cpu = (thread_cpu() - cpu_start).as_secs_f64();
+                    let wall = last.saturating_duration_since(begin).as_secs_f64().max(1e-9);
+                    running.fetch_sub(1, Ordering::Release);
+                    let mut records = Recorder::new(target.ops.len());
+                    for (_, c) in &clients {
+                        records.merge(&c.recorder);
+                    }
+                    let notices: u64 = clients.iter().map(|(_, c)| c.session.notices()).sum();
+                    (records, last, cpu / wall, notices)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let mut first: Option<Result<Option<Counters>, BackendError>> = None;
+        while running.load(Ordering::Acquire) > 0 {
+            let elapsed = start.elapsed();
+            let to_boundary = warmup.saturating_sub(elapsed);
+            if first.is_none() && to_boundary < Duration::from_millis(100) {
+                std::thread::sleep(to_boundary);
+                first = Some(engine.counters(&target.name));
+            } else {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            tick(start.elapsed());
+        }
+        let recorders: Vec<(Recorder, Instant, f64, u64)> = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        (recorders, start, first)
+    });
+
+    let measure_from = start + warmup;
+    let last = recorders.iter().map(|(_, t, _, _)| *t).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|(_, _, c, _)| *c).fold(0.0, f64::max);
+    let notices = recorders.iter().map(|(_, _, _, n)| n).sum();
+    let mut records = Recorder::new(target.ops.len());
+    for (r, _, _, _) in &recorders {
+        records.merge(r);
+    }
+    let counters = match first {
+        Some(Ok(Some(a))) => engine.counters(&target.name)?.map(|b| (a, b)),
+        Some(Err(e)) => return Err(e),
+        _ => None,
+    };
+    Ok(Window {
+        records,
+        seconds: last.saturating_duration_since(measure_from).as_secs_f64(),
+        interrupted: stop.load(Ordering::Relaxed),
+        counters,
+        client_cpu_max,
+        notices,
+    })
+}

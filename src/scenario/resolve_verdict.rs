@@ -1,0 +1,242 @@
+//! `[verdict]` and `[slo]`: the rule that turns measurements into a verdict,
+//! and the SLO search, checked against the mix and the variants.
+
+use super::BackendKind;
+use super::model::Variant;
+use super::model::{DEFAULT_NOISE, Guard, Metric, Objective, OpId, SloSearch, VariantId, VerdictRule};
+use super::raw::{RawMetric, RawSlo, RawVerdict, S};
+use super::resolve_load::parse_duration;
+use super::resolve_workload::Problems;
+use crate::suggest::did_you_mean;
+use std::time::Duration;
+fn metric(m: RawMetric) -> Metric {
+    match m {
+        RawMetric::P50 => Metric::P50,
+        RawMetric::P90 => Metric::P90,
+        RawMetric::P99 => Metric::P99,
+        RawMetric::P999 => Metric::P999,
+        RawMetric::Max => Metric::Max,
+        RawMetric::Mean => Metric::Mean,
+        RawMetric::Throughput => Metric::Throughput,
+        RawMetric::Storage => Metric::Storage,
+        RawMetric::SetupTime => Metric::SetupTime,
+        RawMetric::WalPerWrite => Metric::WalPerWrite,
+    }
+}
+
+/// Parses "25%" (or "0.25") into 0.25.
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let v = match t.strip_suffix('%') {
+        Some(pct) => pct.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    };
+    match v {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a percentage; write e.g. \"25%\"")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn resolve_verdict(
+    p: &mut Problems,
+    raw: Option<&RawVerdict>,
+    variants: &[Variant],
+    backends: &[BackendKind],
+    mix: &[(OpId, u32)],
+    mix_complete: bool,
+    op_index: &dyn Fn(&str) -> Option<OpId>,
+    unknown_op: &dyn Fn(&str) -> String,
+) -> VerdictRule {
+    // Default goal: p99 of the most heavily weighted operation.
+    let heaviest = mix.iter().max_by_key(|(_, w)| *w).map(|(i, _)| *i);
+    let mut rule = VerdictRule {
+        baseline: VariantId(0),
+        goal: Objective {
+            op: heaviest,
+            metric: Metric::P99,
+        },
+        guards: Vec::new(),
+        noise: DEFAULT_NOISE,
+    };
+    let Some(raw) = raw else { return rule };
+    if let Some(n) = &raw.noise {
+        match parse_fraction(n.get_ref()) {
+            Ok(f) if f > 0.0 && f < 1.0 => rule.noise = f,
+            Ok(_) => p.at(
+                n,
+                "verdict.noise",
+                format!("`{}` must be between 0% and 100%, e.g. \"5%\"", n.get_ref()),
+            ),
+            Err(e) => p.at(n, "verdict.noise", e),
+        }
+    }
+    if let Some(b) = &raw.baseline {
+        match variants.iter().position(|v| &v.name == b.get_ref()) {
+            Some(i) => {
+                rule.baseline = VariantId(i);
+                let missing: Vec<String> = backends
+                    .iter()
+                    .filter(|k| !variants[i].runs_on(**k))
+                    .map(|k| k.to_string())
+                    .collect();
+                if !missing.is_empty() {
+                    p.at(
+                        b,
+                        "verdict.baseline",
+                        format!(
+                            "the baseline must run on every backend of the scenario, but `{}` skips {}",
+                            b.get_ref(),
+                            missing.join(", ")
+                        ),
+                    );
+                }
+            }
+            None => {
+                let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+                let hint = did_you_mean(b.get_ref(), names.iter().copied())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                p.at(
+                    b,
+                    "verdict.baseline",
+                    format!(
+                        "no variant named `{}` (variants: {}){hint}",
+                        b.get_ref(),
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    let target_op =
+        |p: &mut Problems, op: &Option<S<String>>, m: &S<RawMetric>, field: &str| -> Option<(Option<OpId>, Metric)> {
+            let metric = metric(*m.get_ref());
+            match (op, metric.is_per_op()) {
+                (Some(o), true) => match op_index(o.get_ref()) {
+                    Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
+                    Some(_) => {
+                        if mix_complete {
+                            p.at(
+                                o,
+                                format!("{field}.op"),
+                                format!("operation `{}` is not in the mix, so it is never measured", o.get_ref()),
+                            );
+                        }
+                        None
+                    }
+                    None => {
+                        p.at(o, format!("{field}.op"), unknown_op(o.get_ref()));
+                        None
+                    }
+                },
+                (None, true) => {
+                    p.at(
+                        m,
+                        format!("{field}.metric"),
+                        format!("`{}` is measured per operation; add `op = \"...\"`", metric.label()),
+                    );
+                    None
+                }
+                (Some(o), false) => {
+                    p.at(
+                        o,
+                        format!("{field}.op"),
+                        format!("`{}` belongs to the whole variant; remove `op`", metric.label()),
+                    );
+                    None
+                }
+                (None, false) if metric == Metric::WalPerWrite && !backends.contains(&BackendKind::Postgres) => {
+                    p.at(
+                        m,
+                        format!("{field}.metric"),
+                        "`wal_per_write` is measured on PostgreSQL only; add \"postgres\" to `backends`",
+                    );
+                    None
+                }
+                (None, false) => Some((None, metric)),
+            }
+        };
+    if let Some(goal) = &raw.goal
+        && let Some((op, metric)) = target_op(p, &goal.get_ref().op, &goal.get_ref().metric, "verdict.goal")
+    {
+        rule.goal = Objective { op, metric };
+    }
+    for (i, g) in raw.guards.iter().enumerate() {
+        let field = format!("verdict.guards[{i}]");
+        let g = g.get_ref();
+        let max = match parse_fraction(g.max_regression.get_ref()) {
+            Ok(v) => v,
+            Err(m) => {
+                p.at(&g.max_regression, format!("{field}.max_regression"), m);
+                continue;
+            }
+        };
+        if let Some((op, metric)) = target_op(p, &g.op, &g.metric, &field) {
+            rule.guards.push(Guard {
+                op,
+                metric,
+                max_regression: max,
+            });
+        }
+    }
+    rule
+}
+
+pub(super) fn resolve_slo(
+    p: &mut Problems,
+    raw: &RawSlo,
+    op_index: &dyn Fn(&str) -> Option<OpId>,
+    unknown_op: &dyn Fn(&str) -> String,
+    mix: &[(OpId, u32)],
+) -> Option<SloSearch> {
+    let op = match op_index(raw.op.get_ref()) {
+        Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some(i),
+        Some(_) => {
+            p.at(
+                &raw.op,
+                "slo.op",
+                format!(
+                    "operation `{}` is not in the mix, so it is never measured",
+                    raw.op.get_ref()
+                ),
+            );
+            None
+        }
+        None => {
+            p.at(&raw.op, "slo.op", unknown_op(raw.op.get_ref()));
+            None
+        }
+    };
+    let p99 = parse_duration(raw.p99.get_ref())
+        .map_err(|m| p.at(&raw.p99, "slo.p99", m))
+        .ok();
+    let step = match &raw.step {
+        Some(s) => parse_duration(s.get_ref()).map_err(|m| p.at(s, "slo.step", m)).ok(),
+        None => Some(Duration::from_secs(2)),
+    };
+    let start_rate = raw.start_rate.as_ref().map_or(100, |r| *r.get_ref());
+    let max_rate = raw.max_rate.as_ref().map_or(100_000, |r| *r.get_ref());
+    if start_rate == 0 || max_rate < start_rate {
+        let at = raw
+            .max_rate
+            .as_ref()
+            .or(raw.start_rate.as_ref())
+            .map_or(raw.op.span(), |r| r.span());
+        let e = p.source.error(
+            at,
+            Some("slo".into()),
+            format!("need 1 <= start_rate <= max_rate, got {start_rate} and {max_rate}"),
+        );
+        p.errors.push(e);
+        return None;
+    }
+    Some(SloSearch {
+        op: op?,
+        p99: p99?,
+        start_rate,
+        max_rate,
+        step: step?,
+        refine: raw.refine.as_ref().map_or(5, |r| *r.get_ref()),
+    })
+}

@@ -187,6 +187,8 @@ impl RunArgs {
         }
         RunOptions {
             seed: self.seed,
+            order_seed: self.order_seed,
+            backends: self.backends.iter().map(|&b| b.into()).collect(),
             clients: self.clients,
             warmup: self.warmup,
             duration: self.duration,

@@ -91,6 +91,13 @@ pub struct RunArgs {
     /// Seed of data and parameter streams [default: the scenario's, else 1].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Seed of the variants' order in each round [default: a fresh one per
+    /// run, recorded in result.json as `order_seed`].
+    #[arg(long)]
+    pub order_seed: Option<u64>,
+    /// Run only on this backend (repeatable) among the scenario's.
+    #[arg(long = "backend", value_enum)]
+    pub backends: Vec<BackendArg>,
     /// Concurrent clients (threads, one connection each).
     #[arg(long)]
     pub clients: Option<std::num::NonZeroU32>,
@@ -167,6 +174,21 @@ pub struct RunArgs {
 pub enum TransportArg {
     Tcp,
     Unix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    Sqlite,
+    Postgres,
+}
+
+impl From<BackendArg> for crate::scenario::BackendKind {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Sqlite => crate::scenario::BackendKind::Sqlite,
+            BackendArg::Postgres => crate::scenario::BackendKind::Postgres,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -94,15 +94,32 @@ pub fn sig3(v: f64) -> String {
 pub fn format_ratio(r: f64) -> String {
     if !r.is_finite() {
         "n/a".to_string()
-    } else if r >= 10.0 {
-        format!("{r:.1}×")
-    } else if r >= 0.1 || r == 0.0 {
-        format!("{r:.2}×")
     } else {
-        // Keep two significant digits for large improvements: 0.012×.
-        let decimals = (-r.log10()).ceil() as usize + 1;
+        let decimals = ratio_decimals(r);
         format!("{r:.decimals$}×")
     }
+}
+
+/// Decimals [`format_ratio`] shows: one from 10×, two from 0.1×, and two
+/// significant digits below (0.012×).
+fn ratio_decimals(r: f64) -> usize {
+    if r >= 10.0 {
+        1
+    } else if r >= 0.1 || r <= 0.0 {
+        2
+    } else {
+        (-r.log10()).ceil() as usize + 1
+    }
+}
+
+/// `r` rounded as [`format_ratio`] shows it, so a limit is checked against
+/// the figure the reader sees (1.2534 shows as 1.25× and passes a 1.25× limit).
+pub fn shown_ratio(r: f64) -> f64 {
+    if !r.is_finite() {
+        return r;
+    }
+    let scale = 10f64.powi(ratio_decimals(r) as i32);
+    (r * scale).round() / scale
 }
 
 /// A change as "+12%" / "-40%".
@@ -149,5 +166,9 @@ mod tests {
         assert_eq!(format_ratio(0.0312), "0.031×");
         assert_eq!(format_ratio(0.00123), "0.0012×");
         assert_eq!(format_ratio(0.5), "0.50×");
+        assert_eq!(format_ratio(12.345), "12.3×");
+        assert_eq!(shown_ratio(1.2534), 1.25);
+        assert_eq!(shown_ratio(1.2551), 1.26);
+        assert_eq!(shown_ratio(0.01234), 0.012);
     }
 }

@@ -65,7 +65,14 @@ fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
 fn shipped_scenarios_and_workloads_validate_and_list() {
     let mut files = toml_in("scenarios");
     files.extend(toml_in("workloads"));
-    let out = bin().current_dir(root()).arg("validate").args(&files).output().unwrap();
+    let checks = toml_in("checks");
+    let out = bin()
+        .current_dir(root())
+        .arg("validate")
+        .args(&files)
+        .args(&checks)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("scenario `quickstart`"), "{stdout}");
@@ -372,4 +379,140 @@ fn an_interrupt_stops_measuring_and_keeps_what_was_measured() {
     assert_eq!(result["run"]["fit_for_decisions"], false);
     // Nothing the run started is left behind: its database folder is gone.
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "work files left behind");
+}
+
+#[test]
+fn a_summary_that_goes_stale_after_writes_is_caught_and_ruled_out() {
+    // The same wide copy as scenarios/denormalize_orders.toml, without the
+    // trigger that keeps it in sync: right before any write, wrong after.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("stale.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "stale"
+question = "Does a copy without its trigger keep up?"
+workload = "{}"
+
+[params]
+users = 2_000
+orders = 20_000
+
+[load]
+clients = 2
+warmup = "200ms"
+duration = "500ms"
+rounds = 1
+
+[mix]
+pending_by_country = 70
+place_order = 30
+
+[[variant]]
+name = "joined"
+
+[[variant]]
+name = "stale_copy"
+setup = [
+  """CREATE TABLE orders_wide AS
+       SELECT o.id, o.user_id, o.status, o.total, o.created_at, u.name AS user_name, u.country AS user_country
+       FROM orders o JOIN users u ON u.id = o.user_id""",
+]
+ops.pending_by_country = {{ sql = """SELECT id, total, created_at, user_name FROM orders_wide
+                                    WHERE user_country = $1 AND status = 'pending'
+                                    ORDER BY created_at DESC, id DESC LIMIT 50""" }}
+
+[verdict]
+baseline = "joined"
+goal = {{ op = "pending_by_country", metric = "p99" }}
+"#,
+            root().join("workloads/orders.toml").display()
+        ),
+    )
+    .unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--json", "--quiet", "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "differing answers exit 1\n{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let answers = &result["backends"][0]["answers"];
+    assert_eq!(answers["writes_applied"], 200, "{answers}");
+    let mismatches = answers["mismatches"].as_array().unwrap();
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m["variant"] == "stale_copy" && m["phase"] == "after_writes"),
+        "{answers}"
+    );
+    assert!(
+        mismatches.iter().all(|m| m["phase"] != "before_writes"),
+        "the copy is right before any write: {answers}"
+    );
+    let verdict = &result["comparison"]["verdicts"][0];
+    assert!(verdict["winner"].is_null(), "{verdict}");
+    let report = std::fs::read_to_string(
+        out_dir
+            .path()
+            .join(result["run"]["id"].as_str().unwrap())
+            .join("report.md"),
+    )
+    .unwrap();
+    assert!(report.contains("| after writes |"), "{report}");
+}
+
+#[test]
+fn backend_picks_one_engine_and_rounds_run_in_a_recorded_order() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let run = |order_seed: &str| {
+        let out = bin()
+            .current_dir(root())
+            .args(["run", "checks/aa_identical.toml", "--backend", "sqlite", "--quick"])
+            .args(["--rounds", "3", "--duration", "200ms", "--warmup", "100ms"])
+            .args(["--order-seed", order_seed, "--json", "--quiet", "--out"])
+            .arg(out_dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let a = run("7");
+    let backends: Vec<&str> = a["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(backends, ["sqlite"]);
+    assert_eq!(a["order_seed"], 7);
+    let order = |r: &serde_json::Value| r["backends"][0]["round_order"].clone();
+    assert_eq!(order(&a), order(&run("7")), "--order-seed repeats the order");
+    let others: Vec<serde_json::Value> = (8..14).map(|s| order(&run(&s.to_string()))).collect();
+    assert!(
+        others.iter().any(|o| *o != order(&a)),
+        "six other order seeds all gave the same order"
+    );
+    // Each round measured its own fresh copy, with its own setup time.
+    let setups = a["backends"][0]["variants"][0]["setup_rounds"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(setups, 3);
+
+    let out = bin()
+        .current_dir(root())
+        .args(["run", "scenarios/quickstart.toml", "--backend", "postgres", "--quick"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--backend postgres: the scenario runs on sqlite only"),
+        "{stderr}"
+    );
 }

@@ -292,7 +292,9 @@ pub trait Engine: Send + Sync {
     ) -> Result<Vec<TableLoad>, BackendError>;
 
     /// Clones the loaded base for `variant`, runs its setup and refreshes
-    /// statistics.
+    /// statistics. Called again for the same variant, it replaces the copy
+    /// with a fresh one (each round measures a fresh copy of the design) and
+    /// removes the old one; the variant's sessions must be closed.
     fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
 
     /// Opens a client session on a variant: runs its session statements and

@@ -270,6 +270,19 @@ impl Engine for SqliteEngine {
     fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
         // A prefix keeps every variant name (even `base`) clear of the base file.
         let path = self.dir.path().join(format!("variant-{variant}.sqlite"));
+        // A fresh copy replaces the previous one with its journal files.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut old = path.clone().into_os_string();
+            old.push(suffix);
+            match std::fs::remove_file(&old) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io_error(format!("removing the previous copy of variant `{variant}`"))(
+                        e,
+                    ));
+                }
+                _ => {}
+            }
+        }
         let start = Instant::now();
         std::fs::copy(self.base_path(), &path)
             .map_err(io_error(format!("copying the base for variant `{variant}`")))?;

@@ -8,10 +8,11 @@
 pub mod stats;
 
 use crate::result::{
-    AcrossEngines, BackendResult, Candidate, Class, Comparison, Effect, EffectEntry, GuardOutcome, Outcome, RuledOut,
-    RunResult, VariantResult, Verdict,
+    AcrossEngines, BackendResult, Candidate, Class, Comparison, DropReason, DroppedRound, Effect, EffectEntry,
+    GuardOutcome, Outcome, RuledOut, RunResult, VariantResult, Verdict,
 };
 use crate::scenario::{Metric, VerdictRule};
+use crate::util::shown_ratio;
 
 /// Every metric an effect is computed for: per operation, then per variant.
 pub const OP_METRICS: [Metric; 7] = [
@@ -60,28 +61,40 @@ pub fn effect(
             baseline.round_metric(metric),
         ),
     };
-    let pairs: Vec<(f64, f64)> = v_rounds
-        .into_iter()
-        .zip(b_rounds)
-        .filter_map(|(x, y)| Some((x?, y?)))
-        .filter(|(x, y)| (x / y).is_finite())
-        .collect();
-    let ratios: Vec<f64> = pairs.iter().map(|(x, y)| x / y).collect();
-    let (vs, bs): (Vec<f64>, Vec<f64>) = pairs.iter().copied().unzip();
-    let interval = stats::bootstrap_ratio(&vs, &bs);
-    let ratio = value / baseline_value;
+    let mut ratios = Vec::new();
+    let mut dropped_rounds: Vec<DroppedRound> = Vec::new();
+    for (i, (x, y)) in v_rounds.into_iter().zip(b_rounds).enumerate() {
+        let reason = match (x, y) {
+            (None, _) => DropReason::VariantIdle,
+            (_, None) => DropReason::BaselineIdle,
+            (Some(x), Some(y)) if (x / y).is_finite() && x > 0.0 => {
+                ratios.push(x / y);
+                continue;
+            }
+            _ => DropReason::Zero,
+        };
+        dropped_rounds.push(DroppedRound { round: i + 1, reason });
+    }
+    let merged = value / baseline_value;
     // A zero baseline (no setup statements, no writes) has no ratio.
-    if !ratio.is_finite() {
+    if !merged.is_finite() {
         return None;
     }
+    let estimate = stats::round_estimate(&ratios);
+    let interval = estimate.and_then(|e| e.interval);
+    let ratio = estimate.map_or(merged, |e| e.ratio);
     let fold = |f: fn(f64, f64) -> f64| ratios.iter().copied().reduce(f);
-    // Metrics without per-round values (storage, setup time) are single
-    // measurements; per-round metrics need their rounds.
-    let rounds_for_class = if pairs.is_empty() && !metric.is_per_op() {
+    // Metrics without per-round values (storage) are single measurements;
+    // per-round metrics need their rounds. A whole-variant
+    // metric without usable rounds (a variant with no setup statements) is
+    // judged by its single value.
+    let rounds_for_class = if ratios.is_empty() && !metric.is_per_op() {
+        dropped_rounds.clear();
         0
     } else {
         ratios.len().max(1)
     };
+    let class = stats::classify(ratio, interval, rounds_for_class, noise, metric.lower_is_better());
     Some(Effect {
         value,
         baseline_value,
@@ -91,8 +104,12 @@ pub fn effect(
         rounds: ratios.len(),
         ci_low: interval.map(|i| i.0),
         ci_high: interval.map(|i| i.1),
-        class: stats::classify(ratio, interval, rounds_for_class, noise, metric.lower_is_better()),
+        class,
         outlier_rounds: stats::outliers(&ratios),
+        rounds_needed: estimate
+            .filter(|_| class == Class::Inconclusive)
+            .and_then(|e| stats::rounds_needed(&e, noise)),
+        dropped_rounds,
     })
 }
 
@@ -215,11 +232,13 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                 } else {
                     1.0 - g.max_regression
                 };
+                // Compared as shown: "1.25× (limit 1.25×)" passes.
                 let pass = e.as_ref().is_some_and(|e| {
+                    let shown = shown_ratio(e.ratio);
                     if g.metric.lower_is_better() {
-                        e.ratio <= limit_ratio
+                        shown <= limit_ratio
                     } else {
-                        e.ratio >= limit_ratio
+                        shown >= limit_ratio
                     }
                 });
                 GuardOutcome {
@@ -254,13 +273,13 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             ruled_out,
         });
     }
-    decide(&mut v, rule.goal.metric);
+    decide(&mut v, rule.goal.metric, rule.noise);
     v
 }
 
 /// Picks the lead: the best qualified candidate classified better (a
 /// winner), else the best qualified one that improves inconclusively.
-fn decide(v: &mut Verdict, metric: Metric) {
+fn decide(v: &mut Verdict, metric: Metric, noise: f64) {
     let cost = |e: &Effect| {
         if metric.lower_is_better() {
             e.ratio
@@ -268,12 +287,21 @@ fn decide(v: &mut Verdict, metric: Metric) {
             1.0 / e.ratio
         }
     };
+    // A lead must at least look better by more than the noise band: 0.98×
+    // inside a ±5% band is no lead, whatever its class.
+    let beyond_band = |g: &Effect| {
+        if metric.lower_is_better() {
+            g.ratio < 1.0 - noise
+        } else {
+            g.ratio > 1.0 + noise
+        }
+    };
     let best_of = |class: Class| {
         v.candidates
             .iter()
             .filter(|c| c.qualified)
             .filter_map(|c| c.goal.as_ref().map(|g| (c, g)))
-            .filter(|(_, g)| g.class == class && improves(metric, g.ratio))
+            .filter(|(_, g)| g.class == class && improves(metric, g.ratio) && beyond_band(g))
             .min_by(|a, b| cost(a.1).total_cmp(&cost(b.1)))
             .map(|(c, _)| c.variant.clone())
     };

@@ -1,7 +1,7 @@
 use super::*;
 use crate::backend::{Sizes, VariantSetup};
 use crate::result::*;
-use crate::run::{AnswerReport, Mismatch};
+use crate::run::{AnswerReport, CheckPhase, Mismatch};
 use crate::scenario::{BackendKind, Guard, LoadModel, LoadShape, Objective};
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -49,6 +49,7 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
             statement_seconds: vec![],
             analyze_seconds: 0.0,
         },
+        setup_rounds: vec![],
         sizes: Sizes {
             total_bytes: bytes,
             objects: vec![],
@@ -112,6 +113,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             },
         },
         seed: 1,
+        order_seed: 1,
         environment: crate::environment::Environment::detect(),
         backends: vec![BackendResult {
             backend: BackendKind::Sqlite,
@@ -133,7 +135,9 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             },
             answers: AnswerReport {
                 checked_ops: vec!["read".into()],
+                unchecked_ops: vec![],
                 samples_per_op: 20,
+                writes_applied: 0,
                 mismatches,
             },
             round_order: vec![],
@@ -211,7 +215,11 @@ fn rounds_that_disagree_make_the_verdict_inconclusive() {
     let (v, text) = judge(&r, &rule(vec![]));
     assert_eq!(v.outcome, Outcome::Inconclusive);
     assert_eq!(v.winner, None);
-    assert!(text.contains("inconclusive — run more rounds or longer"), "{}", text);
+    assert!(
+        text.contains("inconclusive — about") && text.contains("rounds would settle it"),
+        "{}",
+        text
+    );
 }
 
 #[test]
@@ -225,6 +233,7 @@ fn a_variant_with_different_answers_never_wins() {
         differing_samples: 3,
         samples: 20,
         detail: "0 rows instead of 2".into(),
+        phase: CheckPhase::BeforeWrites,
     };
     let r = result(
         vec![

@@ -56,7 +56,7 @@ pub fn render(r: &RunResult) -> String {
     let _ = writeln!(
         md,
         "Run `{}`: workload `{}`, seed {}, {}, warmup {} s, measured {} s × {} rounds \
-         (variants in a fresh random order each round).\n",
+         (variants in a fresh random order each round, order seed {}).\n",
         r.run.id,
         sc.workload,
         r.seed,
@@ -64,6 +64,7 @@ pub fn render(r: &RunResult) -> String {
         load.warmup.as_secs_f64(),
         load.duration.as_secs_f64(),
         load.rounds,
+        r.order_seed,
     );
     let params: Vec<String> = sc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let mix: Vec<String> = sc.mix.iter().map(|m| format!("{} {}", m.op, m.weight)).collect();
@@ -80,31 +81,53 @@ pub fn render(r: &RunResult) -> String {
 fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let baseline_name = &r.scenario.verdict_rule.baseline;
     let _ = writeln!(md, "## Answers ({})\n", b.backend);
-    if b.answers.mismatches.is_empty() {
+    let a = &b.answers;
+    let when = if a.writes_applied > 0 {
+        format!(
+            ", before any write and again after the same {} writes on fresh copies",
+            a.writes_applied
+        )
+    } else {
+        String::new()
+    };
+    if a.mismatches.is_empty() {
         let _ = writeln!(
             md,
-            "Every variant returned the baseline's rows for {} ({} parameter samples each).\n",
-            if b.answers.checked_ops.is_empty() {
+            "Every variant returned the baseline's rows for {} ({} parameter samples each{when}).\n",
+            if a.checked_ops.is_empty() {
                 "no read operations".to_string()
             } else {
-                b.answers.checked_ops.join(", ")
+                a.checked_ops.join(", ")
             },
-            b.answers.samples_per_op
+            a.samples_per_op
         );
     } else {
         let _ = writeln!(md, "**Answers differ — these variants are not comparable:**\n");
         let _ = writeln!(
             md,
-            "| op | variant | differing samples | first difference | parameters |\n|---|---|---|---|---|"
+            "| op | variant | when | differing samples | first difference | parameters |\n|---|---|---|---|---|---|"
         );
-        for m in &b.answers.mismatches {
+        for m in &a.mismatches {
             let _ = writeln!(
                 md,
-                "| {} | {} | {}/{} | {} | {} |",
-                m.op, m.variant, m.differing_samples, m.samples, m.detail, m.params
+                "| {} | {} | {} | {}/{} | {} | {} |",
+                m.op,
+                m.variant,
+                m.phase.label(),
+                m.differing_samples,
+                m.samples,
+                m.detail,
+                m.params
             );
         }
         md.push('\n');
+    }
+    if !a.unchecked_ops.is_empty() {
+        let _ = writeln!(
+            md,
+            "Not checked (`check = \"none\"`): {}.\n",
+            a.unchecked_ops.join(", ")
+        );
     }
 
     let _ = writeln!(md, "## Operations ({})\n", b.backend);

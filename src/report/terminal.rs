@@ -59,7 +59,15 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         if !b.answers.mismatches.is_empty() {
             let _ = writeln!(out, "  ANSWERS DIFFER:");
             for m in &b.answers.mismatches {
-                let _ = writeln!(out, "    {} on {}: {} (params {})", m.variant, m.op, m.detail, m.params);
+                let _ = writeln!(
+                    out,
+                    "    {} on {} ({}): {} (params {})",
+                    m.variant,
+                    m.op,
+                    m.phase.label(),
+                    m.detail,
+                    m.params
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 //! The verdict as a sentence, written once for plain text and Markdown, and
 //! the banners that say a run is not fit for decisions.
 
-use crate::compare::stats::MIN_ROUNDS;
+use crate::compare::stats::{MAX_SUGGESTED_ROUNDS, MIN_ROUNDS};
 use crate::result::{Effect, GuardOutcome, Outcome, RuledOut, RunInfo, Verdict};
 use crate::scenario::Metric;
 use crate::util::{format_bytes, format_ns, format_ratio};
@@ -59,7 +59,21 @@ fn spread(e: &Effect) -> String {
         let rounds: Vec<String> = e.outlier_rounds.iter().map(|r| (r + 1).to_string()).collect();
         s.push_str(&format!("; outlier round {}", rounds.join(", ")));
     }
+    for d in &e.dropped_rounds {
+        s.push_str(&format!("; round {} left out: {}", d.round, d.reason.describe()));
+    }
     s
+}
+
+/// What would settle an inconclusive effect.
+fn settle(e: &Effect) -> String {
+    match e.rounds_needed {
+        _ if e.rounds < MIN_ROUNDS => format!("run at least {MIN_ROUNDS} rounds"),
+        Some(n) => format!("about {n} rounds would settle it at the observed noise"),
+        None => format!(
+            "the effect sits at the edge of the noise band; even {MAX_SUGGESTED_ROUNDS} rounds would not settle it"
+        ),
+    }
 }
 
 fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String {
@@ -94,8 +108,9 @@ pub fn sentence(v: &Verdict, style: Style) -> String {
         (Outcome::Winner | Outcome::Inconclusive, Some(c)) => {
             let lead = if v.outcome == Outcome::Inconclusive {
                 format!(
-                    "On {}, inconclusive — run more rounds or longer: {} looks best",
+                    "On {}, inconclusive — {}: {} looks best",
                     v.backend,
+                    c.goal.as_ref().map_or_else(|| "run more rounds".to_string(), settle),
                     style.strong(&c.variant)
                 )
             } else {
@@ -112,13 +127,6 @@ pub fn sentence(v: &Verdict, style: Style) -> String {
                     format_metric(metric, g.baseline_value),
                     spread(g)
                 );
-                if g.rounds < MIN_ROUNDS {
-                    let _ = write!(
-                        text,
-                        " With {} round(s) no confidence interval is possible; run at least {MIN_ROUNDS}.",
-                        g.rounds
-                    );
-                }
             }
             if !c.guards.is_empty() {
                 let _ = write!(text, " Guards: {}.", guard_list(&c.guards));

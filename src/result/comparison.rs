@@ -36,7 +36,9 @@ impl Class {
 pub struct Effect {
     pub value: f64,
     pub baseline_value: f64,
-    /// `value / baseline_value`, all rounds merged.
+    /// The effect: the geometric mean of the paired round ratios (the
+    /// statistic the interval is about), or `value / baseline_value` for a
+    /// single measurement.
     pub ratio: f64,
     /// Smallest and largest per-round ratio (rounds paired by number);
     /// `None` for whole-variant metrics and when no round pairs exist.
@@ -44,13 +46,50 @@ pub struct Effect {
     pub round_max: Option<f64>,
     /// Paired rounds behind the interval (0 for single measurements).
     pub rounds: usize,
-    /// 95% bootstrap interval of the ratio across rounds.
+    /// 95% interval of the ratio across rounds (log-t, see compare::stats).
     pub ci_low: Option<f64>,
     pub ci_high: Option<f64>,
     /// Against the noise band.
     pub class: Class,
     /// Rounds (0-based) whose ratio is an outlier; flagged, not dropped.
     pub outlier_rounds: Vec<usize>,
+    /// For an inconclusive effect: the rounds that would settle it at the
+    /// observed round-to-round noise (`None`: not within 100 rounds, or no
+    /// noise estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds_needed: Option<usize>,
+    /// Rounds left out of the interval, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped_rounds: Vec<DroppedRound>,
+}
+
+/// A round without a ratio.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DroppedRound {
+    /// 1-based, as the progress output counts.
+    pub round: usize,
+    pub reason: DropReason,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// The variant completed no operation of this kind in the round.
+    VariantIdle,
+    /// The baseline completed no operation of this kind in the round.
+    BaselineIdle,
+    /// A zero value on either side leaves no ratio.
+    Zero,
+}
+
+impl DropReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            DropReason::VariantIdle => "the variant completed no operation",
+            DropReason::BaselineIdle => "the baseline completed no operation",
+            DropReason::Zero => "a zero value leaves no ratio",
+        }
+    }
 }
 
 /// One effect and what it is of: `op` is `None` for whole-variant metrics

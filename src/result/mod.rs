@@ -71,6 +71,9 @@ pub struct RunResult {
     pub scenario: ScenarioSummary,
     /// Seed of all data and parameter streams.
     pub seed: u64,
+    /// Seed of the variants' order in each round (`--order-seed` repeats it).
+    #[serde(default)]
+    pub order_seed: u64,
     pub environment: Environment,
     pub backends: Vec<BackendResult>,
     /// Every effect against the baseline and one verdict per backend.
@@ -184,7 +187,11 @@ pub struct LoadResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VariantResult {
     pub name: String,
+    /// The setup of the copy checked for answers and measured in round 1.
     pub setup: VariantSetup,
+    /// Setup time (statements) of each measured round's fresh copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub setup_rounds: Vec<f64>,
     pub sizes: Sizes,
     pub rounds_completed: usize,
     /// One entry per operation in the mix, all rounds merged.
@@ -331,6 +338,7 @@ impl VariantResult {
     pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
         match (metric, &self.server_counters) {
             (Metric::WalPerWrite, Some(c)) => c.per_round_wal_per_write.clone(),
+            (Metric::SetupTime, _) => self.setup_rounds.iter().map(|&s| Some(s)).collect(),
             _ => Vec::new(),
         }
     }

@@ -217,6 +217,11 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                         VariantResult {
                             name: plan.targets[v.target].name.clone(),
                             setup: v.setup.clone(),
+                            setup_rounds: std::iter::once(&v.setup)
+                                .chain(&v.round_setups)
+                                .take(v.rounds.len())
+                                .map(|s| s.setup_seconds)
+                                .collect(),
                             sizes: v.sizes.clone(),
                             rounds_completed: v.rounds.len(),
                             ops: mix_ops
@@ -306,6 +311,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
             },
         },
         seed: plan.seed,
+        order_seed: plan.order_seed,
         environment,
         backends,
         comparison: Comparison::default(),

@@ -2,8 +2,13 @@
 //! runs on a sample of parameters in every variant, and each variant's rows
 //! are compared with the baseline's. A design that returns different answers
 //! (a wrong denormalisation, a lossy index trick) must not win on speed.
+//!
+//! After the measured rounds the check runs again on fresh copies that have
+//! all received the same seeded sequence of write operations, one client,
+//! so a design that is right only until the first write (a summary table
+//! without its trigger) is caught too.
 
-use super::plan::{RunPlan, Target};
+use super::plan::{Mix, RunPlan, Target};
 use crate::backend::{BackendError, BackendKind, Engine};
 use crate::datagen::{Value, mix64};
 use crate::scenario::{AnswerCheck, OpKind};
@@ -14,6 +19,29 @@ use std::cmp::Ordering;
 
 /// Parameter samples per read operation.
 pub const ANSWER_SAMPLES: u64 = 20;
+
+/// Write operations applied to every variant before the second check.
+pub const WRITES_BEFORE_RECHECK: u64 = 200;
+
+/// When answers were compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckPhase {
+    /// On the freshly set-up copies, before any timing.
+    #[default]
+    BeforeWrites,
+    /// After the same seeded writes were applied to fresh copies.
+    AfterWrites,
+}
+
+impl CheckPhase {
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckPhase::BeforeWrites => "before writes",
+            CheckPhase::AfterWrites => "after writes",
+        }
+    }
+}
 
 /// A variant whose answer differed from the baseline's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +57,8 @@ pub struct Mismatch {
     pub samples: u64,
     /// What differed in the first differing sample.
     pub detail: String,
+    #[serde(default)]
+    pub phase: CheckPhase,
 }
 
 /// Outcome of the answer check on one backend.
@@ -36,7 +66,14 @@ pub struct Mismatch {
 pub struct AnswerReport {
     /// Operations whose answers were compared.
     pub checked_ops: Vec<String>,
+    /// Read operations marked `check = "none"`: reported as not checked.
+    #[serde(default)]
+    pub unchecked_ops: Vec<String>,
     pub samples_per_op: u64,
+    /// Writes applied to every variant before the second check (0: the mix
+    /// has no writes, or the run stopped before it).
+    #[serde(default)]
+    pub writes_applied: u64,
     pub mismatches: Vec<Mismatch>,
 }
 
@@ -59,7 +96,11 @@ pub fn check_answers(
     let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     for op in plan.mix.ops() {
         let def = &plan.scenario.workload.ops[op];
-        if def.kind != OpKind::Read || def.check == AnswerCheck::None {
+        if def.kind != OpKind::Read {
+            continue;
+        }
+        if def.check == AnswerCheck::None {
+            report.unchecked_ops.push(def.name.clone());
             continue;
         }
         report.checked_ops.push(def.name.clone());
@@ -92,6 +133,7 @@ pub fn check_answers(
                     differing_samples: 0,
                     samples: ANSWER_SAMPLES,
                     detail,
+                    phase: CheckPhase::BeforeWrites,
                 });
                 m.differing_samples += 1;
             }
@@ -99,6 +141,79 @@ pub fn check_answers(
         report.mismatches.extend(found.into_iter().flatten());
     }
     Ok(report)
+}
+
+/// The second check: fresh copies of every variant on `backend` receive the
+/// same [`WRITES_BEFORE_RECHECK`] writes drawn from the mix's write
+/// operations (seeded, one client, in the same order everywhere), then the
+/// reads are compared again. A write that fails on a variant but not on the
+/// baseline is a difference too. Returns `None` when the mix has no writes.
+pub fn check_after_writes(
+    engine: &mut dyn Engine,
+    plan: &RunPlan,
+    backend: BackendKind,
+    baseline: &Target,
+) -> Result<Option<AnswerReport>, BackendError> {
+    let writes: Vec<_> = plan
+        .scenario
+        .mix
+        .iter()
+        .copied()
+        .filter(|(op, w)| *w > 0 && plan.scenario.workload.ops[*op].kind == OpKind::Write)
+        .collect();
+    if writes.is_empty() {
+        return Ok(None);
+    }
+    let targets: Vec<&Target> = plan.targets_on(backend).collect();
+    for t in &targets {
+        engine.create_variant(&t.name, &t.setup)?;
+    }
+    let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
+    let mut first_failure: Vec<Option<(String, String)>> = vec![None; targets.len()];
+    {
+        let mut sessions = Vec::new();
+        for t in &targets {
+            sessions.push(engine.open_session(&t.name, &t.session_options(plan))?);
+        }
+        let mix = Mix::new(&writes);
+        let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ 0x7772_6974_6573));
+        for n in 0..WRITES_BEFORE_RECHECK {
+            let op = mix.pick(&mut rng);
+            let params = plan.sample_params(op, &mut rng, n);
+            for (i, (s, t)) in sessions.iter_mut().zip(&targets).enumerate() {
+                if let Err(e) = s.execute(&t.ops[op], &params)
+                    && first_failure[i].is_none()
+                {
+                    let name = plan.scenario.workload.ops[op].name.clone();
+                    first_failure[i] = Some((name, e.to_string()));
+                }
+            }
+        }
+    }
+    let mut report = check_answers(engine, plan, backend, baseline)?;
+    report.writes_applied = WRITES_BEFORE_RECHECK;
+    for m in &mut report.mismatches {
+        m.phase = CheckPhase::AfterWrites;
+    }
+    for (i, failure) in first_failure.iter().enumerate() {
+        if i == base_index || first_failure[base_index].is_some() {
+            continue;
+        }
+        if let Some((op, error)) = failure {
+            report.mismatches.push(Mismatch {
+                backend,
+                op: op.clone(),
+                variant: targets[i].name.clone(),
+                baseline: targets[base_index].name.clone(),
+                params: String::new(),
+                differing_samples: 1,
+                samples: WRITES_BEFORE_RECHECK,
+                detail: format!("a write failed here but not on the baseline: {error}"),
+                phase: CheckPhase::AfterWrites,
+            });
+        }
+    }
+    Ok(Some(report))
 }
 
 fn normalise(mut rows: Vec<Vec<Value>>, check: AnswerCheck) -> Vec<Vec<Value>> {

@@ -10,7 +10,7 @@ pub mod plan;
 pub mod slo;
 pub mod workers;
 
-pub use answers::{AnswerReport, Mismatch};
+pub use answers::{AnswerReport, CheckPhase, Mismatch};
 pub use plan::{Mix, PlanError, RunOptions, RunPlan, Target, plan};
 pub use workers::{Client, Window};
 
@@ -58,6 +58,9 @@ pub struct VariantRecords {
     pub unused_indexes: Vec<String>,
     /// Measured windows, one per completed round.
     pub rounds: Vec<Window>,
+    /// The setup of each round's fresh copy (round 1 measures the copy made
+    /// and checked before the rounds: `setup`).
+    pub round_setups: Vec<VariantSetup>,
     /// The maximum-throughput-at-SLO search, if the scenario asks for one.
     pub slo: Option<slo::SloResult>,
 }
@@ -204,6 +207,7 @@ fn run_backend(
             added_indexes,
             unused_indexes,
             rounds: Vec::new(),
+            round_setups: Vec::new(),
             slo: None,
         });
     }
@@ -220,6 +224,13 @@ fn run_backend(
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
     measure_rounds(engine.as_mut(), plan, observer, rec, stop)?;
+    if !stop.load(Ordering::Relaxed) && rec.variants.iter().all(|v| !v.rounds.is_empty()) {
+        observer.checking_answers(kind);
+        if let Some(after) = answers::check_after_writes(engine.as_mut(), plan, kind, baseline)? {
+            rec.answers.writes_applied = after.writes_applied;
+            rec.answers.mismatches.extend(after.mismatches);
+        }
+    }
     // The SLO search is a long series of probes: not part of a smoke run.
     if let Some(search) = plan.scenario.slo.as_ref().filter(|_| !plan.quick) {
         for v in &mut rec.variants {
@@ -246,11 +257,20 @@ fn measure_rounds(
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..rec.variants.len()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix64(
-            plan.seed ^ 0x726f_756e_6400 ^ round as u64,
+            plan.order_seed ^ 0x726f_756e_6400 ^ round as u64,
         )));
         rec.round_order.push(Vec::new());
         for v in order {
             let target = &plan.targets[rec.variants[v].target];
+            // Replicate the design, not the copy: every round after the first
+            // measures a fresh clone of the base with the setup run again, so
+            // copy-to-copy differences (file and page layout, index build)
+            // land in the interval instead of posing as design effects.
+            if round > 0 {
+                observer.preparing(rec.backend, &target.name);
+                let setup = engine.create_variant(&target.name, &target.setup)?;
+                rec.variants[v].round_setups.push(setup);
+            }
             if plan.load.cache == crate::scenario::CachePolicy::Cold {
                 engine.restart()?;
             }

@@ -19,6 +19,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub seed: Option<u64>,
+    /// Seed of the order variants run in each round; drawn afresh for every
+    /// run when unset, so a rerun does not repeat the same order.
+    pub order_seed: Option<u64>,
+    /// Run only these of the scenario's backends (all when empty).
+    pub backends: Vec<crate::scenario::BackendKind>,
     pub clients: Option<NonZeroU32>,
     pub warmup: Option<Duration>,
     pub duration: Option<Duration>,
@@ -55,6 +60,11 @@ pub enum PlanError {
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
     Bind(ConfigErrors),
+    #[error("--backend {backend}: the scenario runs on {scenario} only")]
+    Backend {
+        backend: crate::scenario::BackendKind,
+        scenario: String,
+    },
 }
 
 impl Target {
@@ -124,6 +134,8 @@ pub struct RunPlan {
     pub params: Params,
     pub load: LoadShape,
     pub seed: u64,
+    /// Seed of the variants' order in each round (recorded in the result).
+    pub order_seed: u64,
     pub quick: bool,
     pub bound: BoundWorkload,
     pub mix: Mix,
@@ -210,6 +222,18 @@ fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError
 
 /// Builds the plan for `scenario` under `options`.
 pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanError> {
+    if let Some(&b) = options.backends.iter().find(|b| !scenario.backends.contains(b)) {
+        let names: Vec<&str> = scenario.backends.iter().map(|b| b.as_str()).collect();
+        return Err(PlanError::Backend {
+            backend: b,
+            scenario: names.join(" and "),
+        });
+    }
+    let mut scenario = scenario.clone();
+    if !options.backends.is_empty() {
+        scenario.backends.retain(|b| options.backends.contains(b));
+    }
+    let scenario = &scenario;
     let (mut params, base_load) = if options.quick {
         (scenario.quick.params.clone(), &scenario.quick.load)
     } else {
@@ -299,11 +323,20 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         params,
         load,
         seed: options.seed.unwrap_or(scenario.seed),
+        order_seed: options.order_seed.unwrap_or_else(fresh_seed),
         quick: options.quick,
         bound,
         mix: Mix::new(&scenario.mix),
         targets,
     })
+}
+
+/// A seed no earlier run used: the clock's nanoseconds mixed with the process id.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    mix64(nanos ^ ((std::process::id() as u64) << 40))
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct PostgresEngine {
     base: Option<String>,
     variants: BTreeMap<String, String>,
     created: Vec<String>,
+    /// Variant copies made so far (names `{prefix}_v{n}`).
+    copies: usize,
     version_num: i32,
     version: String,
     /// How measured sessions connect.
@@ -112,6 +114,7 @@ impl PostgresEngine {
             base: None,
             variants: BTreeMap::new(),
             created: Vec::new(),
+            copies: 0,
             transport,
             cancel: CancelToken::new(),
             server,
@@ -372,7 +375,10 @@ impl Engine for PostgresEngine {
             context: format!("variant `{variant}`"),
             message: "the base has not been loaded".into(),
         })?;
-        let db = format!("{}_v{}", self.prefix, self.variants.len() + 1);
+        // A new name for every copy: a replaced copy is dropped after its
+        // successor exists, so the names must not collide.
+        self.copies += 1;
+        let db = format!("{}_v{}", self.prefix, self.copies);
         let start = Instant::now();
         self.create_database(&db, Some(&base))?;
         let clone_seconds = secs(start.elapsed());
@@ -390,7 +396,13 @@ impl Engine for PostgresEngine {
             .batch("VACUUM ANALYZE")
             .map_err(db_error(format!("variant `{variant}`: VACUUM ANALYZE")))?;
         let analyze_seconds = secs(start.elapsed());
-        self.variants.insert(variant.to_string(), db);
+        drop(client);
+        if let Some(old) = self.variants.insert(variant.to_string(), db) {
+            self.admin()
+                .batch(&format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&old)))
+                .map_err(db_error(format!("variant `{variant}`: dropping the previous copy")))?;
+            self.created.retain(|d| *d != old);
+        }
         Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 

@@ -420,3 +420,32 @@ columns.v = "uniform(1, 9)"
         "streaming stopped early: {sent} of 3,000,000 rows generated"
     );
 }
+
+#[test]
+fn creating_a_variant_again_clones_a_fresh_copy_and_drops_the_old_one() {
+    let _exclusive = crate::test_support::exclusive();
+    let mut e = engine_with_variant(100.0, 2_000.0);
+    let old = e.database_of("v").unwrap().to_string();
+    let mut c = e.endpoint().connect(&old).unwrap();
+    c.batch("DELETE FROM orders WHERE id <= 500").unwrap();
+    drop(c);
+    let setup = ["CREATE INDEX orders_user ON orders (user_id)".to_string()];
+    let again = e.create_variant("v", &setup).unwrap();
+    assert_eq!(again.statement_seconds.len(), 1);
+    let new = e.database_of("v").unwrap().to_string();
+    assert_ne!(new, old);
+    let mut c = e.endpoint().connect(&new).unwrap();
+    assert_eq!(
+        one(&mut c, "SELECT count(*) FROM orders"),
+        "2000",
+        "a fresh clone of the base"
+    );
+    let left = one(
+        &mut c,
+        &format!(
+            "SELECT count(*) FROM pg_database WHERE datname = {}",
+            crate::pgwire::quote_literal(&old)
+        ),
+    );
+    assert_eq!(left, "0", "the previous copy was dropped");
+}

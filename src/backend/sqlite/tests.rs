@@ -209,3 +209,45 @@ fn a_variant_named_base_does_not_overwrite_the_loaded_base() {
         );
     }
 }
+
+#[test]
+fn creating_a_variant_again_replaces_its_copy_with_a_fresh_one() {
+    let (mut engine, _) = loaded(100.0, 1000.0);
+    let setup = ["CREATE INDEX orders_user ON orders (user_id)".to_string()];
+    engine.create_variant("v", &setup).unwrap();
+    let count = op("count", OpKind::Read, false, &[("SELECT count(*) FROM orders", &[])]);
+    let delete = op(
+        "delete",
+        OpKind::Write,
+        false,
+        &[("DELETE FROM orders WHERE id <= 500", &[])],
+    );
+    let rows = |engine: &SqliteEngine| {
+        let mut s = engine
+            .open_session("v", &crate::backend::SessionOptions::default())
+            .unwrap();
+        format!("{:?}", s.fetch(&count, &[]).unwrap())
+    };
+    {
+        let mut s = engine
+            .open_session("v", &crate::backend::SessionOptions::default())
+            .unwrap();
+        s.execute(&delete, &[]).unwrap();
+    }
+    assert!(rows(&engine).contains("500"), "{}", rows(&engine));
+    let again = engine.create_variant("v", &setup).unwrap();
+    assert_eq!(again.statement_seconds.len(), 1, "the setup ran again");
+    assert!(
+        rows(&engine).contains("1000"),
+        "the new copy has every row: {}",
+        rows(&engine)
+    );
+    assert!(
+        engine
+            .sizes("v")
+            .unwrap()
+            .objects
+            .iter()
+            .any(|o| o.name == "orders_user")
+    );
+}

@@ -25,6 +25,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct SqliteEngine {
     dir: tempfile::TempDir,
     variants: BTreeMap<String, PathBuf>,
+    /// Copies made so far: each gets its own file name.
+    copies: usize,
 }
 
 fn db_error(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> BackendError {
@@ -59,6 +61,7 @@ impl SqliteEngine {
         Ok(SqliteEngine {
             dir,
             variants: BTreeMap::new(),
+            copies: 0,
         })
     }
 
@@ -268,21 +271,16 @@ impl Engine for SqliteEngine {
     }
 
     fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
-        // A prefix keeps every variant name (even `base`) clear of the base file.
-        let path = self.dir.path().join(format!("variant-{variant}.sqlite"));
-        // A fresh copy replaces the previous one with its journal files.
-        for suffix in ["", "-wal", "-shm"] {
-            let mut old = path.clone().into_os_string();
-            old.push(suffix);
-            match std::fs::remove_file(&old) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(io_error(format!("removing the previous copy of variant `{variant}`"))(
-                        e,
-                    ));
-                }
-                _ => {}
-            }
-        }
+        // A prefix keeps every variant name (even `base`) clear of the base
+        // file. Every copy gets a new file, made before the previous copy is
+        // removed: a copy written into the blocks and pages its predecessor
+        // just freed would sit where that one sat, and whatever that
+        // placement does to speed would repeat in every round.
+        self.copies += 1;
+        let path = self
+            .dir
+            .path()
+            .join(format!("variant-{variant}-{}.sqlite", self.copies));
         let start = Instant::now();
         std::fs::copy(self.base_path(), &path)
             .map_err(io_error(format!("copying the base for variant `{variant}`")))?;
@@ -301,7 +299,20 @@ impl Engine for SqliteEngine {
         let analyze_seconds = secs(start.elapsed());
         conn.close()
             .map_err(|(_, e)| db_error(format!("closing variant `{variant}`"))(e))?;
-        self.variants.insert(variant.to_string(), path);
+        if let Some(old) = self.variants.insert(variant.to_string(), path) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = old.clone().into_os_string();
+                file.push(suffix);
+                match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io_error(format!("removing the previous copy of variant `{variant}`"))(
+                            e,
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
         Ok(VariantSetup::new(clone_seconds, statement_seconds, analyze_seconds))
     }
 

@@ -8,8 +8,8 @@
 pub mod stats;
 
 use crate::result::{
-    AcrossEngines, BackendResult, Candidate, Class, Comparison, DropReason, DroppedRound, Effect, EffectEntry,
-    GuardOutcome, Outcome, RuledOut, RunResult, VariantResult, Verdict,
+    AcrossEngines, BackendResult, CONFOUNDING_LOAD, Candidate, Class, Comparison, DropReason, DroppedRound, Effect,
+    EffectEntry, GuardOutcome, Outcome, RuledOut, RunResult, VariantResult, Verdict,
 };
 use crate::scenario::{Metric, VerdictRule};
 use crate::util::shown_ratio;
@@ -44,6 +44,14 @@ pub fn effect(
     metric: Metric,
     noise: f64,
 ) -> Option<Effect> {
+    let family = variant.ops.len() * OP_METRICS.len() + VARIANT_METRICS.len();
+    let level = stats::class_level(family);
+    // Fewest operations in any round on either side: a tail percentile of a
+    // few hundred operations is one or two of them.
+    let fewest_ops = op.filter(|_| metric.is_per_op()).and_then(|op| {
+        let counts = |x: &VariantResult| x.op(op).map(|o| o.rounds.iter().map(|r| r.count).min().unwrap_or(0));
+        Some(counts(variant)?.min(counts(baseline)?))
+    });
     let (value, baseline_value, v_rounds, b_rounds) = match op.filter(|_| metric.is_per_op()) {
         Some(op) => {
             let (v, b) = (variant.op(op)?, baseline.op(op)?);
@@ -94,7 +102,13 @@ pub fn effect(
     } else {
         ratios.len().max(1)
     };
-    let class = stats::classify(ratio, interval, rounds_for_class, noise, metric.lower_is_better());
+    let class_interval = stats::round_estimate_at(&ratios, level).and_then(|e| e.interval);
+    let too_few_ops = fewest_ops.is_some_and(|n| n < min_ops(metric));
+    let class = if too_few_ops {
+        Class::Inconclusive
+    } else {
+        stats::classify(ratio, class_interval, rounds_for_class, noise, metric.lower_is_better())
+    };
     Some(Effect {
         value,
         baseline_value,
@@ -107,10 +121,26 @@ pub fn effect(
         class,
         outlier_rounds: stats::outliers(&ratios),
         rounds_needed: estimate
-            .filter(|_| class == Class::Inconclusive)
-            .and_then(|e| stats::rounds_needed(&e, noise)),
+            .filter(|_| class == Class::Inconclusive && !too_few_ops)
+            .and_then(|e| stats::rounds_needed(&e, noise, level)),
         dropped_rounds,
+        class_level: level,
+        too_few_ops: fewest_ops.filter(|_| too_few_ops),
     })
+}
+
+/// Operations a round needs before a metric's ratio is classified: ten
+/// beyond the percentile (1,000 for p99, 10,000 for p99.9); the maximum is
+/// one operation and is never classified.
+pub fn min_ops(metric: Metric) -> u64 {
+    match metric {
+        Metric::P50 | Metric::Mean => 20,
+        Metric::P90 => 100,
+        Metric::P99 => 1_000,
+        Metric::P999 => 10_000,
+        Metric::Max => u64::MAX,
+        _ => 0,
+    }
 }
 
 fn label(op: Option<&str>, metric: Metric) -> String {
@@ -216,6 +246,22 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
     let Some(baseline) = b.variant(baseline_name).filter(|x| x.rounds_completed > 0) else {
         return v;
     };
+    // In a closed loop a variant that serves one operation faster issues
+    // more of all of them: its other operations then run under a different
+    // load than the baseline's.
+    let total = |x: &VariantResult| x.ops.iter().map(|o| o.throughput_per_s).sum::<f64>();
+    let closed = !result.scenario.load.model.is_open();
+    // 80% of the slowest variant's closed-loop throughput: a rate every
+    // variant sustained, for a rerun at equal load.
+    let equal_load_rate = (b
+        .variants
+        .iter()
+        .filter(|x| x.rounds_completed > 0)
+        .map(total)
+        .fold(f64::INFINITY, f64::min)
+        * 0.8)
+        .floor()
+        .max(1.0) as u64;
     for variant in b
         .variants
         .iter()
@@ -241,12 +287,20 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                         shown >= limit_ratio
                     }
                 });
+                let load_ratio = total(variant) / total(baseline);
+                let confounded = !pass
+                    && closed
+                    && op.is_some()
+                    && g.metric.lower_is_better()
+                    && load_ratio.is_finite()
+                    && load_ratio >= CONFOUNDING_LOAD;
                 GuardOutcome {
                     guard: label(op, g.metric),
                     metric: g.metric,
                     effect: e,
                     limit_ratio,
                     pass,
+                    confounded_by_load: confounded.then_some(load_ratio),
                 }
             })
             .collect();
@@ -259,9 +313,21 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
         if errors > 0 {
             ruled_out.push(RuledOut::FailedOperations { count: errors });
         }
-        let failed: Vec<String> = guards.iter().filter(|g| !g.pass).map(|g| g.guard.clone()).collect();
+        let failed: Vec<String> = guards
+            .iter()
+            .filter(|g| !g.pass && g.confounded_by_load.is_none())
+            .map(|g| g.guard.clone())
+            .collect();
         if !failed.is_empty() {
             ruled_out.push(RuledOut::FailedGuards { guards: failed });
+        }
+        let confounded: Vec<&GuardOutcome> = guards.iter().filter(|g| g.confounded_by_load.is_some()).collect();
+        if let Some(first) = confounded.first() {
+            ruled_out.push(RuledOut::ConfoundedGuards {
+                guards: confounded.iter().map(|g| g.guard.clone()).collect(),
+                throughput_ratio: first.confounded_by_load.unwrap_or(1.0),
+                equal_load_rate,
+            });
         }
         v.candidates.push(Candidate {
             variant: variant.name.clone(),

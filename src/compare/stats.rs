@@ -43,16 +43,28 @@ pub struct RoundEstimate {
     pub rounds: usize,
 }
 
-/// The two-sided [`LEVEL`] quantile of Student's t with `df` degrees of freedom.
-pub fn t_quantile(df: usize) -> f64 {
+/// The two-sided `level` quantile of Student's t with `df` degrees of freedom.
+pub fn t_quantile(df: usize, level: f64) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64)
         .expect("degrees of freedom are at least 1")
-        .inverse_cdf(1.0 - (1.0 - LEVEL) / 2.0)
+        .inverse_cdf(1.0 - (1.0 - level) / 2.0)
 }
 
-/// Geometric mean and log-t interval of positive, finite round ratios
-/// (others are ignored by the caller). `None` for no rounds.
+/// The level at which each of a variant's `family` effects is classified,
+/// so that the chance of calling any of them better or worse when the
+/// designs are identical stays at most 1 − [`LEVEL`] (Bonferroni).
+pub fn class_level(family: usize) -> f64 {
+    1.0 - (1.0 - LEVEL) / family.max(1) as f64
+}
+
+/// Geometric mean and log-t interval at [`LEVEL`] of positive, finite round
+/// ratios (others are ignored by the caller). `None` for no rounds.
 pub fn round_estimate(ratios: &[f64]) -> Option<RoundEstimate> {
+    round_estimate_at(ratios, LEVEL)
+}
+
+/// As [`round_estimate`], at another confidence level.
+pub fn round_estimate_at(ratios: &[f64], level: f64) -> Option<RoundEstimate> {
     let n = ratios.len();
     if n == 0 {
         return None;
@@ -69,7 +81,7 @@ pub fn round_estimate(ratios: &[f64]) -> Option<RoundEstimate> {
     }
     let var = logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let sd = var.sqrt();
-    let half = t_quantile(n - 1) * sd / (n as f64).sqrt();
+    let half = t_quantile(n - 1, level) * sd / (n as f64).sqrt();
     Some(RoundEstimate {
         ratio: mean.exp(),
         interval: Some(((mean - half).exp(), (mean + half).exp())),
@@ -82,13 +94,13 @@ pub fn round_estimate(ratios: &[f64]) -> Option<RoundEstimate> {
 /// fewest `n` whose interval around the same estimate would lie wholly
 /// inside or wholly outside the noise band. `None` when even
 /// [`MAX_SUGGESTED_ROUNDS`] would not (the effect sits on the band's edge).
-pub fn rounds_needed(estimate: &RoundEstimate, noise: f64) -> Option<usize> {
+pub fn rounds_needed(estimate: &RoundEstimate, noise: f64, level: f64) -> Option<usize> {
     let m = estimate.ratio.ln();
     let edges = [(1.0 - noise).ln(), (1.0 + noise).ln()];
     let room = edges.iter().map(|e| (m - e).abs()).fold(f64::INFINITY, f64::min);
     let sd = estimate.log_sd?;
     (MIN_ROUNDS.max(estimate.rounds + 1)..=MAX_SUGGESTED_ROUNDS)
-        .find(|&n| t_quantile(n - 1) * sd / (n as f64).sqrt() < room)
+        .find(|&n| t_quantile(n - 1, level) * sd / (n as f64).sqrt() < room)
 }
 
 /// Classifies an effect. `interval` is the round interval, or `None` for

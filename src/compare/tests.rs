@@ -19,7 +19,7 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
     let merged = p99s.iter().sum::<u64>() / p99s.len() as u64;
     OpResult {
         op: name.into(),
-        count: 100 * p99s.len() as u64,
+        count: 10_000 * p99s.len() as u64,
         errors: Default::default(),
         first_error: None,
         rows: 0,
@@ -29,7 +29,7 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
         rounds: p99s
             .iter()
             .map(|&p| RoundOp {
-                count: 100,
+                count: 10_000,
                 throughput_per_s: 1e9 / p as f64,
                 latency_ns: lat(p),
                 per_second: vec![],
@@ -208,7 +208,7 @@ fn rounds_that_disagree_make_the_verdict_inconclusive() {
     let r = result(
         vec![
             variant("base", &[1000, 1000, 1000], &[100; 3], 1000),
-            variant("noisy", &[700, 1200, 800], &[100; 3], 1000),
+            variant("noisy", &[700, 900, 800], &[100; 3], 1000),
         ],
         vec![],
     );
@@ -332,4 +332,55 @@ fn wal_per_write_compares_per_round_values_with_an_interval() {
     assert_eq!(e.class, Class::Worse);
     assert_eq!(e.rounds, 3);
     assert!(e.ci_low.unwrap() > 1.9 && e.ci_high.unwrap() < 2.1, "{e:?}");
+}
+
+#[test]
+fn a_latency_guard_failed_at_a_very_different_load_is_not_blamed_on_the_design() {
+    // Reads 100x faster: in a closed loop the clients then issue far more
+    // writes, and the write tail measures that load, not the design.
+    let r = result(
+        vec![
+            variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000),
+            variant("busy", &[10, 11, 10], &[200, 210, 190], 1000),
+        ],
+        vec![],
+    );
+    let (v, text) = judge(&r, &rule(vec![write_guard(0.25)]));
+    let busy = &v.candidates[0];
+    assert!(!busy.qualified, "an unjudged guard still cannot crown a winner");
+    assert_eq!(v.winner, None);
+    assert!(
+        busy.guards[0].confounded_by_load.is_some_and(|l| l > 5.0),
+        "{:?}",
+        busy.guards[0]
+    );
+    assert!(
+        busy.ruled_out
+            .iter()
+            .all(|r| !matches!(r, RuledOut::FailedGuards { .. })),
+        "{:?}",
+        busy.ruled_out
+    );
+    let base_total: f64 = 1e9 / 1000.0 + 1e9 / 100.0;
+    let rate = busy.ruled_out.iter().find_map(|r| match r {
+        RuledOut::ConfoundedGuards { equal_load_rate, .. } => Some(*equal_load_rate),
+        _ => None,
+    });
+    assert_eq!(rate, Some((base_total * 0.8).floor() as u64));
+    assert!(
+        text.contains("confounded by load") && text.contains("`--rate "),
+        "{text}"
+    );
+
+    // A regression with less work done than the baseline is a failed guard.
+    let r = result(
+        vec![
+            variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000),
+            variant("slow_writes", &[1000, 1000, 1000], &[200, 210, 190], 1000),
+        ],
+        vec![],
+    );
+    let (v, _) = judge(&r, &rule(vec![write_guard(0.25)]));
+    assert!(v.candidates[0].guards[0].confounded_by_load.is_none());
+    assert!(matches!(v.candidates[0].ruled_out[..], [RuledOut::FailedGuards { .. }]));
 }

@@ -59,6 +59,20 @@ fn spread(e: &Effect) -> String {
         let rounds: Vec<String> = e.outlier_rounds.iter().map(|r| (r + 1).to_string()).collect();
         s.push_str(&format!("; outlier round {}", rounds.join(", ")));
     }
+    if let Some(n) = e.too_few_ops {
+        s.push_str(&format!(
+            "; a round had only {n} operations, too few to classify this percentile"
+        ));
+    } else if e.class == crate::result::Class::Inconclusive
+        && let (Some(lo), Some(hi)) = (e.ci_low, e.ci_high)
+        && (hi < 1.0 || lo > 1.0)
+        && e.rounds >= MIN_ROUNDS
+    {
+        s.push_str(&format!(
+            "; not settled at the {:.2}% level each of the variant's comparisons needs",
+            e.class_level * 100.0
+        ));
+    }
     for d in &e.dropped_rounds {
         s.push_str(&format!("; round {} left out: {}", d.round, d.reason.describe()));
     }
@@ -69,6 +83,7 @@ fn spread(e: &Effect) -> String {
 fn settle(e: &Effect) -> String {
     match e.rounds_needed {
         _ if e.rounds < MIN_ROUNDS => format!("run at least {MIN_ROUNDS} rounds"),
+        _ if e.too_few_ops.is_some() => "run longer windows: too few operations per round for this percentile".into(),
         Some(n) => format!("about {n} rounds would settle it at the observed noise"),
         None => format!(
             "the effect sits at the edge of the noise band; even {MAX_SUGGESTED_ROUNDS} rounds would not settle it"
@@ -85,7 +100,14 @@ fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String 
                 g.guard,
                 format_ratio(e.ratio),
                 format_ratio(g.limit_ratio),
-                if g.pass { "pass" } else { "FAIL" }
+                match (g.pass, g.confounded_by_load) {
+                    (true, _) => "pass".to_string(),
+                    (false, Some(load)) => format!(
+                        "not judged: confounded by load ({} the total throughput)",
+                        format_ratio(load)
+                    ),
+                    (false, None) => "FAIL".to_string(),
+                }
             ),
             None => format!("{} has no ratio (not measured, or zero on the baseline) FAIL", g.guard),
         })
@@ -160,9 +182,21 @@ pub fn sentence(v: &Verdict, style: Style) -> String {
             .map(|r| match r {
                 RuledOut::DifferentAnswers => style.strong("returned different answers than the baseline"),
                 RuledOut::FailedOperations { count } => format!("{count} failed operations"),
-                RuledOut::FailedGuards { .. } => {
-                    format!("guard failed: {}", guard_list(c.guards.iter().filter(|g| !g.pass)))
-                }
+                RuledOut::FailedGuards { .. } => format!(
+                    "guard failed: {}",
+                    guard_list(c.guards.iter().filter(|g| !g.pass && g.confounded_by_load.is_none()))
+                ),
+                RuledOut::ConfoundedGuards {
+                    throughput_ratio,
+                    equal_load_rate,
+                    ..
+                } => format!(
+                    "{} failed while it ran {} the baseline's operations per second, so the closed loop \
+                     loaded them differently; compare at equal load with {}",
+                    guard_list(c.guards.iter().filter(|g| g.confounded_by_load.is_some())),
+                    format_ratio(*throughput_ratio),
+                    style.code(&format!("--rate {equal_load_rate}"))
+                ),
             })
             .collect();
         let goal = c.goal.as_ref().map_or_else(

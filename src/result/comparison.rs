@@ -61,6 +61,19 @@ pub struct Effect {
     /// Rounds left out of the interval, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped_rounds: Vec<DroppedRound>,
+    /// The confidence level the class was decided at: 95% shared among all
+    /// of the variant's effects (Bonferroni), so identical designs have at
+    /// most a 5% chance of any effect being called better or worse.
+    #[serde(default = "default_class_level")]
+    pub class_level: f64,
+    /// The fewest operations of a round, when too few for this percentile
+    /// to be classified (see `compare::min_ops`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub too_few_ops: Option<u64>,
+}
+
+fn default_class_level() -> f64 {
+    0.95
 }
 
 /// A round without a ratio.
@@ -133,7 +146,19 @@ pub struct GuardOutcome {
     /// throughput).
     pub limit_ratio: f64,
     pub pass: bool,
+    /// A failed latency guard of a closed-loop run whose variant ran at a very
+    /// different total throughput than the baseline (this ratio): the
+    /// operations competed for the machine at different loads, so the
+    /// regression is not a verdict on the design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confounded_by_load: Option<f64>,
 }
+
+/// A total throughput ratio (variant / baseline) from which a closed-loop
+/// latency regression is confounded: the variant's operations competed with
+/// this many times more work. (A variant that ran *less* work and was still
+/// slower is judged: less load would only have hidden the regression.)
+pub const CONFOUNDING_LOAD: f64 = 1.5;
 
 /// Why a candidate cannot win.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +170,15 @@ pub enum RuledOut {
     FailedOperations { count: u64 },
     /// These guards failed (labels as in [`GuardOutcome::guard`]).
     FailedGuards { guards: Vec<String> },
+    /// These latency guards failed while the variant ran at a very different
+    /// load than the baseline: not judged. `equal_load_rate` is an open-loop
+    /// rate (operations per second) every variant sustained, at which the
+    /// comparison can be rerun (`--rate`).
+    ConfoundedGuards {
+        guards: Vec<String>,
+        throughput_ratio: f64,
+        equal_load_rate: u64,
+    },
 }
 
 /// A variant measured against the baseline.

@@ -129,14 +129,16 @@ pub fn effect(
     })
 }
 
-/// Operations a round needs before a metric's ratio is classified: ten
-/// beyond the percentile (1,000 for p99, 10,000 for p99.9); the maximum is
-/// one operation and is never classified.
+/// Operations a round needs before a metric's ratio is classified: two
+/// beyond the percentile (200 for p99), so it is never the slowest
+/// operation alone; ten for p99.9 (10,000), whose ratios of a few thousand
+/// operations called identical designs different in the A/A check; the
+/// maximum is one operation and is never classified.
 pub fn min_ops(metric: Metric) -> u64 {
     match metric {
-        Metric::P50 | Metric::Mean => 20,
-        Metric::P90 => 100,
-        Metric::P99 => 1_000,
+        Metric::P50 | Metric::Mean => 10,
+        Metric::P90 => 20,
+        Metric::P99 => 200,
         Metric::P999 => 10_000,
         Metric::Max => u64::MAX,
         _ => 0,

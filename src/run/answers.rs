@@ -89,10 +89,7 @@ pub fn check_answers(
         ..AnswerReport::default()
     };
     let targets: Vec<&Target> = plan.targets_on(backend).collect();
-    let mut sessions = Vec::new();
-    for t in &targets {
-        sessions.push(engine.open_session(&t.name, &t.session_options(plan))?);
-    }
+    let mut sessions = open_sessions(engine, plan, &targets)?;
     let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     for op in plan.mix.ops() {
         let def = &plan.scenario.workload.ops[op];
@@ -171,10 +168,7 @@ pub fn check_after_writes(
     let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     let mut first_failure: Vec<Option<(String, String)>> = vec![None; targets.len()];
     {
-        let mut sessions = Vec::new();
-        for t in &targets {
-            sessions.push(engine.open_session(&t.name, &t.session_options(plan))?);
-        }
+        let mut sessions = open_sessions(&*engine, plan, &targets)?;
         let mix = Mix::new(&writes);
         let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ 0x7772_6974_6573));
         for n in 0..WRITES_BEFORE_RECHECK {
@@ -214,6 +208,18 @@ pub fn check_after_writes(
         }
     }
     Ok(Some(report))
+}
+
+/// One session per target, in order.
+fn open_sessions(
+    engine: &dyn Engine,
+    plan: &RunPlan,
+    targets: &[&Target],
+) -> Result<Vec<Box<dyn crate::backend::Session>>, BackendError> {
+    targets
+        .iter()
+        .map(|t| engine.open_session(&t.name, &t.session_options(plan)))
+        .collect()
 }
 
 fn normalise(mut rows: Vec<Vec<Value>>, check: AnswerCheck) -> Vec<Vec<Value>> {

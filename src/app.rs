@@ -197,6 +197,7 @@ impl RunArgs {
             cache: self.cold.then_some(crate::scenario::CachePolicy::Cold),
             pipeline: self.pipeline,
             op_timeout: self.op_timeout,
+            equal_load: self.equal_load.map(|s| s == crate::cli::Switch::On),
             arrivals: self.arrivals.map(|a| match a {
                 crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
                 crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,

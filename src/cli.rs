@@ -84,6 +84,13 @@ pub struct SelfbenchArgs {
     pub write: Option<PathBuf>,
 }
 
+/// An explicit on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The scenario file.
@@ -128,6 +135,11 @@ pub struct RunArgs {
     /// Open-loop arrival spacing.
     #[arg(long, value_enum)]
     pub arrivals: Option<ArrivalsArg>,
+    /// Judge guards in a second phase where every variant runs open-loop at
+    /// one common rate [default: the scenario's `[verdict] equal_load`, else on
+    /// when a closed loop guards a write and aims at a read].
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub equal_load: Option<Switch>,
     /// Override a scale parameter, e.g. `--param orders=50000` (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, f64)>,

@@ -106,6 +106,23 @@ pub fn peak_rss_bytes() -> Option<u64> {
     field(&status, "VmHWM").and_then(|v| kib(&v))
 }
 
+/// The whole machine's (busy, total) CPU time in clock ticks since boot,
+/// from the first line of /proc/stat (`None` where there is none).
+pub fn machine_jiffies() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
+    Some((total - idle, total))
+}
+
+/// The busy fraction of all CPUs between two [`machine_jiffies`] readings.
+pub fn busy_between(a: (u64, u64), b: (u64, u64)) -> Option<f64> {
+    let total = b.1.checked_sub(a.1).filter(|&t| t > 0)?;
+    Some(b.0.saturating_sub(a.0) as f64 / total as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +137,23 @@ mod tests {
             assert!(peak_rss_bytes().unwrap() > 0);
         }
         assert_eq!(env.harness_version, env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn a_spinning_thread_shows_in_the_machine_busy_fraction() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let a = machine_jiffies().expect("/proc/stat");
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        while std::time::Instant::now() < until {
+            std::hint::black_box(0u64.wrapping_add(1));
+        }
+        let b = machine_jiffies().unwrap();
+        let busy = busy_between(a, b).expect("time passed");
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        // One of the machine's CPUs was busy the whole time (minus tick granularity).
+        assert!(busy >= 0.5 / cpus && busy <= 1.0, "{busy}");
+        assert_eq!(busy_between(b, b), None);
     }
 }

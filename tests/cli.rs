@@ -172,9 +172,13 @@ fn the_quickstart_runs_end_to_end_and_reports_a_verdict() {
 
     // Every ratio the report shows is in result.json.
     let effects = result["comparison"]["effects"].as_array().unwrap();
-    // 2 variants × (2 ops × 7 metrics + storage); setup time has no ratio to
-    // a baseline without setup statements, WAL per write none on SQLite.
-    assert_eq!(effects.len(), 2 * (2 * 7 + 1), "{effects:#?}");
+    // 2 variants × (2 ops × 7 metrics + storage), and the 2 ops × 7 metrics
+    // again at equal load (the write guard is judged there); setup time has
+    // no ratio to a baseline without setup statements, WAL per write none on
+    // SQLite.
+    assert_eq!(effects.len(), 2 * (2 * 7 + 1 + 2 * 7), "{effects:#?}");
+    assert!(sqlite["equal_load_rate_per_s"].as_u64().is_some_and(|r| r > 0));
+    assert!(report.contains("## At equal load (sqlite)"));
 
     // The report renders again from result.json alone, byte for byte.
     let again = bin().args(["report", "--stdout"]).arg(&folder).output().unwrap();

@@ -9,7 +9,7 @@ pub mod stats;
 
 use crate::result::{
     AcrossEngines, BackendResult, CONFOUNDING_LOAD, Candidate, Class, Comparison, DropReason, DroppedRound, Effect,
-    EffectEntry, GuardOutcome, Outcome, RuledOut, RunResult, VariantResult, Verdict,
+    EffectEntry, GuardOutcome, OpResult, Outcome, RoundOp, RuledOut, RunResult, VariantResult, Verdict,
 };
 use crate::scenario::{Metric, VerdictRule};
 use crate::util::shown_ratio;
@@ -167,30 +167,72 @@ pub fn compare(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> C
     }
 }
 
+/// A variant as its equal-load phase measured it (`None` without one):
+/// per-operation latency is the service time from each operation's actual
+/// start, so an operation is not charged for waiting behind the variant's
+/// slower operations on the same client; WAL per write is the phase's.
+/// Storage and setup time are the variant's own.
+pub fn at_equal_load(v: &VariantResult) -> Option<VariantResult> {
+    let phase = v.equal_load.as_ref()?;
+    let service = |o: &OpResult| OpResult {
+        latency_ns: o.service_ns.unwrap_or(o.latency_ns),
+        rounds: o
+            .rounds
+            .iter()
+            .map(|r| RoundOp {
+                latency_ns: r.service_ns.unwrap_or(r.latency_ns),
+                ..r.clone()
+            })
+            .collect(),
+        ..o.clone()
+    };
+    Some(VariantResult {
+        ops: phase.ops.iter().map(service).collect(),
+        rounds_completed: phase.rounds_completed,
+        server_counters: phase.server_counters.clone(),
+        equal_load: None,
+        ..v.clone()
+    })
+}
+
 fn effects(result: &RunResult, b: &BackendResult, noise: f64) -> Vec<EffectEntry> {
     let Some(baseline) = b.variant(&result.scenario.verdict_rule.baseline) else {
         return Vec::new();
     };
+    let baseline_equal = at_equal_load(baseline);
     let mut out = Vec::new();
     for v in b.variants.iter().filter(|v| v.name != baseline.name) {
-        let mut push = |op: Option<&str>, metric: Metric| {
-            if let Some(effect) = effect(v, baseline, op, metric, noise) {
-                out.push(EffectEntry {
-                    backend: b.backend,
-                    variant: v.name.clone(),
-                    op: op.map(str::to_string),
-                    metric,
-                    effect,
-                });
+        let equal = at_equal_load(v);
+        let phases = [
+            Some((v, baseline, false)),
+            equal.as_ref().zip(baseline_equal.as_ref()).map(|(v, b)| (v, b, true)),
+        ];
+        for (v, baseline, equal_load) in phases.into_iter().flatten() {
+            let mut push = |op: Option<&str>, metric: Metric| {
+                if let Some(effect) = effect(v, baseline, op, metric, noise) {
+                    out.push(EffectEntry {
+                        backend: b.backend,
+                        variant: v.name.clone(),
+                        op: op.map(str::to_string),
+                        metric,
+                        equal_load,
+                        effect,
+                    });
+                }
+            };
+            for o in &v.ops {
+                for metric in OP_METRICS {
+                    push(Some(&o.op), metric);
+                }
             }
-        };
-        for o in &v.ops {
-            for metric in OP_METRICS {
-                push(Some(&o.op), metric);
+            let whole = if equal_load {
+                &[Metric::WalPerWrite][..]
+            } else {
+                &VARIANT_METRICS[..]
+            };
+            for &metric in whole {
+                push(None, metric);
             }
-        }
-        for metric in VARIANT_METRICS {
-            push(None, metric);
         }
     }
     out
@@ -248,6 +290,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
     let Some(baseline) = b.variant(baseline_name).filter(|x| x.rounds_completed > 0) else {
         return v;
     };
+    let baseline_equal = at_equal_load(baseline).filter(|x| x.rounds_completed > 0);
     // In a closed loop a variant that serves one operation faster issues
     // more of all of them: its other operations then run under a different
     // load than the baseline's.
@@ -269,12 +312,20 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
         .iter()
         .filter(|x| x.name != *baseline_name && x.rounds_completed > 0)
     {
+        // Guards are judged at equal load where that phase ran for both.
+        let equal = at_equal_load(variant)
+            .filter(|x| x.rounds_completed > 0)
+            .zip(baseline_equal.as_ref());
         let guards: Vec<GuardOutcome> = rule
             .guards
             .iter()
             .map(|g| {
                 let op = g.op.map(|i| op_names[i.0].as_str());
-                let e = effect(variant, baseline, op, g.metric, rule.noise);
+                let judged_equal = equal.is_some() && (op.is_some() || g.metric == Metric::WalPerWrite);
+                let e = match &equal {
+                    Some((v, b)) if judged_equal => effect(v, b, op, g.metric, rule.noise),
+                    _ => effect(variant, baseline, op, g.metric, rule.noise),
+                };
                 let limit_ratio = if g.metric.lower_is_better() {
                     1.0 + g.max_regression
                 } else {
@@ -291,6 +342,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                 });
                 let load_ratio = total(variant) / total(baseline);
                 let confounded = !pass
+                    && !judged_equal
                     && closed
                     && op.is_some()
                     && g.metric.lower_is_better()
@@ -303,6 +355,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                     limit_ratio,
                     pass,
                     confounded_by_load: confounded.then_some(load_ratio),
+                    at_equal_load: b.equal_load_rate_per_s.filter(|_| judged_equal),
                 }
             })
             .collect();

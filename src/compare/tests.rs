@@ -32,6 +32,7 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
                 count: 10_000,
                 throughput_per_s: 1e9 / p as f64,
                 latency_ns: lat(p),
+                service_ns: None,
                 per_second: vec![],
                 p99_per_second_ns: vec![],
             })
@@ -65,7 +66,34 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         notices: 0,
         warnings: vec![],
         slo: None,
+        machine_busy_max: None,
+        equal_load: None,
     }
+}
+
+/// `v` with an equal-load phase whose service times are `read` and
+/// `write` per round (response times three times those: queueing).
+fn with_equal_load(mut v: VariantResult, read: &[u64], write: &[u64]) -> VariantResult {
+    let service = |mut o: OpResult| {
+        o.service_ns = Some(o.latency_ns);
+        o.latency_ns.p50 *= 3;
+        o.latency_ns.p99 *= 3;
+        for r in &mut o.rounds {
+            r.service_ns = Some(r.latency_ns);
+            r.latency_ns.p50 *= 3;
+            r.latency_ns.p99 *= 3;
+        }
+        o
+    };
+    v.equal_load = Some(EqualLoadResult {
+        rounds_completed: read.len(),
+        ops: vec![service(op("read", read)), service(op("write", write))],
+        schedule: None,
+        server_counters: None,
+        machine_busy_max: None,
+        warnings: vec![],
+    });
+    v
 }
 
 fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult {
@@ -141,6 +169,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
                 mismatches,
             },
             round_order: vec![],
+            equal_load_rate_per_s: None,
             variants,
         }],
         comparison: Default::default(),
@@ -156,6 +185,7 @@ fn rule(guards: Vec<Guard>) -> VerdictRule {
         },
         guards,
         noise: stats::DEFAULT_NOISE,
+        equal_load: None,
     }
 }
 
@@ -368,7 +398,7 @@ fn a_latency_guard_failed_at_a_very_different_load_is_not_blamed_on_the_design()
     });
     assert_eq!(rate, Some((base_total * 0.8).floor() as u64));
     assert!(
-        text.contains("confounded by load") && text.contains("`--rate "),
+        text.contains("confounded by load") && text.contains("`--equal-load on`"),
         "{text}"
     );
 
@@ -383,4 +413,70 @@ fn a_latency_guard_failed_at_a_very_different_load_is_not_blamed_on_the_design()
     let (v, _) = judge(&r, &rule(vec![write_guard(0.25)]));
     assert!(v.candidates[0].guards[0].confounded_by_load.is_none());
     assert!(matches!(v.candidates[0].ruled_out[..], [RuledOut::FailedGuards { .. }]));
+}
+
+#[test]
+fn guards_are_judged_at_equal_load_when_that_phase_ran() {
+    // Closed loop: the fast-read variant's writes look 2x slower (load), but
+    // at equal load its writes cost the same as the baseline's.
+    let mut r = result(
+        vec![
+            with_equal_load(
+                variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000),
+                &[900, 910, 905],
+                &[100, 102, 98],
+            ),
+            with_equal_load(
+                variant("indexed", &[10, 11, 10], &[200, 210, 190], 1000),
+                &[10, 10, 10],
+                &[101, 100, 99],
+            ),
+        ],
+        vec![],
+    );
+    r.backends[0].equal_load_rate_per_s = Some(800);
+    let (v, text) = judge(&r, &rule(vec![write_guard(0.25)]));
+    let c = &v.candidates[0];
+    let g = &c.guards[0];
+    assert_eq!(g.at_equal_load, Some(800));
+    assert!(g.pass && g.confounded_by_load.is_none(), "{g:?}");
+    let e = g.effect.as_ref().expect("an effect");
+    assert!((e.ratio - 1.0).abs() < 0.02, "judged on service time: {}", e.ratio);
+    assert_eq!(v.winner.as_deref(), Some("indexed"), "{text}");
+    assert!(text.contains("write p99 at equal load 1.00×"), "{text}");
+    // The goal stays on the main phase, and the phase's effects are kept apart.
+    let goal = c.goal.as_ref().expect("goal");
+    assert!(goal.ratio < 0.02, "{}", goal.ratio);
+    let cmp = compare(&r, &rule(vec![]), &names());
+    let closed = cmp
+        .effect(BackendKind::Sqlite, "indexed", Some("write"), Metric::P99)
+        .unwrap();
+    let equal = cmp
+        .effect_at_equal_load(BackendKind::Sqlite, "indexed", Some("write"), Metric::P99)
+        .unwrap();
+    assert!(closed.ratio > 1.9 && (equal.ratio - 1.0).abs() < 0.02);
+
+    // At equal load a real write regression fails the guard outright.
+    let mut r = result(
+        vec![
+            with_equal_load(
+                variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000),
+                &[900, 900, 900],
+                &[100, 100, 100],
+            ),
+            with_equal_load(
+                variant("costly", &[10, 11, 10], &[100, 100, 100], 1000),
+                &[10, 10, 10],
+                &[150, 155, 148],
+            ),
+        ],
+        vec![],
+    );
+    r.backends[0].equal_load_rate_per_s = Some(800);
+    let (v, text) = judge(&r, &rule(vec![write_guard(0.25)]));
+    assert!(
+        matches!(v.candidates[0].ruled_out[..], [RuledOut::FailedGuards { .. }]),
+        "{text}"
+    );
+    assert_eq!(v.winner, None);
 }

@@ -78,6 +78,58 @@ pub fn render(r: &RunResult) -> String {
     md
 }
 
+/// The equal-load phase the guards were judged on, if it ran.
+fn equal_load_section(md: &mut String, r: &RunResult, b: &BackendResult) {
+    let Some(rate) = b.equal_load_rate_per_s else { return };
+    let baseline_name = &r.scenario.verdict_rule.baseline;
+    let _ = writeln!(md, "## At equal load ({})\n", b.backend);
+    let _ = writeln!(
+        md,
+        "Guards are judged here. After the measured rounds every variant ran again on fresh copies, open-loop at \
+         {rate} operations/s ({:.0}% of the slowest variant's throughput above), so a faster read path could not \
+         change how many writes ran or how much CPU they had. Latency is service time, from each operation's \
+         actual start; response time from the intended start is beside it.\n",
+        crate::run::EQUAL_LOAD_FRACTION * 100.0
+    );
+    let _ = writeln!(
+        md,
+        "| op | variant | rounds | ops/s | service p50 | service p99 | response p99 | p50 vs base | p99 vs base |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for m in &r.scenario.mix {
+        for v in &b.variants {
+            let Some(phase) = &v.equal_load else { continue };
+            let Some(o) = phase.ops.iter().find(|o| o.op == m.op) else {
+                continue;
+            };
+            let service = o.service_ns.unwrap_or(o.latency_ns);
+            let cmp = |metric| {
+                if v.name == *baseline_name {
+                    return "baseline".to_string();
+                }
+                ratio_cell(
+                    r.comparison
+                        .effect_at_equal_load(b.backend, &v.name, Some(&m.op), metric),
+                )
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                m.op,
+                v.name,
+                phase.rounds_completed,
+                sig3(o.throughput_per_s),
+                format_ns(service.p50 as f64),
+                format_ns(service.p99 as f64),
+                format_ns(o.latency_ns.p99 as f64),
+                cmp(Metric::P50),
+                cmp(Metric::P99),
+            );
+        }
+    }
+    md.push('\n');
+}
+
 fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let baseline_name = &r.scenario.verdict_rule.baseline;
     let _ = writeln!(md, "## Answers ({})\n", b.backend);
@@ -217,6 +269,8 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         }
     }
 
+    equal_load_section(md, r, b);
+
     let _ = writeln!(md, "## Storage and setup ({})\n", b.backend);
     let _ = writeln!(
         md,
@@ -270,12 +324,22 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     }
     md.push('\n');
 
-    let warned: Vec<&VariantResult> = b.variants.iter().filter(|v| !v.warnings.is_empty()).collect();
+    fn equal_warnings(v: &VariantResult) -> Vec<&crate::result::Warning> {
+        v.equal_load.iter().flat_map(|e| &e.warnings).collect()
+    }
+    let warned: Vec<&VariantResult> = b
+        .variants
+        .iter()
+        .filter(|v| !v.warnings.is_empty() || !equal_warnings(v).is_empty())
+        .collect();
     if !warned.is_empty() {
         let _ = writeln!(md, "## Warnings ({})\n", b.backend);
         for v in warned {
             for w in &v.warnings {
                 let _ = writeln!(md, "- `{}`: {w}", v.name);
+            }
+            for w in equal_warnings(v) {
+                let _ = writeln!(md, "- `{}` at equal load: {w}", v.name);
             }
         }
         md.push('\n');

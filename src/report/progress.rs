@@ -100,6 +100,11 @@ impl Observer for Progress {
         eprintln!("{backend}: searching the maximum throughput at the SLO for {variant}");
     }
 
+    fn equal_load(&self, backend: BackendKind, rate_per_s: u32) {
+        self.replace(None);
+        eprintln!("{backend}: judging guards at equal load: every variant open-loop at {rate_per_s} operations/s");
+    }
+
     fn measure_tick(&self, elapsed: Duration) {
         self.set(elapsed.as_millis() as u64);
     }

@@ -96,8 +96,13 @@ fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String 
         .into_iter()
         .map(|g| match &g.effect {
             Some(e) => format!(
-                "{} {} (limit {}) {}",
+                "{}{} {} (limit {}) {}",
                 g.guard,
+                if g.at_equal_load.is_some() {
+                    " at equal load"
+                } else {
+                    ""
+                },
                 format_ratio(e.ratio),
                 format_ratio(g.limit_ratio),
                 match (g.pass, g.confounded_by_load) {
@@ -186,16 +191,12 @@ pub fn sentence(v: &Verdict, style: Style) -> String {
                     "guard failed: {}",
                     guard_list(c.guards.iter().filter(|g| !g.pass && g.confounded_by_load.is_none()))
                 ),
-                RuledOut::ConfoundedGuards {
-                    throughput_ratio,
-                    equal_load_rate,
-                    ..
-                } => format!(
+                RuledOut::ConfoundedGuards { throughput_ratio, .. } => format!(
                     "{} failed while it ran {} the baseline's operations per second, so the closed loop \
-                     loaded them differently; compare at equal load with {}",
+                     loaded them differently; judge it at equal load with {}",
                     guard_list(c.guards.iter().filter(|g| g.confounded_by_load.is_some())),
                     format_ratio(*throughput_ratio),
-                    style.code(&format!("--rate {equal_load_rate}"))
+                    style.code("--equal-load on")
                 ),
             })
             .collect();

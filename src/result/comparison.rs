@@ -113,6 +113,10 @@ pub struct EffectEntry {
     pub variant: String,
     pub op: Option<String>,
     pub metric: Metric,
+    /// Measured in the equal-load phase (per-operation latency as service
+    /// time) rather than under the scenario's load model.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub equal_load: bool,
     #[serde(flatten)]
     pub effect: Effect,
 }
@@ -152,6 +156,10 @@ pub struct GuardOutcome {
     /// regression is not a verdict on the design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confounded_by_load: Option<f64>,
+    /// Judged in the equal-load phase, at this many operations per second
+    /// on every variant (per-operation latency as service time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_equal_load: Option<u32>,
 }
 
 /// A total throughput ratio (variant / baseline) from which a closed-loop
@@ -250,10 +258,38 @@ impl Comparison {
     /// The effect of `variant` on `metric` (of `op` for per-operation
     /// metrics) against the baseline on `backend`.
     pub fn effect(&self, backend: BackendKind, variant: &str, op: Option<&str>, metric: Metric) -> Option<&Effect> {
+        self.find(backend, variant, op, metric, false)
+    }
+
+    /// The same effect measured in the equal-load phase, if it ran.
+    pub fn effect_at_equal_load(
+        &self,
+        backend: BackendKind,
+        variant: &str,
+        op: Option<&str>,
+        metric: Metric,
+    ) -> Option<&Effect> {
+        self.find(backend, variant, op, metric, true)
+    }
+
+    fn find(
+        &self,
+        backend: BackendKind,
+        variant: &str,
+        op: Option<&str>,
+        metric: Metric,
+        equal: bool,
+    ) -> Option<&Effect> {
         let op = op.filter(|_| metric.is_per_op());
         self.effects
             .iter()
-            .find(|e| e.backend == backend && e.variant == variant && e.metric == metric && e.op.as_deref() == op)
+            .find(|e| {
+                e.backend == backend
+                    && e.variant == variant
+                    && e.metric == metric
+                    && e.op.as_deref() == op
+                    && e.equal_load == equal
+            })
             .map(|e| &e.effect)
     }
 }

@@ -170,6 +170,10 @@ pub struct BackendResult {
     pub answers: AnswerReport,
     /// Variant names in the order they ran, per round.
     pub round_order: Vec<Vec<String>>,
+    /// The open-loop rate every variant ran at in the equal-load phase
+    /// (operations per second over all clients), if it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equal_load_rate_per_s: Option<u32>,
     pub variants: Vec<VariantResult>,
 }
 
@@ -208,6 +212,9 @@ pub struct VariantResult {
     pub schedule: Option<ScheduleResult>,
     /// The busiest client thread's CPU use as a fraction of a core (max over rounds).
     pub client_cpu_max: f64,
+    /// The whole machine's busy CPU fraction in the busiest round's window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_busy_max: Option<f64>,
     /// Notices and warnings the server sent the measured sessions (all
     /// rounds): e.g. a deprecated syntax warning on every statement.
     pub notices: u64,
@@ -215,6 +222,23 @@ pub struct VariantResult {
     pub warnings: Vec<Warning>,
     /// Maximum throughput at the scenario's SLO, if searched.
     pub slo: Option<SloResult>,
+    /// The equal-load phase, if it ran: the guards are judged on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equal_load: Option<EqualLoadResult>,
+}
+
+/// A variant's equal-load phase: every variant open-loop at the same rate
+/// (`BackendResult::equal_load_rate_per_s`), fresh copies, the same rounds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EqualLoadResult {
+    pub rounds_completed: usize,
+    /// Per operation: response time from the intended start in
+    /// `latency_ns`, service time from the actual start in `service_ns`.
+    pub ops: Vec<OpResult>,
+    pub schedule: Option<ScheduleResult>,
+    pub server_counters: Option<ServerCounters>,
+    pub machine_busy_max: Option<f64>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Open-loop schedule keeping over all rounds of a variant.
@@ -271,6 +295,9 @@ pub struct RoundOp {
     pub count: u64,
     pub throughput_per_s: f64,
     pub latency_ns: Latency,
+    /// Open loop only: service time from the actual start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_ns: Option<Latency>,
     /// Operations completed in each second of the measured window.
     pub per_second: Vec<u32>,
     /// 99th percentile latency of each second (coarse: within 19%), ns.

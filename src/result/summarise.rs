@@ -77,11 +77,23 @@ fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
     })
 }
 
-/// Warnings about a variant's windows: a slow first second (warmup too
+/// A machine busier than this over a window is saturated.
+const MACHINE_SATURATED: f64 = 0.9;
+
+/// Warnings about a variant's windows: a saturated machine, a slow first second (warmup too
 /// short), a saturated client thread (server backends or open loop),
 /// notices, an open-loop schedule not kept.
 fn warnings(plan: &RunPlan, windows: &[&Window], embedded: bool) -> Vec<Warning> {
     let mut out = Vec::new();
+    let busy: Vec<f64> = windows.iter().filter_map(|w| w.machine_busy).collect();
+    let saturated = busy.iter().filter(|&&b| b > MACHINE_SATURATED).count();
+    if saturated > 0 {
+        out.push(Warning::MachineSaturated {
+            rounds: saturated,
+            of: windows.len(),
+            busy: busy.iter().copied().fold(0.0, f64::max),
+        });
+    }
     for (i, w) in windows.iter().enumerate() {
         let round = i + 1;
         for op in plan.mix.ops() {
@@ -128,6 +140,11 @@ fn warnings(plan: &RunPlan, windows: &[&Window], embedded: bool) -> Vec<Warning>
     out
 }
 
+/// The busiest window's machine CPU fraction.
+fn busiest(windows: &[&Window]) -> Option<f64> {
+    windows.iter().filter_map(|w| w.machine_busy).reduce(f64::max)
+}
+
 /// Durability settings that are relaxed, as `name = value`.
 fn relaxed_durability(settings: &BTreeMap<String, String>) -> Vec<String> {
     let relaxed = |name: &str, v: &str| match name {
@@ -155,6 +172,7 @@ fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
             count: r.count(),
             throughput_per_s: r.count() as f64 / w.seconds.max(1e-9),
             latency_ns: Latency::of(r),
+            service_ns: r.service.as_ref().map(Latency::of_histogram),
             per_second: r.timeline.counts(),
             p99_per_second_ns: r.timeline.p99s(),
         });
@@ -209,11 +227,30 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                 },
                 answers: b.answers.clone(),
                 round_order: b.round_order.clone(),
+                equal_load_rate_per_s: b.equal_load_rate,
                 variants: b
                     .variants
                     .iter()
                     .map(|v| {
                         let windows: Vec<&Window> = v.rounds.iter().collect();
+                        let embedded = b.backend == BackendKind::Sqlite;
+                        let ops = |windows: &[&Window]| -> Vec<OpResult> {
+                            mix_ops
+                                .iter()
+                                .map(|&op| op_result(sc.op_name(op), windows, op))
+                                .collect()
+                        };
+                        let equal_load = (!v.equal_load_rounds.is_empty()).then(|| {
+                            let windows: Vec<&Window> = v.equal_load_rounds.iter().collect();
+                            EqualLoadResult {
+                                rounds_completed: windows.len(),
+                                ops: ops(&windows),
+                                schedule: schedule(&windows),
+                                server_counters: server_counters(plan, &windows),
+                                machine_busy_max: busiest(&windows),
+                                warnings: warnings(plan, &windows, embedded),
+                            }
+                        });
                         VariantResult {
                             name: plan.targets[v.target].name.clone(),
                             setup: v.setup.clone(),
@@ -224,19 +261,18 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                                 .collect(),
                             sizes: v.sizes.clone(),
                             rounds_completed: v.rounds.len(),
-                            ops: mix_ops
-                                .iter()
-                                .map(|&op| op_result(sc.op_name(op), &windows, op))
-                                .collect(),
+                            ops: ops(&windows),
                             plans: v.plans.clone(),
                             added_indexes: v.added_indexes.clone(),
                             unused_indexes: v.unused_indexes.clone(),
                             server_counters: server_counters(plan, &windows),
                             schedule: schedule(&windows),
                             client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
+                            machine_busy_max: busiest(&windows),
                             notices: windows.iter().map(|w| w.notices).sum(),
-                            warnings: warnings(plan, &windows, b.backend == BackendKind::Sqlite),
+                            warnings: warnings(plan, &windows, embedded),
                             slo: v.slo.clone(),
+                            equal_load,
                         }
                     })
                     .collect(),

@@ -13,6 +13,10 @@ pub enum Warning {
     /// A client thread was busy for `cpu` of a core: the load generator may
     /// be the bottleneck.
     ClientSaturated { round: usize, cpu: f64 },
+    /// The whole machine's CPUs were busy for `busy` of the busiest round's
+    /// window (`rounds` of `of` rounds above 90%): server and client competed
+    /// for CPU, so one operation's cost shows in the others' latency.
+    MachineSaturated { rounds: usize, of: usize, busy: f64 },
     /// The server sent the sessions notices or warnings.
     Notices { round: usize, count: u64 },
     /// Open loop: operations started more than 1 ms after their intended time.
@@ -34,6 +38,12 @@ impl fmt::Display for Warning {
                 f,
                 "round {round}: a client thread used {:.0}% of a CPU: the load generator may be what limits throughput",
                 cpu * 100.0
+            ),
+            Warning::MachineSaturated { rounds, of, busy } => write!(
+                f,
+                "the machine's CPUs were {:.0}% busy (server and client together) in {rounds} of {of} round(s): \
+                 operations competed for CPU, so each one's latency includes the others' work",
+                busy * 100.0
             ),
             Warning::Notices { round, count } => write!(
                 f,

@@ -36,6 +36,8 @@ pub trait Observer: Sync {
     fn measuring(&self, _round: u32, _rounds: u32, _backend: BackendKind, _variant: &str, _total: Duration) {}
     fn measure_tick(&self, _elapsed: Duration) {}
     fn searching_slo(&self, _backend: BackendKind, _variant: &str) {}
+    /// The equal-load phase starts: every variant open-loop at `rate_per_s`.
+    fn equal_load(&self, _backend: BackendKind, _rate_per_s: u32) {}
     fn finished(&self) {}
 }
 
@@ -58,6 +60,9 @@ pub struct VariantRecords {
     pub unused_indexes: Vec<String>,
     /// Measured windows, one per completed round.
     pub rounds: Vec<Window>,
+    /// Windows of the equal-load phase, one per completed round (empty when
+    /// the plan has none).
+    pub equal_load_rounds: Vec<Window>,
     /// The setup of each round's fresh copy (round 1 measures the copy made
     /// and checked before the rounds: `setup`).
     pub round_setups: Vec<VariantSetup>,
@@ -83,6 +88,8 @@ pub struct BackendRecords {
     pub answers: AnswerReport,
     /// Variant names in the order they ran, per round.
     pub round_order: Vec<Vec<String>>,
+    /// The open-loop rate of the equal-load phase, if it ran.
+    pub equal_load_rate: Option<u32>,
 }
 
 /// The raw outcome of a run.
@@ -172,6 +179,7 @@ fn run_backend(
         variants: Vec::new(),
         answers: AnswerReport::default(),
         round_order: Vec::new(),
+        equal_load_rate: None,
     });
     let rec = records.backends.last_mut().expect("just pushed");
 
@@ -207,6 +215,7 @@ fn run_backend(
             added_indexes,
             unused_indexes,
             rounds: Vec::new(),
+            equal_load_rounds: Vec::new(),
             round_setups: Vec::new(),
             slo: None,
         });
@@ -223,13 +232,31 @@ fn run_backend(
         .unwrap_or(&plan.targets[targets[0]]);
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
 
-    measure_rounds(engine.as_mut(), plan, observer, rec, stop)?;
-    if !stop.load(Ordering::Relaxed) && rec.variants.iter().all(|v| !v.rounds.is_empty()) {
+    measure_rounds(engine.as_mut(), plan, observer, rec, Phase::Main, stop)?;
+    let measured = |rec: &BackendRecords| rec.variants.iter().all(|v| !v.rounds.is_empty());
+    if !stop.load(Ordering::Relaxed) && measured(rec) {
         observer.checking_answers(kind);
         if let Some(after) = answers::check_after_writes(engine.as_mut(), plan, kind, baseline)? {
             rec.answers.writes_applied = after.writes_applied;
             rec.answers.mismatches.extend(after.mismatches);
         }
+    }
+    if plan.equal_load
+        && !stop.load(Ordering::Relaxed)
+        && measured(rec)
+        && let Some(rate) = equal_load_rate(rec)
+    {
+        rec.equal_load_rate = Some(rate.get());
+        observer.equal_load(kind, rate.get());
+        let mut open = plan.clone();
+        let parts = plan.load.model.parts();
+        open.load.model = crate::scenario::LoadModel::Open {
+            clients: parts.clients,
+            rate_per_s: rate,
+            arrivals: parts.arrivals,
+            ramp: Vec::new(),
+        };
+        measure_rounds(engine.as_mut(), &open, observer, rec, Phase::EqualLoad, stop)?;
     }
     // The SLO search is a long series of probes: not part of a smoke run.
     if let Some(search) = plan.scenario.slo.as_ref().filter(|_| !plan.quick) {
@@ -245,31 +272,75 @@ fn run_backend(
     Ok(())
 }
 
+/// The share of the slowest variant's closed-loop throughput the
+/// equal-load phase offers every variant: below what each sustained, so the
+/// schedule is kept and latency measures the design, not a queue.
+pub const EQUAL_LOAD_FRACTION: f64 = 0.5;
+
+/// [`EQUAL_LOAD_FRACTION`] of the lowest total throughput (median over its
+/// rounds) of any variant.
+fn equal_load_rate(rec: &BackendRecords) -> Option<std::num::NonZeroU32> {
+    let slowest = rec
+        .variants
+        .iter()
+        .map(|v| {
+            let mut per_round: Vec<f64> = v
+                .rounds
+                .iter()
+                .map(|w| w.records.ops.iter().map(|o| o.count()).sum::<u64>() as f64 / w.seconds.max(1e-9))
+                .collect();
+            per_round.sort_by(f64::total_cmp);
+            per_round.get(per_round.len() / 2).copied().unwrap_or(0.0)
+        })
+        .fold(f64::INFINITY, f64::min);
+    std::num::NonZeroU32::new((slowest * EQUAL_LOAD_FRACTION).floor().min(u32::MAX as f64) as u32)
+}
+
+/// Which measurements a series of rounds produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The scenario's load model; decides goals.
+    Main,
+    /// Every variant open-loop at one rate; decides guards.
+    EqualLoad,
+}
+
 fn measure_rounds(
     engine: &mut dyn Engine,
     plan: &RunPlan,
     observer: &dyn Observer,
     rec: &mut BackendRecords,
+    phase: Phase,
     stop: &AtomicBool,
 ) -> Result<(), BackendError> {
     let rounds = plan.load.rounds.get();
     let total = plan.load.warmup + plan.load.duration;
+    let salt = match phase {
+        Phase::Main => 0x726f_756e_6400,
+        Phase::EqualLoad => 0x6571_6c6f_6164,
+    };
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..rec.variants.len()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix64(
-            plan.order_seed ^ 0x726f_756e_6400 ^ round as u64,
+            plan.order_seed ^ salt ^ round as u64,
         )));
-        rec.round_order.push(Vec::new());
+        if phase == Phase::Main {
+            rec.round_order.push(Vec::new());
+        }
         for v in order {
             let target = &plan.targets[rec.variants[v].target];
             // Replicate the design, not the copy: every round after the first
             // measures a fresh clone of the base with the setup run again, so
             // copy-to-copy differences (file and page layout, index build)
-            // land in the interval instead of posing as design effects.
-            if round > 0 {
+            // land in the interval instead of posing as design effects. The
+            // equal-load phase starts from fresh copies too: the main
+            // rounds' writes changed the last one.
+            if round > 0 || phase == Phase::EqualLoad {
                 observer.preparing(rec.backend, &target.name);
                 let setup = engine.create_variant(&target.name, &target.setup)?;
-                rec.variants[v].round_setups.push(setup);
+                if phase == Phase::Main {
+                    rec.variants[v].round_setups.push(setup);
+                }
             }
             if plan.load.cache == crate::scenario::CachePolicy::Cold {
                 engine.restart()?;
@@ -279,8 +350,13 @@ fn measure_rounds(
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
             }
-            rec.variants[v].rounds.push(window);
-            rec.round_order[round as usize].push(target.name.clone());
+            match phase {
+                Phase::Main => {
+                    rec.variants[v].rounds.push(window);
+                    rec.round_order[round as usize].push(target.name.clone());
+                }
+                Phase::EqualLoad => rec.variants[v].equal_load_rounds.push(window),
+            }
         }
     }
     Ok(())

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub pipeline: Option<NonZeroU32>,
     /// Per-operation time limit (zero: none).
     pub op_timeout: Option<Duration>,
+    /// Overrides `[verdict] equal_load` (the equal-load phase for guards).
+    pub equal_load: Option<bool>,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.
@@ -140,6 +142,9 @@ pub struct RunPlan {
     pub bound: BoundWorkload,
     pub mix: Mix,
     pub targets: Vec<Target>,
+    /// Whether guards are judged in an equal-load phase after the rounds
+    /// (see [`Scenario::wants_equal_load`]).
+    pub equal_load: bool,
 }
 
 impl RunPlan {
@@ -319,6 +324,10 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
     }
 
     Ok(RunPlan {
+        equal_load: !load.model.is_open()
+            && options
+                .equal_load
+                .unwrap_or_else(|| scenario.wants_equal_load(&load.model)),
         scenario: scenario.clone(),
         params,
         load,

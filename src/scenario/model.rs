@@ -494,9 +494,31 @@ pub struct VerdictRule {
     pub guards: Vec<Guard>,
     /// Ratios within `1 ± noise` are "no significant change" (0.05 for 5%).
     pub noise: f64,
+    /// `[verdict] equal_load`: `None` decides by [`Scenario::wants_equal_load`].
+    pub equal_load: Option<bool>,
 }
 
 impl Scenario {
+    /// Whether guards are judged in a second phase where every variant runs
+    /// open-loop at one common rate: by default when a closed loop guards a
+    /// write operation and aims at a read one, because a faster read path
+    /// then makes the closed loop issue more writes (or starve them of CPU)
+    /// and the write guard measures load instead of design.
+    pub fn wants_equal_load(&self, load: &LoadModel) -> bool {
+        if load.is_open() {
+            return false; // every variant already runs the same schedule
+        }
+        let kind = |op: Option<OpId>| op.map(|op| self.workload.ops[op].kind);
+        self.verdict.equal_load.unwrap_or_else(|| {
+            kind(self.verdict.goal.op) == Some(OpKind::Read)
+                && self
+                    .verdict
+                    .guards
+                    .iter()
+                    .any(|g| kind(g.op) == Some(OpKind::Write) && g.metric.lower_is_better())
+        })
+    }
+
     pub fn op_name(&self, op: OpId) -> &str {
         &self.workload.ops[op].name
     }

@@ -260,6 +260,10 @@ pub struct RawVerdict {
     /// Noise band, e.g. "5%": changes within it are not significant.
     #[serde(default)]
     pub noise: Option<S<String>>,
+    /// Judge guards in a second phase at equal offered load (absent: when a
+    /// closed-loop scenario guards a write and aims at a read).
+    #[serde(default)]
+    pub equal_load: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

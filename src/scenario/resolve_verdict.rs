@@ -58,8 +58,10 @@ pub(super) fn resolve_verdict(
         },
         guards: Vec::new(),
         noise: DEFAULT_NOISE,
+        equal_load: None,
     };
     let Some(raw) = raw else { return rule };
+    rule.equal_load = raw.equal_load.as_ref().map(|e| *e.get_ref());
     if let Some(n) = &raw.noise {
         match parse_fraction(n.get_ref()) {
             Ok(f) if f > 0.0 && f < 1.0 => rule.noise = f,

@@ -107,26 +107,16 @@ pub fn settled_tree(pid: u32, children_before: usize) -> Duration {
     process_tree(pid)
 }
 
-/// Aggregate (busy, total) jiffies from /proc/stat.
-fn machine_jiffies() -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = text.lines().next()?;
-    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-    let total: u64 = v.iter().take(8).sum();
-    let idle = v.get(3)? + v.get(4).unwrap_or(&0);
-    Some((total - idle, total))
-}
-
 /// Waits until the machine's CPUs are at least `idle` idle over half a
 /// second, for at most `limit`; returns the idle fraction last seen.
 pub fn wait_idle(idle: f64, limit: Duration) -> f64 {
     let deadline = Instant::now() + limit;
     loop {
-        let Some((b0, t0)) = machine_jiffies() else {
+        let Some((b0, t0)) = crate::environment::machine_jiffies() else {
             return 1.0;
         };
         std::thread::sleep(Duration::from_millis(500));
-        let Some((b1, t1)) = machine_jiffies() else {
+        let Some((b1, t1)) = crate::environment::machine_jiffies() else {
             return 1.0;
         };
         let seen = 1.0 - (b1 - b0) as f64 / (t1 - t0).max(1) as f64;

@@ -38,6 +38,9 @@ pub struct Window {
     pub client_cpu_max: f64,
     /// Notices the server sent the window's sessions (warmup included).
     pub notices: u64,
+    /// Busy fraction of all the machine's CPUs over the measured part
+    /// (server, client and anything else running), where /proc/stat exists.
+    pub machine_busy: Option<f64>,
 }
 
 /// CPU time of the calling thread.
@@ -141,7 +144,7 @@ pub fn measure(
     let running = AtomicUsize::new(groups.len());
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
 
-    let (recorders, start, first) = std::thread::scope(|scope| {
+    let (recorders, start, first, machine_busy) = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .into_iter()
             .map(|group| {
@@ -181,11 +184,13 @@ pub fn measure(
         barrier.wait();
         let start = Instant::now();
         let mut first: Option<Result<Option<Counters>, BackendError>> = None;
+        let mut jiffies = None;
         while running.load(Ordering::Acquire) > 0 {
             let elapsed = start.elapsed();
             let to_boundary = warmup.saturating_sub(elapsed);
             if first.is_none() && to_boundary < Duration::from_millis(100) {
                 std::thread::sleep(to_boundary);
+                jiffies = crate::environment::machine_jiffies();
                 first = Some(engine.counters(&target.name));
             } else {
                 std::thread::sleep(Duration::from_millis(100));
@@ -196,7 +201,10 @@ pub fn measure(
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        (recorders, start, first)
+        let machine_busy = jiffies
+            .zip(crate::environment::machine_jiffies())
+            .and_then(|(a, b)| crate::environment::busy_between(a, b));
+        (recorders, start, first, machine_busy)
     });
 
     let measure_from = start + warmup;
@@ -219,5 +227,6 @@ pub fn measure(
         counters,
         client_cpu_max,
         notices,
+        machine_busy,
     })
 }

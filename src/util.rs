@@ -90,6 +90,16 @@ pub fn sig3(v: f64) -> String {
     }
 }
 
+/// A user's number (evidence readings): whole numbers exactly ("40",
+/// "1048576"), others to three significant digits.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        sig3(v)
+    }
+}
+
 /// A ratio as "0.31×".
 pub fn format_ratio(r: f64) -> String {
     if !r.is_finite() {

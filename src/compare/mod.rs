@@ -8,10 +8,11 @@
 pub mod stats;
 
 use crate::result::{
-    AcrossEngines, BackendResult, CONFOUNDING_LOAD, Candidate, Class, Comparison, DropReason, DroppedRound, Effect,
-    EffectEntry, GuardOutcome, OpResult, Outcome, RoundOp, RuledOut, RunResult, VariantResult, Verdict,
+    AbsoluteLimit, AcrossEngines, BackendResult, CONFOUNDING_LOAD, Candidate, Class, Comparison, DropReason,
+    DroppedRound, Effect, EffectEntry, GuardOutcome, OpResult, Outcome, RoundOp, RuledOut, RunResult, VariantResult,
+    Verdict,
 };
-use crate::scenario::{Metric, VerdictRule};
+use crate::scenario::{EvidenceRef, GuardLimit, Metric, VerdictRule};
 use crate::util::shown_ratio;
 
 /// Every metric an effect is computed for: per operation, then per variant.
@@ -44,7 +45,7 @@ pub fn effect(
     metric: Metric,
     noise: f64,
 ) -> Option<Effect> {
-    let family = variant.ops.len() * OP_METRICS.len() + VARIANT_METRICS.len();
+    let family = variant.ops.len() * OP_METRICS.len() + VARIANT_METRICS.len() + variant.evidence.len();
     let level = stats::class_level(family);
     // Fewest operations in any round on either side: a tail percentile of a
     // few hundred operations is one or two of them.
@@ -145,10 +146,11 @@ pub fn min_ops(metric: Metric) -> u64 {
     }
 }
 
-fn label(op: Option<&str>, metric: Metric) -> String {
+fn label(result: &RunResult, op: Option<&str>, metric: Metric) -> String {
+    let name = metric.name_in(&result.scenario.evidence);
     match op {
-        Some(op) if metric.is_per_op() => format!("{op} {}", metric.label()),
-        _ => metric.label().to_string(),
+        Some(op) if metric.is_per_op() => format!("{op} {name}"),
+        _ => name,
     }
 }
 
@@ -233,6 +235,18 @@ fn effects(result: &RunResult, b: &BackendResult, noise: f64) -> Vec<EffectEntry
             for &metric in whole {
                 push(None, metric);
             }
+            if !equal_load {
+                for (index, q) in result.scenario.evidence.iter().enumerate() {
+                    let higher_is_better = q.higher_is_better;
+                    push(
+                        None,
+                        Metric::Evidence(EvidenceRef {
+                            index,
+                            higher_is_better,
+                        }),
+                    );
+                }
+            }
         }
     }
     out
@@ -276,7 +290,7 @@ fn verdicts(result: &RunResult, rule: &VerdictRule, op_names: &[String]) -> Vec<
 fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: &[String]) -> Verdict {
     let baseline_name = &result.scenario.verdict_rule.baseline;
     let goal_op = rule.goal.op.map(|i| op_names[i.0].as_str());
-    let goal = label(goal_op, rule.goal.metric);
+    let goal = label(result, goal_op, rule.goal.metric);
     let mut v = Verdict {
         backend: b.backend,
         outcome: Outcome::NoData,
@@ -326,20 +340,27 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                     Some((v, b)) if judged_equal => effect(v, b, op, g.metric, rule.noise),
                     _ => effect(variant, baseline, op, g.metric, rule.noise),
                 };
-                let limit_ratio = if g.metric.lower_is_better() {
-                    1.0 + g.max_regression
-                } else {
-                    1.0 - g.max_regression
+                let (limit_ratio, absolute) = match g.limit {
+                    GuardLimit::Regression(r) if g.metric.lower_is_better() => (1.0 + r, None),
+                    GuardLimit::Regression(r) => (1.0 - r, None),
+                    GuardLimit::AtMost(bound) => (1.0, Some((true, bound))),
+                    GuardLimit::AtLeast(bound) => (1.0, Some((false, bound))),
                 };
-                // Compared as shown: "1.25× (limit 1.25×)" passes.
-                let pass = e.as_ref().is_some_and(|e| {
-                    let shown = shown_ratio(e.ratio);
-                    if g.metric.lower_is_better() {
-                        shown <= limit_ratio
-                    } else {
-                        shown >= limit_ratio
-                    }
-                });
+                let pass = match absolute {
+                    // The variant's own value against the bound.
+                    Some((at_most, bound)) => variant
+                        .metric(g.metric)
+                        .is_some_and(|v| if at_most { v <= bound } else { v >= bound }),
+                    // Compared as shown: "1.25× (limit 1.25×)" passes.
+                    None => e.as_ref().is_some_and(|e| {
+                        let shown = shown_ratio(e.ratio);
+                        if g.metric.lower_is_better() {
+                            shown <= limit_ratio
+                        } else {
+                            shown >= limit_ratio
+                        }
+                    }),
+                };
                 let load_ratio = total(variant) / total(baseline);
                 let confounded = !pass
                     && !judged_equal
@@ -349,7 +370,12 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                     && load_ratio.is_finite()
                     && load_ratio >= CONFOUNDING_LOAD;
                 GuardOutcome {
-                    guard: label(op, g.metric),
+                    guard: label(result, op, g.metric),
+                    absolute: absolute.map(|(at_most, bound)| AbsoluteLimit {
+                        at_most,
+                        bound,
+                        value: variant.metric(g.metric),
+                    }),
                     metric: g.metric,
                     effect: e,
                     limit_ratio,

@@ -2,7 +2,9 @@ use super::*;
 use crate::backend::{Sizes, VariantSetup};
 use crate::result::*;
 use crate::run::{AnswerReport, CheckPhase, Mismatch};
-use crate::scenario::{BackendKind, Guard, LoadModel, LoadShape, Objective};
+use crate::scenario::{
+    BackendKind, EvidenceQuery, EvidenceRef, Guard, GuardLimit, LoadModel, LoadShape, Objective, PerBackend,
+};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -68,6 +70,7 @@ fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> VariantResult
         slo: None,
         machine_busy_max: None,
         equal_load: None,
+        evidence: vec![],
     }
 }
 
@@ -139,6 +142,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
                 guards: vec![],
                 noise: stats::DEFAULT_NOISE,
             },
+            evidence: vec![],
         },
         seed: 1,
         order_seed: 1,
@@ -204,7 +208,7 @@ fn write_guard(max: f64) -> Guard {
     Guard {
         op: Some(crate::scenario::OpId(1)),
         metric: Metric::P99,
-        max_regression: max,
+        limit: GuardLimit::Regression(max),
     }
 }
 
@@ -289,7 +293,7 @@ fn storage_guards_compare_whole_variants() {
     let storage = Guard {
         op: None,
         metric: Metric::Storage,
-        max_regression: 0.5,
+        limit: GuardLimit::Regression(0.5),
     };
     let (v, text) = judge(&r, &rule(vec![storage]));
     assert_eq!(v.outcome, Outcome::BaselineHolds);
@@ -479,4 +483,73 @@ fn guards_are_judged_at_equal_load_when_that_phase_ran() {
         "{text}"
     );
     assert_eq!(v.winner, None);
+}
+
+#[test]
+fn evidence_metrics_are_goals_with_a_direction_and_guards_with_absolute_bounds() {
+    let readings = |v: &mut VariantResult, recall: &[f64], chunks: &[f64]| {
+        let some = |x: &[f64]| x.iter().map(|&r| Some(r)).collect::<Vec<_>>();
+        v.evidence = vec![
+            EvidenceResult {
+                name: "recall".into(),
+                after_setup: some(recall),
+                after_run: some(recall),
+            },
+            EvidenceResult {
+                name: "chunks".into(),
+                after_setup: some(chunks),
+                after_run: some(chunks),
+            },
+        ];
+    };
+    let mut base = variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000);
+    readings(&mut base, &[0.80, 0.81, 0.79], &[30.0, 30.0, 30.0]);
+    let mut good = variant("good", &[1000, 1000, 1000], &[100, 100, 100], 1000);
+    readings(&mut good, &[0.95, 0.96, 0.95], &[38.0, 38.0, 38.0]);
+    let mut many = variant("many_chunks", &[1000, 1000, 1000], &[100, 100, 100], 1000);
+    readings(&mut many, &[0.99, 0.99, 0.99], &[45.0, 45.0, 45.0]);
+    let mut r = result(vec![base, good, many], vec![]);
+    r.scenario.evidence = vec![
+        EvidenceQuery {
+            name: "recall".into(),
+            sql: PerBackend::all("SELECT 1".to_string()),
+            higher_is_better: true,
+        },
+        EvidenceQuery {
+            name: "chunks".into(),
+            sql: PerBackend::all("SELECT 1".to_string()),
+            higher_is_better: false,
+        },
+    ];
+    let recall = Metric::Evidence(EvidenceRef {
+        index: 0,
+        higher_is_better: true,
+    });
+    let chunks = Metric::Evidence(EvidenceRef {
+        index: 1,
+        higher_is_better: false,
+    });
+    let mut rule = rule(vec![Guard {
+        op: None,
+        metric: chunks,
+        limit: GuardLimit::AtMost(40.0),
+    }]);
+    rule.goal = Objective {
+        op: None,
+        metric: recall,
+    };
+    let (v, text) = judge(&r, &rule);
+    // Higher recall is better; the variant with 45 chunks breaks the bound.
+    assert_eq!(v.winner.as_deref(), Some("good"), "{text}");
+    assert_eq!(v.goal, "evidence.recall");
+    let many = v.candidates.iter().find(|c| c.variant == "many_chunks").unwrap();
+    assert!(!many.guards[0].pass);
+    assert!(text.contains("evidence.chunks 45 (limit ≤ 40) FAIL"), "{text}");
+    let good = v.lead_candidate().unwrap();
+    assert_eq!(good.goal.as_ref().unwrap().class, Class::Better);
+    assert!(text.contains("evidence.chunks 38 (limit ≤ 40) pass"), "{text}");
+    // Every evidence query has an effect with its rounds.
+    let cmp = compare(&r, &rule, &names());
+    let e = cmp.effect(BackendKind::Sqlite, "good", None, chunks).unwrap();
+    assert!((e.ratio - 38.0 / 30.0).abs() < 1e-9 && e.rounds == 3);
 }

@@ -7,7 +7,7 @@ use crate::scenario::Metric;
 use crate::util::{format_bytes, format_ns, format_ratio, sig3};
 use std::fmt::Write as _;
 
-fn ratio_cell(e: Option<&Effect>) -> String {
+pub(super) fn ratio_cell(e: Option<&Effect>) -> String {
     match e {
         Some(e) => match (e.ci_low, e.ci_high) {
             (Some(lo), Some(hi)) => format!(
@@ -76,58 +76,6 @@ pub fn render(r: &RunResult) -> String {
     cross_engine_section(&mut md, r);
     environment_section(&mut md, r);
     md
-}
-
-/// The equal-load phase the guards were judged on, if it ran.
-fn equal_load_section(md: &mut String, r: &RunResult, b: &BackendResult) {
-    let Some(rate) = b.equal_load_rate_per_s else { return };
-    let baseline_name = &r.scenario.verdict_rule.baseline;
-    let _ = writeln!(md, "## At equal load ({})\n", b.backend);
-    let _ = writeln!(
-        md,
-        "Guards are judged here. After the measured rounds every variant ran again on fresh copies, open-loop at \
-         {rate} operations/s ({:.0}% of the slowest variant's throughput above), so a faster read path could not \
-         change how many writes ran or how much CPU they had. Latency is service time, from each operation's \
-         actual start; response time from the intended start is beside it.\n",
-        crate::run::EQUAL_LOAD_FRACTION * 100.0
-    );
-    let _ = writeln!(
-        md,
-        "| op | variant | rounds | ops/s | service p50 | service p99 | response p99 | p50 vs base | p99 vs base |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|---:|"
-    );
-    for m in &r.scenario.mix {
-        for v in &b.variants {
-            let Some(phase) = &v.equal_load else { continue };
-            let Some(o) = phase.ops.iter().find(|o| o.op == m.op) else {
-                continue;
-            };
-            let service = o.service_ns.unwrap_or(o.latency_ns);
-            let cmp = |metric| {
-                if v.name == *baseline_name {
-                    return "baseline".to_string();
-                }
-                ratio_cell(
-                    r.comparison
-                        .effect_at_equal_load(b.backend, &v.name, Some(&m.op), metric),
-                )
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                m.op,
-                v.name,
-                phase.rounds_completed,
-                sig3(o.throughput_per_s),
-                format_ns(service.p50 as f64),
-                format_ns(service.p99 as f64),
-                format_ns(o.latency_ns.p99 as f64),
-                cmp(Metric::P50),
-                cmp(Metric::P99),
-            );
-        }
-    }
-    md.push('\n');
 }
 
 fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
@@ -269,7 +217,8 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         }
     }
 
-    equal_load_section(md, r, b);
+    super::phases::equal_load_section(md, r, b);
+    super::phases::evidence_section(md, r, b);
 
     let _ = writeln!(md, "## Storage and setup ({})\n", b.backend);
     let _ = writeln!(

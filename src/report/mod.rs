@@ -4,6 +4,7 @@
 
 pub mod folder;
 pub mod markdown;
+mod phases;
 pub mod progress;
 pub mod terminal;
 pub mod verdict;

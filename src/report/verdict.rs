@@ -38,6 +38,7 @@ pub fn format_metric(metric: Metric, v: f64) -> String {
         Metric::Throughput => format!("{} ops/s", crate::util::sig3(v)),
         Metric::Storage | Metric::WalPerWrite => format_bytes(v as u64),
         Metric::SetupTime => format_ns(v * 1e9),
+        Metric::Evidence(_) => crate::util::format_number(v),
         _ => format_ns(v),
     }
 }
@@ -94,8 +95,17 @@ fn settle(e: &Effect) -> String {
 fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String {
     guards
         .into_iter()
-        .map(|g| match &g.effect {
-            Some(e) => format!(
+        .map(|g| match (&g.effect, &g.absolute) {
+            (_, Some(a)) => format!(
+                "{} {} (limit {} {}) {}",
+                g.guard,
+                a.value
+                    .map_or_else(|| "not measured".to_string(), crate::util::format_number),
+                if a.at_most { "≤" } else { "≥" },
+                crate::util::format_number(a.bound),
+                if g.pass { "pass" } else { "FAIL" }
+            ),
+            (Some(e), None) => format!(
                 "{}{} {} (limit {}) {}",
                 g.guard,
                 if g.at_equal_load.is_some() {
@@ -114,7 +124,7 @@ fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String 
                     (false, None) => "FAIL".to_string(),
                 }
             ),
-            None => format!("{} has no ratio (not measured, or zero on the baseline) FAIL", g.guard),
+            (None, None) => format!("{} has no ratio (not measured, or zero on the baseline) FAIL", g.guard),
         })
         .collect::<Vec<_>>()
         .join(", ")

@@ -147,8 +147,12 @@ pub struct GuardOutcome {
     pub metric: Metric,
     pub effect: Option<Effect>,
     /// Worst accepted ratio (1.25 for a 25% regression of a latency; 0.75 for
-    /// throughput).
+    /// throughput); unused when `absolute` is set.
     pub limit_ratio: f64,
+    /// An absolute bound on the variant's own value (evidence metrics),
+    /// instead of a ratio to the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absolute: Option<AbsoluteLimit>,
     pub pass: bool,
     /// A failed latency guard of a closed-loop run whose variant ran at a very
     /// different total throughput than the baseline (this ratio): the
@@ -160,6 +164,15 @@ pub struct GuardOutcome {
     /// on every variant (per-operation latency as service time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_equal_load: Option<u32>,
+}
+
+/// `max = N` (`at_most`) or `min = N` on an evidence metric, and the
+/// variant's value it was checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AbsoluteLimit {
+    pub at_most: bool,
+    pub bound: f64,
+    pub value: Option<f64>,
 }
 
 /// A total throughput ratio (variant / baseline) from which a closed-loop

@@ -18,7 +18,7 @@ use crate::environment::Environment;
 use crate::run::AnswerReport;
 use crate::run::explain::OpQueryPlan;
 use crate::run::slo::SloResult;
-use crate::scenario::{BackendKind, LoadShape, Metric, OpId, OpKind, PerBackend};
+use crate::scenario::{BackendKind, EvidenceQuery, LoadShape, Metric, OpId, OpKind, PerBackend};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -119,6 +119,9 @@ pub struct ScenarioSummary {
     pub mix: Vec<MixEntry>,
     pub variants: Vec<VariantSummary>,
     pub verdict_rule: VerdictRuleSummary,
+    /// `[[evidence]]` queries, in order (`Metric::Evidence` indexes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceQuery>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -225,6 +228,30 @@ pub struct VariantResult {
     /// The equal-load phase, if it ran: the guards are judged on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equal_load: Option<EqualLoadResult>,
+    /// `[[evidence]]` readings, one per query in the scenario's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceResult>,
+}
+
+/// One evidence query's readings on one variant: on each measured round's
+/// copy after its setup and after its window (`None`: NULL, or no SQL for
+/// this backend).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvidenceResult {
+    pub name: String,
+    pub after_setup: Vec<Option<f64>>,
+    pub after_run: Vec<Option<f64>>,
+}
+
+impl EvidenceResult {
+    /// The mean reading after the windows (after setup when no window ran).
+    pub fn value(&self) -> Option<f64> {
+        let mean = |v: &[Option<f64>]| {
+            let got: Vec<f64> = v.iter().flatten().copied().collect();
+            (!got.is_empty()).then(|| got.iter().sum::<f64>() / got.len() as f64)
+        };
+        mean(&self.after_run).or_else(|| mean(&self.after_setup))
+    }
 }
 
 /// A variant's equal-load phase: every variant open-loop at the same rate
@@ -342,7 +369,7 @@ fn metric_of(l: &Latency, throughput: f64, count: u64, metric: Metric) -> Option
         Metric::Max => l.max as f64,
         Metric::Mean => l.mean,
         Metric::Throughput => throughput,
-        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite => return None,
+        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite | Metric::Evidence(_) => return None,
     })
 }
 
@@ -357,6 +384,7 @@ impl VariantResult {
             Metric::Storage => Some(self.sizes.total_bytes as f64),
             Metric::SetupTime => Some(self.setup.setup_seconds),
             Metric::WalPerWrite => self.server_counters.as_ref()?.wal_bytes_per_write,
+            Metric::Evidence(e) => self.evidence.get(e.index)?.value(),
             _ => None,
         }
     }
@@ -366,6 +394,10 @@ impl VariantResult {
         match (metric, &self.server_counters) {
             (Metric::WalPerWrite, Some(c)) => c.per_round_wal_per_write.clone(),
             (Metric::SetupTime, _) => self.setup_rounds.iter().map(|&s| Some(s)).collect(),
+            (Metric::Evidence(e), _) => self
+                .evidence
+                .get(e.index)
+                .map_or_else(Vec::new, |r| r.after_run.clone()),
             _ => Vec::new(),
         }
     }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::record::{OpRecord, Schedule, encode_histogram};
 use crate::run::{Records, RunPlan, Window};
+use crate::scenario::GuardLimit;
 use time::format_description::well_known::Rfc3339;
 
 impl Latency {
@@ -273,6 +274,23 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             warnings: warnings(plan, &windows, embedded),
                             slo: v.slo.clone(),
                             equal_load,
+                            evidence: sc
+                                .evidence
+                                .iter()
+                                .enumerate()
+                                .map(|(i, q)| {
+                                    let nth = |readings: &[Vec<Option<f64>>]| -> Vec<Option<f64>> {
+                                        readings.iter().map(|r| r.get(i).copied().flatten()).collect()
+                                    };
+                                    EvidenceResult {
+                                        name: q.name.clone(),
+                                        // The copies the completed rounds measured.
+                                        after_setup: nth(&v.evidence_after_setup
+                                            [..v.evidence_after_setup.len().min(v.rounds.len().max(1))]),
+                                        after_run: nth(&v.evidence_after_run),
+                                    }
+                                })
+                                .collect(),
                         }
                     })
                     .collect(),
@@ -280,8 +298,8 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         })
         .collect();
     let target_label = |op: Option<OpId>, metric: Metric| match op {
-        Some(op) => format!("{} {}", sc.op_name(op), metric.label()),
-        None => metric.label().to_string(),
+        Some(op) => format!("{} {}", sc.op_name(op), metric.name_in(&sc.evidence)),
+        None => metric.name_in(&sc.evidence),
     };
     RunResult {
         schema_version: SCHEMA_VERSION,
@@ -341,10 +359,18 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                     .verdict
                     .guards
                     .iter()
-                    .map(|g| format!("{} <= +{:.0}%", target_label(g.op, g.metric), g.max_regression * 100.0))
+                    .map(|g| {
+                        let target = target_label(g.op, g.metric);
+                        match g.limit {
+                            GuardLimit::Regression(r) => format!("{target} <= +{:.0}%", r * 100.0),
+                            GuardLimit::AtMost(b) => format!("{target} <= {b}"),
+                            GuardLimit::AtLeast(b) => format!("{target} >= {b}"),
+                        }
+                    })
                     .collect(),
                 noise: sc.verdict.noise,
             },
+            evidence: sc.evidence.clone(),
         },
         seed: plan.seed,
         order_seed: plan.order_seed,

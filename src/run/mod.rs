@@ -5,6 +5,7 @@
 //! fails or the user interrupts.
 
 pub mod answers;
+pub mod evidence;
 pub mod explain;
 pub mod plan;
 pub mod slo;
@@ -66,6 +67,10 @@ pub struct VariantRecords {
     /// The setup of each round's fresh copy (round 1 measures the copy made
     /// and checked before the rounds: `setup`).
     pub round_setups: Vec<VariantSetup>,
+    /// `[[evidence]]` readings of each main round's copy after its setup and
+    /// after its window (one inner vector per round, queries in order).
+    pub evidence_after_setup: Vec<Vec<Option<f64>>>,
+    pub evidence_after_run: Vec<Vec<Option<f64>>>,
     /// The maximum-throughput-at-SLO search, if the scenario asks for one.
     pub slo: Option<slo::SloResult>,
 }
@@ -195,6 +200,7 @@ fn run_backend(
         let setup = engine.create_variant(&t.name, &t.setup)?;
         tracing::debug!(backend = %kind, variant = %t.name, setup_seconds = setup.setup_seconds, "variant ready");
         let sizes = engine.sizes(&t.name)?;
+        let evidence_after_setup = vec![evidence::read(engine.as_ref(), plan, t)?];
         let plans = explain::query_plans(engine.as_ref(), plan, t)?;
         let added_indexes: Vec<String> = sizes
             .objects
@@ -217,6 +223,8 @@ fn run_backend(
             rounds: Vec::new(),
             equal_load_rounds: Vec::new(),
             round_setups: Vec::new(),
+            evidence_after_setup,
+            evidence_after_run: Vec::new(),
             slo: None,
         });
     }
@@ -340,6 +348,8 @@ fn measure_rounds(
                 let setup = engine.create_variant(&target.name, &target.setup)?;
                 if phase == Phase::Main {
                     rec.variants[v].round_setups.push(setup);
+                    let readings = evidence::read(&*engine, plan, target)?;
+                    rec.variants[v].evidence_after_setup.push(readings);
                 }
             }
             if plan.load.cache == crate::scenario::CachePolicy::Cold {
@@ -352,6 +362,8 @@ fn measure_rounds(
             }
             match phase {
                 Phase::Main => {
+                    let readings = evidence::read(&*engine, plan, target)?;
+                    rec.variants[v].evidence_after_run.push(readings);
                     rec.variants[v].rounds.push(window);
                     rec.round_order[round as usize].push(target.name.clone());
                 }

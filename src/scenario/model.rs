@@ -170,6 +170,8 @@ pub struct Scenario {
     pub postgres_settings: Vec<(String, String)>,
     /// `[slo]`: search each variant's maximum throughput at a p99 target.
     pub slo: Option<SloSearch>,
+    /// `[[evidence]]`: scalar queries recorded per variant.
+    pub evidence: Vec<EvidenceQuery>,
 }
 
 /// A maximum-throughput-at-SLO search (see `run::slo`).
@@ -439,16 +441,44 @@ pub enum Metric {
     SetupTime,
     /// WAL bytes per write operation (PostgreSQL).
     WalPerWrite,
+    /// A scenario's `[[evidence]]` query (`evidence.NAME`): its number after
+    /// each measured window.
+    Evidence(EvidenceRef),
+}
+
+/// Which `[[evidence]]` query a metric is, and which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    /// Index into `Scenario::evidence` (and `ScenarioSummary::evidence`).
+    pub index: usize,
+    pub higher_is_better: bool,
+}
+
+/// `[[evidence]]`: a query returning one number, run on every variant's copy
+/// after its setup and after each measured window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceQuery {
+    pub name: String,
+    /// SQL per backend; a backend without one records nothing.
+    pub sql: PerBackend<String>,
+    pub higher_is_better: bool,
 }
 
 impl Metric {
     pub fn lower_is_better(self) -> bool {
-        !matches!(self, Metric::Throughput)
+        match self {
+            Metric::Throughput => false,
+            Metric::Evidence(e) => !e.higher_is_better,
+            _ => true,
+        }
     }
 
     /// Whether the metric belongs to one operation (as opposed to the variant).
     pub fn is_per_op(self) -> bool {
-        !matches!(self, Metric::Storage | Metric::SetupTime | Metric::WalPerWrite)
+        !matches!(
+            self,
+            Metric::Storage | Metric::SetupTime | Metric::WalPerWrite | Metric::Evidence(_)
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -463,6 +493,16 @@ impl Metric {
             Metric::Storage => "storage",
             Metric::SetupTime => "setup time",
             Metric::WalPerWrite => "WAL per write",
+            Metric::Evidence(_) => "evidence",
+        }
+    }
+
+    /// The label a scenario's reader knows: `evidence.chunks` for evidence
+    /// queries (named in `evidence`), else [`Metric::label`].
+    pub fn name_in(self, evidence: &[EvidenceQuery]) -> String {
+        match self {
+            Metric::Evidence(e) => format!("evidence.{}", evidence.get(e.index).map_or("?", |q| q.name.as_str())),
+            _ => self.label().to_string(),
         }
     }
 }
@@ -483,8 +523,19 @@ pub struct Objective {
 pub struct Guard {
     pub op: Option<OpId>,
     pub metric: Metric,
-    /// Largest accepted worsening as a fraction (0.25 for "25%").
-    pub max_regression: f64,
+    pub limit: GuardLimit,
+}
+
+/// What a guard accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum GuardLimit {
+    /// Largest accepted worsening against the baseline as a fraction (0.25
+    /// for "25%").
+    Regression(f64),
+    /// An absolute bound on the variant's own value (evidence metrics:
+    /// `max = 40`, `min = 0.95`).
+    AtMost(f64),
+    AtLeast(f64),
 }
 
 #[derive(Debug, Clone, PartialEq)]

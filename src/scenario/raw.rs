@@ -120,6 +120,25 @@ pub struct RawScenario {
     pub postgres: Option<RawPostgres>,
     #[serde(default)]
     pub slo: Option<RawSlo>,
+    #[serde(default)]
+    pub evidence: Vec<RawEvidence>,
+}
+
+/// `[[evidence]]`: a named query returning one number.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvidence {
+    pub name: S<String>,
+    pub sql: S<PerBackend<String>>,
+    #[serde(default)]
+    pub better: Option<S<RawBetter>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RawBetter {
+    Lower,
+    Higher,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,30 +243,6 @@ pub struct RawOpOverride {
     pub step: Vec<RawStep>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum RawMetric {
-    #[serde(rename = "p50")]
-    P50,
-    #[serde(rename = "p90")]
-    P90,
-    #[serde(rename = "p99")]
-    P99,
-    #[serde(rename = "p999", alias = "p99.9")]
-    P999,
-    #[serde(rename = "max")]
-    Max,
-    #[serde(rename = "mean")]
-    Mean,
-    #[serde(rename = "throughput")]
-    Throughput,
-    #[serde(rename = "storage")]
-    Storage,
-    #[serde(rename = "setup_time")]
-    SetupTime,
-    #[serde(rename = "wal_per_write")]
-    WalPerWrite,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVerdict {
@@ -271,7 +266,8 @@ pub struct RawVerdict {
 pub struct RawTarget {
     #[serde(default)]
     pub op: Option<S<String>>,
-    pub metric: S<RawMetric>,
+    /// `p99`, `storage`, `evidence.NAME`, ...
+    pub metric: S<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,6 +275,13 @@ pub struct RawTarget {
 pub struct RawGuard {
     #[serde(default)]
     pub op: Option<S<String>>,
-    pub metric: S<RawMetric>,
-    pub max_regression: S<String>,
+    pub metric: S<String>,
+    /// Relative to the baseline: "25%".
+    #[serde(default)]
+    pub max_regression: Option<S<String>>,
+    /// Absolute bounds (evidence metrics).
+    #[serde(default)]
+    pub max: Option<S<f64>>,
+    #[serde(default)]
+    pub min: Option<S<f64>>,
 }

@@ -6,7 +6,7 @@ use super::diag::{ConfigErrors, Source, SourceRef};
 use super::model::{LoadShape, OpId, QuickProfile, Scenario, Variant, Workload};
 use super::raw::{RawScenario, RawVariant, S};
 use super::resolve_load::{DEFAULT_LOAD, QUICK_LOAD, load_shape};
-use super::resolve_verdict::{resolve_slo, resolve_verdict};
+use super::resolve_verdict::{resolve_evidence, resolve_slo, resolve_verdict};
 use super::resolve_workload::{Problems, check_name, check_placeholders, params_map, resolve_step};
 use crate::expr::Params;
 use crate::suggest::did_you_mean;
@@ -156,6 +156,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
 
     // After a misspelt mix entry, "not in the mix" would only repeat that error.
     let mix_complete = mix.len() == raw.mix.get_ref().len();
+    let evidence = resolve_evidence(&mut p, &raw.evidence, &backends);
     let verdict = resolve_verdict(
         &mut p,
         raw.verdict.as_ref(),
@@ -165,6 +166,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         mix_complete,
         &op_index,
         &unknown_op,
+        &evidence,
     );
 
     let slo = raw
@@ -186,6 +188,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         variants,
         verdict,
         slo,
+        evidence,
         postgres_settings: raw
             .postgres
             .as_ref()

@@ -3,25 +3,96 @@
 
 use super::BackendKind;
 use super::model::Variant;
-use super::model::{DEFAULT_NOISE, Guard, Metric, Objective, OpId, SloSearch, VariantId, VerdictRule};
-use super::raw::{RawMetric, RawSlo, RawVerdict, S};
+use super::model::{
+    DEFAULT_NOISE, EvidenceQuery, EvidenceRef, Guard, GuardLimit, Metric, Objective, OpId, SloSearch, VariantId,
+    VerdictRule,
+};
+use super::raw::{RawBetter, RawEvidence, RawSlo, RawVerdict, S};
 use super::resolve_load::parse_duration;
 use super::resolve_workload::Problems;
 use crate::suggest::did_you_mean;
 use std::time::Duration;
-fn metric(m: RawMetric) -> Metric {
-    match m {
-        RawMetric::P50 => Metric::P50,
-        RawMetric::P90 => Metric::P90,
-        RawMetric::P99 => Metric::P99,
-        RawMetric::P999 => Metric::P999,
-        RawMetric::Max => Metric::Max,
-        RawMetric::Mean => Metric::Mean,
-        RawMetric::Throughput => Metric::Throughput,
-        RawMetric::Storage => Metric::Storage,
-        RawMetric::SetupTime => Metric::SetupTime,
-        RawMetric::WalPerWrite => Metric::WalPerWrite,
+/// Built-in metric names as scenarios write them.
+const METRICS: [(&str, Metric); 11] = [
+    ("p50", Metric::P50),
+    ("p90", Metric::P90),
+    ("p99", Metric::P99),
+    ("p999", Metric::P999),
+    ("p99.9", Metric::P999),
+    ("max", Metric::Max),
+    ("mean", Metric::Mean),
+    ("throughput", Metric::Throughput),
+    ("storage", Metric::Storage),
+    ("setup_time", Metric::SetupTime),
+    ("wal_per_write", Metric::WalPerWrite),
+];
+
+/// Parses a metric name: a built-in one, or `evidence.NAME` for one of the
+/// scenario's `[[evidence]]` queries.
+fn parse_metric(text: &str, evidence: &[EvidenceQuery]) -> Result<Metric, String> {
+    if let Some((_, m)) = METRICS.iter().find(|(name, _)| *name == text) {
+        return Ok(*m);
     }
+    if let Some(name) = text.strip_prefix("evidence.") {
+        return match evidence.iter().position(|q| q.name == name) {
+            Some(index) => Ok(Metric::Evidence(EvidenceRef {
+                index,
+                higher_is_better: evidence[index].higher_is_better,
+            })),
+            None if evidence.is_empty() => Err(format!(
+                "`{text}` names an evidence query, but the scenario has no `[[evidence]]`"
+            )),
+            None => {
+                let names: Vec<&str> = evidence.iter().map(|q| q.name.as_str()).collect();
+                let hint = did_you_mean(name, names.iter().copied())
+                    .map(|s| format!("; did you mean `evidence.{s}`?"))
+                    .unwrap_or_default();
+                Err(format!(
+                    "no `[[evidence]]` query named `{name}` (evidence: {}){hint}",
+                    names.join(", ")
+                ))
+            }
+        };
+    }
+    let hint = did_you_mean(text, METRICS.iter().map(|(n, _)| *n))
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "`{text}` is not a metric; accepted: {}, or evidence.NAME for a `[[evidence]]` query{hint}",
+        METRICS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// `[[evidence]]`: names unique and plain, SQL for at least one of the
+/// scenario's backends.
+pub(super) fn resolve_evidence(p: &mut Problems, raw: &[RawEvidence], backends: &[BackendKind]) -> Vec<EvidenceQuery> {
+    let mut out: Vec<EvidenceQuery> = Vec::new();
+    for (i, e) in raw.iter().enumerate() {
+        let field = format!("evidence[{i}]");
+        super::resolve_workload::check_name(p, &e.name, &format!("{field}.name"), "evidence");
+        if out.iter().any(|q| q.name == *e.name.get_ref()) {
+            p.at(
+                &e.name,
+                format!("{field}.name"),
+                format!("evidence `{}` is defined twice", e.name.get_ref()),
+            );
+            continue;
+        }
+        if !backends.iter().any(|b| e.sql.get_ref().get(*b).is_some()) {
+            let names: Vec<String> = backends.iter().map(|b| b.to_string()).collect();
+            p.at(
+                &e.sql,
+                format!("{field}.sql"),
+                format!("no SQL for any of the scenario's backends ({})", names.join(", ")),
+            );
+        }
+        out.push(EvidenceQuery {
+            name: e.name.get_ref().clone(),
+            sql: e.sql.get_ref().clone(),
+            higher_is_better: e.better.as_ref().is_some_and(|b| *b.get_ref() == RawBetter::Higher),
+        });
+    }
+    out
 }
 
 /// Parses "25%" (or "0.25") into 0.25.
@@ -47,6 +118,7 @@ pub(super) fn resolve_verdict(
     mix_complete: bool,
     op_index: &dyn Fn(&str) -> Option<OpId>,
     unknown_op: &dyn Fn(&str) -> String,
+    evidence: &[EvidenceQuery],
 ) -> VerdictRule {
     // Default goal: p99 of the most heavily weighted operation.
     let heaviest = mix.iter().max_by_key(|(_, w)| *w).map(|(i, _)| *i);
@@ -112,8 +184,14 @@ pub(super) fn resolve_verdict(
         }
     }
     let target_op =
-        |p: &mut Problems, op: &Option<S<String>>, m: &S<RawMetric>, field: &str| -> Option<(Option<OpId>, Metric)> {
-            let metric = metric(*m.get_ref());
+        |p: &mut Problems, op: &Option<S<String>>, m: &S<String>, field: &str| -> Option<(Option<OpId>, Metric)> {
+            let metric = match parse_metric(m.get_ref(), evidence) {
+                Ok(metric) => metric,
+                Err(e) => {
+                    p.at(m, format!("{field}.metric"), e);
+                    return None;
+                }
+            };
             match (op, metric.is_per_op()) {
                 (Some(o), true) => match op_index(o.get_ref()) {
                     Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
@@ -144,7 +222,10 @@ pub(super) fn resolve_verdict(
                     p.at(
                         o,
                         format!("{field}.op"),
-                        format!("`{}` belongs to the whole variant; remove `op`", metric.label()),
+                        format!(
+                            "`{}` belongs to the whole variant; remove `op`",
+                            metric.name_in(evidence)
+                        ),
                     );
                     None
                 }
@@ -164,23 +245,58 @@ pub(super) fn resolve_verdict(
     {
         rule.goal = Objective { op, metric };
     }
-    for (i, g) in raw.guards.iter().enumerate() {
+    for (i, guard) in raw.guards.iter().enumerate() {
         let field = format!("verdict.guards[{i}]");
-        let g = g.get_ref();
-        let max = match parse_fraction(g.max_regression.get_ref()) {
-            Ok(v) => v,
-            Err(m) => {
-                p.at(&g.max_regression, format!("{field}.max_regression"), m);
+        let g = guard.get_ref();
+        let Some((op, metric)) = target_op(p, &g.op, &g.metric, &field) else {
+            continue;
+        };
+        let limit = match (&g.max_regression, &g.max, &g.min) {
+            (Some(r), None, None) => match parse_fraction(r.get_ref()) {
+                Ok(v) => GuardLimit::Regression(v),
+                Err(m) => {
+                    p.at(r, format!("{field}.max_regression"), m);
+                    continue;
+                }
+            },
+            (None, Some(b), None) | (None, None, Some(b)) if matches!(metric, Metric::Evidence(_)) => {
+                if g.max.is_some() {
+                    GuardLimit::AtMost(*b.get_ref())
+                } else {
+                    GuardLimit::AtLeast(*b.get_ref())
+                }
+            }
+            (None, Some(b), None) | (None, None, Some(b)) => {
+                p.at(
+                    b,
+                    field.clone(),
+                    format!(
+                        "absolute `max`/`min` limits are for evidence metrics; for `{}` write \
+                         max_regression = \"25%\" (relative to the baseline)",
+                        metric.name_in(evidence)
+                    ),
+                );
+                continue;
+            }
+            (None, None, None) => {
+                p.at(
+                    guard,
+                    field.clone(),
+                    "a guard needs a limit: max_regression = \"25%\" (relative to the baseline), or for an \
+                     evidence metric max = N or min = N",
+                );
+                continue;
+            }
+            _ => {
+                p.at(
+                    guard,
+                    field.clone(),
+                    "give one limit per guard: max_regression, max or min",
+                );
                 continue;
             }
         };
-        if let Some((op, metric)) = target_op(p, &g.op, &g.metric, &field) {
-            rule.guards.push(Guard {
-                op,
-                metric,
-                max_regression: max,
-            });
-        }
+        rule.guards.push(Guard { op, metric, limit });
     }
     rule
 }

@@ -88,7 +88,7 @@ fn a_valid_scenario_resolves_with_overrides_and_defaults() {
     assert_eq!(s.backends, [crate::backend::BackendKind::Sqlite]);
     assert_eq!(s.mix, [(OpId(0), 9), (OpId(1), 1)]);
     assert_eq!(s.verdict.baseline, VariantId(0));
-    assert_eq!(s.verdict.guards[0].max_regression, 0.3);
+    assert_eq!(s.verdict.guards[0].limit, GuardLimit::Regression(0.3));
     assert!(
         s.steps_for(VariantId(1), OpId(0))[0]
             .sql
@@ -216,7 +216,7 @@ fn guards_and_goals_check_metric_scope() {
     assert!(msg.contains("measured per operation; add `op"), "{msg}");
     let bad = SCENARIO.replace("metric = \"p99\"", "metric = \"p98\"");
     let msg = scenario_error(WORKLOAD, &bad);
-    assert!(msg.contains("unknown variant `p98`"), "{msg}");
+    assert!(msg.contains("`p98` is not a metric"), "{msg}");
 }
 
 #[test]

@@ -114,7 +114,7 @@ pub struct RunArgs {
     /// Measured time per variant and round (e.g. `10s`).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Rounds; variants run in a fresh random order each round.
+    /// Rounds; variants run in a balanced order, rotated each round.
     #[arg(long)]
     pub rounds: Option<std::num::NonZeroU32>,
     /// Open loop: target arrivals per second over all clients; latency is

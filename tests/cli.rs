@@ -496,6 +496,14 @@ fn backend_picks_one_engine_and_rounds_run_in_a_recorded_order() {
     assert_eq!(a["order_seed"], 7);
     let order = |r: &serde_json::Value| r["backends"][0]["round_order"].clone();
     assert_eq!(order(&a), order(&run("7")), "--order-seed repeats the order");
+    // Balanced: with two variants, whoever ran first runs second next round.
+    let rounds = order(&a);
+    for pair in rounds.as_array().unwrap().windows(2) {
+        assert_ne!(
+            pair[0][0], pair[1][0],
+            "the same variant ran first twice in a row: {rounds}"
+        );
+    }
     let others: Vec<serde_json::Value> = (8..14).map(|s| order(&run(&s.to_string()))).collect();
     assert!(
         others.iter().any(|o| *o != order(&a)),

@@ -315,6 +315,13 @@ pub trait Engine: Send + Sync {
         Ok(())
     }
 
+    /// Called right before every measured window: leaves no work pending
+    /// from setup or an earlier window (PostgreSQL: a `CHECKPOINT`, so the
+    /// dirty buffers of the last clone, index build or window are not
+    /// written out during this one). Best effort: a server that refuses
+    /// (no privilege) is measured as it is.
+    fn before_window(&self) {}
+
     /// Server counters for a variant, if the engine has them.
     fn counters(&self, _variant: &str) -> Result<Option<Counters>, BackendError> {
         Ok(None)

@@ -56,7 +56,7 @@ pub fn render(r: &RunResult) -> String {
     let _ = writeln!(
         md,
         "Run `{}`: workload `{}`, seed {}, {}, warmup {} s, measured {} s × {} rounds \
-         (variants in a fresh random order each round, order seed {}).\n",
+         (variants in a balanced order rotated each round, order seed {}).\n",
         r.run.id,
         sc.workload,
         r.seed,

@@ -19,8 +19,8 @@ use crate::backend::{
     self, BackendError, BackendKind, BaseSpec, Engine, EngineOptions, ObjectKind, Sizes, TableLoad, VariantSetup,
 };
 use crate::datagen::{combine_checksums, mix64};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -327,11 +327,20 @@ fn measure_rounds(
         Phase::Main => 0x726f_756e_6400,
         Phase::EqualLoad => 0x6571_6c6f_6164,
     };
+    // A balanced order: a random order for the first round, rotated by one
+    // place each round after, so every variant runs in every position
+    // equally often over as many rounds as variants (a cyclic Latin square).
+    // Fully random orders put one variant first in every round of a run one
+    // time in four with two variants, and whatever the first (or second)
+    // window of a round pays then lands on one design.
+    let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.order_seed ^ salt));
+    let mut first: Vec<usize> = (0..rec.variants.len()).collect();
+    first.shuffle(&mut rng);
+    let offset = rng.random_range(0..first.len().max(1));
     for round in 0..rounds {
-        let mut order: Vec<usize> = (0..rec.variants.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix64(
-            plan.order_seed ^ salt ^ round as u64,
-        )));
+        let mut order = first.clone();
+        let n = order.len().max(1);
+        order.rotate_left((offset + round as usize) % n);
         if phase == Phase::Main {
             rec.round_order.push(Vec::new());
         }
@@ -355,6 +364,7 @@ fn measure_rounds(
             if plan.load.cache == crate::scenario::CachePolicy::Cold {
                 engine.restart()?;
             }
+            engine.before_window();
             observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
             let window = workers::measure(&*engine, target, plan, round, stop, &|e| observer.measure_tick(e))?;
             if window.interrupted {

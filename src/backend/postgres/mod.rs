@@ -506,6 +506,12 @@ impl Engine for PostgresEngine {
         Ok(())
     }
 
+    fn before_window(&self) {
+        if let Err(e) = self.admin().batch("CHECKPOINT") {
+            tracing::debug!(error = %e, "no CHECKPOINT before the window");
+        }
+    }
+
     fn counters(&self, variant: &str) -> Result<Option<Counters>, BackendError> {
         let db = self.variant_db(variant)?;
         let rows = self

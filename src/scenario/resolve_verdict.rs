@@ -248,7 +248,16 @@ pub(super) fn resolve_verdict(
     for (i, guard) in raw.guards.iter().enumerate() {
         let field = format!("verdict.guards[{i}]");
         let g = guard.get_ref();
-        let Some((op, metric)) = target_op(p, &g.op, &g.metric, &field) else {
+        // Both the target and the limit are checked, so one message does
+        // not hide the other.
+        let target = target_op(p, &g.op, &g.metric, &field);
+        if let Some(r) = &g.max_regression
+            && let Err(m) = parse_fraction(r.get_ref())
+        {
+            p.at(r, format!("{field}.max_regression"), m);
+            continue;
+        }
+        let Some((op, metric)) = target else {
             continue;
         };
         let limit = match (&g.max_regression, &g.max, &g.min) {

@@ -27,6 +27,8 @@ pub enum Error {
     Config(#[from] ConfigErrors),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    TooLarge(#[from] crate::run::footprint::TooLarge),
     #[error("cannot create a run folder in `{path}`")]
     Output {
         path: PathBuf,
@@ -56,6 +58,17 @@ pub enum Error {
         path: PathBuf,
         #[source]
         source: ReadError,
+    },
+    #[error(
+        "cannot write `{}`; the files written so far are in `{}` (rename it to keep them)",
+        path.display(),
+        partial.display()
+    )]
+    Unwritten {
+        path: PathBuf,
+        partial: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("cannot write `{path}`")]
     WriteReport {
@@ -123,11 +136,27 @@ fn transport(t: crate::cli::TransportArg) -> provision::Transport {
     }
 }
 
-/// A cancel token that Ctrl-C cancels.
+/// A cancel token that SIGINT, SIGTERM and SIGHUP cancel: the run stops at
+/// its next safe point and keeps what it measured. A second signal removes
+/// every server, container and temp folder the run started and exits at
+/// once (status 130).
 fn cancel_on_ctrl_c() -> crate::cancel::CancelToken {
     let token = crate::cancel::CancelToken::new();
     let handler = token.clone();
-    let _ = ctrlc::set_handler(move || handler.cancel());
+    let signals = std::sync::atomic::AtomicU32::new(0);
+    let _ = ctrlc::set_handler(move || {
+        if signals.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            eprintln!("\nstopping at the next safe point and keeping what was measured; a second signal exits at once");
+            handler.cancel();
+            return;
+        }
+        let failed = crate::leftovers::remove_all_now();
+        eprintln!("\nexiting at once; removed the servers and temp folders this run started");
+        for f in failed {
+            eprintln!("could not remove {f}");
+        }
+        std::process::exit(130);
+    });
     token
 }
 
@@ -198,6 +227,7 @@ impl RunArgs {
             pipeline: self.pipeline,
             op_timeout: self.op_timeout,
             equal_load: self.equal_load.map(|s| s == crate::cli::Switch::On),
+            force: self.force,
             arrivals: self.arrivals.map(|a| match a {
                 crate::cli::ArrivalsArg::Uniform => crate::scenario::Arrivals::Uniform,
                 crate::cli::ArrivalsArg::Poisson => crate::scenario::Arrivals::Poisson,
@@ -285,23 +315,30 @@ pub fn run_scenario(
     observer: &dyn Observer,
 ) -> Result<Finished, Error> {
     let plan = run::plan(scenario, options)?;
+    if !options.force {
+        run::footprint::check(&plan, options)?;
+    }
     let id = report::run_id(OffsetDateTime::now_utc(), &scenario.name);
     let folder = RunFolder::create(out, &id).map_err(|source| Error::Output {
         path: out.to_path_buf(),
         source,
     })?;
     let records = run::execute(&plan, options, observer);
-    let mut result = crate::result::summarise(&plan, &records, &id, Environment::detect());
+    let mut result = crate::result::summarise(&plan, &records, folder.id(), Environment::detect());
     let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
     result.comparison = crate::compare::compare(&result, &scenario.verdict, &op_names);
-    let io = |source| Error::Output {
-        path: out.to_path_buf(),
-        source,
+    // A file that cannot be written (a full disk) is named; what was
+    // written stays in the hidden partial folder.
+    let partial = folder.partial_path().to_path_buf();
+    let kept = |e: report::WriteError| Error::Unwritten {
+        path: e.path,
+        partial: partial.clone(),
+        source: e.source,
     };
     for (name, bytes) in report::files(&result) {
-        folder.write(&name, &bytes).map_err(io)?;
+        folder.write(&name, &bytes).map_err(kept)?;
     }
-    let folder = folder.finish().map_err(io)?;
+    let folder = folder.finish().map_err(kept)?;
     Ok(Finished { result, folder })
 }
 
@@ -311,6 +348,15 @@ pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit,
     for path in files {
         match load_any(path) {
             Ok(doc) => {
+                // What `run` would reject before any work, `validate` rejects
+                // too (pipelining on SQLite, parameters that do not bind).
+                if let Document::Scenario(sc) = &doc
+                    && let Err(e) = run::plan(sc, &RunOptions::default())
+                {
+                    invalid += 1;
+                    let _ = writeln!(out, "{}: {e}", path.display());
+                    continue;
+                }
                 let _ = write!(out, "{}", describe(path, &doc));
             }
             Err(errors) => {
@@ -351,6 +397,13 @@ fn describe(path: &Path, doc: &Document) -> String {
                         .map(|t| format!("{} {} rows", t.name, t.rows))
                         .collect();
                     let _ = writeln!(s, "    tables: {}", tables.join(", "));
+                    let f = run::footprint::estimate(&plan, &RunOptions::default());
+                    let _ = writeln!(
+                        s,
+                        "    data: about {} generated; the run needs about {} of free disk",
+                        crate::util::format_bytes(f.data_bytes),
+                        crate::util::format_bytes(f.needed_bytes)
+                    );
                 }
                 Err(e) => {
                     let _ = writeln!(s, "    tables: cannot bind: {e}");

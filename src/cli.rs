@@ -146,6 +146,9 @@ pub struct RunArgs {
     /// Smoke profile: small scale, short phases, one round. Not fit for decisions.
     #[arg(long)]
     pub quick: bool,
+    /// Run even when the data looks too large for the work folder's free space.
+    #[arg(long)]
+    pub force: bool,
     /// No progress display and no summary table; the verdict and report path only.
     #[arg(long, short)]
     pub quiet: bool,

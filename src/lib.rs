@@ -11,6 +11,7 @@ pub mod compare;
 pub mod datagen;
 pub mod environment;
 pub mod expr;
+pub mod leftovers;
 pub mod pgwire;
 pub mod provision;
 pub mod record;

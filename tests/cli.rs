@@ -337,55 +337,6 @@ fn a_failing_setup_statement_keeps_an_incomplete_report_and_exits_2() {
 }
 
 #[test]
-fn an_interrupt_stops_measuring_and_keeps_what_was_measured() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = small_scenario(
-        dir.path(),
-        "[[variant]]\nname = \"a\"\n[[variant]]\nname = \"b\"",
-        "30s",
-    );
-    let runs = dir.path().join("runs");
-    let work = dir.path().join("work");
-    std::fs::create_dir(&work).unwrap();
-    let child = bin()
-        .arg("run")
-        .arg(&scenario)
-        .arg("--out")
-        .arg(&runs)
-        .arg("--work-dir")
-        .arg(&work)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until measuring has started (the first round's line on stderr is
-    // not observable without blocking, so give loading a generous moment).
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    let started = std::time::Instant::now();
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed().as_secs() < 10,
-        "the interrupt was not honoured promptly"
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
-    let folder = only_run_folder(&runs);
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["run"]["complete"], false);
-    assert_eq!(result["run"]["interrupted"], true);
-    assert_eq!(result["run"]["fit_for_decisions"], false);
-    // Nothing the run started is left behind: its database folder is gone.
-    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "work files left behind");
-}
-
-#[test]
 fn a_summary_that_goes_stale_after_writes_is_caught_and_ruled_out() {
     // The same wide copy as scenarios/denormalize_orders.toml, without the
     // trigger that keeps it in sync: right before any write, wrong after.

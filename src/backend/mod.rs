@@ -105,6 +105,9 @@ pub enum BackendError {
     },
     #[error("{backend}: {message}")]
     Unavailable { backend: BackendKind, message: String },
+    /// A signal asked the run to stop while this step was under way.
+    #[error("{backend}: interrupted while {during}")]
+    Interrupted { backend: BackendKind, during: String },
     #[error("{backend}: {context}")]
     Io {
         backend: BackendKind,
@@ -420,7 +423,9 @@ pub trait Pipeline {
 /// provisioned server.
 pub fn open(kind: BackendKind, options: &EngineOptions) -> Result<Box<dyn Engine>, BackendError> {
     match kind {
-        BackendKind::Sqlite => Ok(Box::new(sqlite::SqliteEngine::new(options.work_dir.as_deref())?)),
+        BackendKind::Sqlite => Ok(Box::new(
+            sqlite::SqliteEngine::new(options.work_dir.as_deref())?.with_cancel(options.cancel.clone()),
+        )),
         BackendKind::Postgres => Ok(Box::new(
             postgres::PostgresEngine::start(&options.postgres)?.with_cancel(options.cancel.clone()),
         )),

@@ -27,6 +27,10 @@ pub struct SqliteEngine {
     variants: BTreeMap<String, PathBuf>,
     /// Copies made so far: each gets its own file name.
     copies: usize,
+    /// The work folder, listed for a second signal's cleanup.
+    _listed: crate::leftovers::Registration,
+    /// Stops a load between chunks and interrupts a running setup statement.
+    cancel: crate::cancel::CancelToken,
 }
 
 fn db_error(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> BackendError {
@@ -59,10 +63,19 @@ impl SqliteEngine {
         }
         .map_err(io_error("creating the work folder"))?;
         Ok(SqliteEngine {
+            _listed: crate::leftovers::register(crate::leftovers::Leftover::Folder(dir.path().to_path_buf())),
             dir,
             variants: BTreeMap::new(),
             copies: 0,
+            cancel: crate::cancel::CancelToken::new(),
         })
+    }
+
+    /// Loads stop between chunks, and setup statements are interrupted,
+    /// once `cancel` is.
+    pub fn with_cancel(mut self, cancel: crate::cancel::CancelToken) -> Self {
+        self.cancel = cancel;
+        self
     }
 
     fn base_path(&self) -> PathBuf {
@@ -131,6 +144,7 @@ fn load_table(
     seed: u64,
     threads: usize,
     progress: LoadProgress<'_>,
+    cancel: &crate::cancel::CancelToken,
 ) -> Result<String, BackendError> {
     let ncols = table.columns.len().max(1);
     let batch = ROWS_PER_INSERT.min(MAX_VARIABLES / ncols).max(1);
@@ -139,6 +153,12 @@ fn load_table(
     let mut full_stmt = conn.prepare(&full).map_err(db_error(context.clone()))?;
     let tx = conn.unchecked_transaction().map_err(db_error(context.clone()))?;
     let checksum = table.generate(seed, threads, |chunk| {
+        if cancel.is_cancelled() {
+            return Err(BackendError::Interrupted {
+                backend: BackendKind::Sqlite,
+                during: context.clone(),
+            });
+        }
         let n = chunk.len();
         let mut row = 0;
         while row < n {
@@ -168,6 +188,27 @@ fn load_table(
     })?;
     tx.commit().map_err(db_error(context))?;
     Ok(checksum)
+}
+
+/// Runs `f` on `conn`, interrupting it (SQLite's `sqlite3_interrupt`) once
+/// `cancel` is cancelled.
+fn interruptible<T>(conn: &Connection, cancel: &crate::cancel::CancelToken, f: impl FnOnce() -> T) -> T {
+    let handle = conn.get_interrupt_handle();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if cancel.is_cancelled() {
+                    handle.interrupt();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let out = f();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        out
+    })
 }
 
 impl Engine for SqliteEngine {
@@ -249,7 +290,7 @@ impl Engine for SqliteEngine {
         let mut loads = Vec::new();
         for table in tables {
             let start = Instant::now();
-            let checksum = load_table(&conn, table, seed, threads, progress)?;
+            let checksum = load_table(&conn, table, seed, threads, progress, &self.cancel)?;
             let seconds = secs(start.elapsed());
             loads.push(TableLoad {
                 table: table.name.clone(),
@@ -289,8 +330,17 @@ impl Engine for SqliteEngine {
         let mut statement_seconds = Vec::new();
         for (i, statement) in setup.iter().enumerate() {
             let start = Instant::now();
-            conn.execute_batch(statement)
-                .map_err(db_error(format!("variant `{variant}`: setup statement {}", i + 1)))?;
+            let context = format!("variant `{variant}`: setup statement {}", i + 1);
+            interruptible(&conn, &self.cancel, || conn.execute_batch(statement)).map_err(|e| {
+                if self.cancel.is_cancelled() {
+                    BackendError::Interrupted {
+                        backend: BackendKind::Sqlite,
+                        during: context.clone(),
+                    }
+                } else {
+                    db_error(context.clone())(e)
+                }
+            })?;
             statement_seconds.push(secs(start.elapsed()));
         }
         let start = Instant::now();

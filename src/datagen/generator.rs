@@ -2,6 +2,8 @@
 //! samplers. Building validates arguments once; sampling is allocation-free
 //! except for text.
 
+use super::signatures::SIGNATURES;
+use super::size::MAX_VALUE_LEN;
 use super::value::Value;
 use super::words::{email, lorem, person_name};
 use crate::expr::{Arg, Expr, ExprError, ExprKind, Params, eval_integer, eval_number};
@@ -36,32 +38,6 @@ pub struct BuildCtx<'a> {
     pub keys: &'a dyn Fn(&str) -> Result<KeyRange, String>,
 }
 
-/// Every generator name with its signature, as documented and suggested.
-pub const SIGNATURES: &[(&str, &str)] = &[
-    ("seq", "seq, seq(start) or seq(start, step)"),
-    ("uniform", "uniform(lo, hi) — whole numbers, both ends included"),
-    ("float", "float(lo, hi)"),
-    ("decimal", "decimal(lo, hi, places)"),
-    ("normal", "normal(mean, std_dev)"),
-    ("zipf", "zipf(lo, hi, exponent) — lo is the most frequent value"),
-    ("choice", "choice(label: weight, ...)"),
-    ("text", "text(min_len, max_len)"),
-    ("name", "name() or name(key)"),
-    ("email", "email() or email(key)"),
-    (
-        "timestamp",
-        "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01)",
-    ),
-    ("ref", "ref(table.column) — a key of a seq column"),
-    ("nullable", "nullable(null_rate, generator)"),
-    ("uuid", "uuid() — random (v4), or uuid(7) — time-ordered (v7)"),
-    ("json", "json(key: generator, ...) — a JSON object"),
-    ("bytes", "bytes(min_len, max_len) — random bytes"),
-    ("interval", "interval(min_seconds, max_seconds)"),
-    ("inet", "inet() — an IPv4 address, or inet(6) — IPv6"),
-    ("array", "array(generator, min_len, max_len)"),
-];
-
 /// Milliseconds since the epoch of the first UUIDv7 (2024-01-01T00:00:00Z);
 /// each later row or draw is one millisecond on.
 const UUID7_EPOCH_MS: u64 = 1_704_067_200_000;
@@ -91,6 +67,7 @@ pub enum Generator {
     },
     Text {
         len: Uniform<usize>,
+        mean_len: f64,
     },
     Name(Box<Key>),
     Email(Box<Key>),
@@ -110,6 +87,7 @@ pub enum Generator {
     Json(Vec<(String, Generator)>),
     Bytes {
         len: Uniform<usize>,
+        mean_len: f64,
     },
     /// Uniform over whole seconds.
     Interval(Uniform<i64>),
@@ -119,6 +97,7 @@ pub enum Generator {
     Array {
         item: Box<Generator>,
         len: Uniform<usize>,
+        mean_len: f64,
     },
 }
 
@@ -174,7 +153,7 @@ impl Generator {
                 let i = cumulative.partition_point(|&c| c <= x);
                 labels[i].clone()
             }
-            Generator::Text { len } => {
+            Generator::Text { len, .. } => {
                 let n = len.sample(rng);
                 Value::Text(lorem(rng, n))
             }
@@ -205,7 +184,7 @@ impl Generator {
                     .map(|(k, g)| (k.clone(), g.sample(rng, row).to_json()))
                     .collect(),
             )),
-            Generator::Bytes { len } => {
+            Generator::Bytes { len, .. } => {
                 let mut b = vec![0u8; len.sample(rng)];
                 rng.fill_bytes(&mut b);
                 Value::Bytes(b)
@@ -220,7 +199,7 @@ impl Generator {
             } else {
                 std::net::IpAddr::V4(std::net::Ipv4Addr::from(rng.random::<u32>()))
             }),
-            Generator::Array { item, len } => {
+            Generator::Array { item, len, .. } => {
                 let n = len.sample(rng);
                 Value::Array((0..n).map(|_| item.sample(rng, row)).collect())
             }
@@ -426,11 +405,15 @@ fn build_call(
         "text" => {
             arity(&[2])?;
             let (lo, hi) = (int(0)?, int(1)?);
-            if lo < 0 || lo > hi {
-                return Err(bad(1, format!("text needs 0 <= min_len <= max_len, got {lo}, {hi}")));
+            if lo < 0 || lo > hi || hi > MAX_VALUE_LEN {
+                return Err(bad(
+                    1,
+                    format!("text needs 0 <= min_len <= max_len <= {MAX_VALUE_LEN}, got {lo}, {hi}"),
+                ));
             }
             Ok(Generator::Text {
                 len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(0, e.to_string()))?,
+                mean_len: (lo + hi) as f64 / 2.0,
             })
         }
         "name" | "email" => {
@@ -532,14 +515,15 @@ fn build_call(
         "bytes" => {
             arity(&[2])?;
             let (lo, hi) = (int(0)?, int(1)?);
-            if lo < 0 || lo > hi || hi > 16 * 1024 * 1024 {
+            if lo < 0 || lo > hi || hi > MAX_VALUE_LEN {
                 return Err(bad(
                     1,
-                    format!("bytes needs 0 <= min_len <= max_len <= 16777216, got {lo}, {hi}"),
+                    format!("bytes needs 0 <= min_len <= max_len <= {MAX_VALUE_LEN}, got {lo}, {hi}"),
                 ));
             }
             Ok(Generator::Bytes {
                 len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(0, e.to_string()))?,
+                mean_len: (lo + hi) as f64 / 2.0,
             })
         }
         "interval" => {
@@ -573,6 +557,7 @@ fn build_call(
             Ok(Generator::Array {
                 item: Box::new(item),
                 len: Uniform::new_inclusive(lo as usize, hi as usize).map_err(|e| bad(1, e.to_string()))?,
+                mean_len: (lo + hi) as f64 / 2.0,
             })
         }
         _ => {

@@ -2,11 +2,15 @@
 //! data on every run and every backend, proven by a checksum.
 
 mod generator;
+mod signatures;
+mod size;
 mod table;
 mod value;
 mod words;
 
-pub use generator::{BuildCtx, Generator, Key, KeyRange, Place, SIGNATURES};
+pub use generator::{BuildCtx, Generator, Key, KeyRange, Place};
+pub use signatures::SIGNATURES;
+pub use size::{MAX_VALUE_LEN, data_bytes};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};
 pub use value::{Checksum, MICROS, Value, write_pg_timestamp, write_timestamp};
 pub use words::{email, mix64, person_name};

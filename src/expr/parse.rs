@@ -32,6 +32,7 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
         tokens,
         pos: 0,
         end: src.len(),
+        depth: 0,
     };
     if parser.tokens.is_empty() {
         return Err(ExprError::new(0..src.len(), "empty expression"));
@@ -195,10 +196,16 @@ fn date_literal(s: &str) -> Option<(i64, usize)> {
     Some((secs, len))
 }
 
+/// Deepest nesting of parentheses, calls and signs an expression may have:
+/// far beyond anything a scenario needs, and far below what would overflow
+/// the stack of the recursive parser and evaluator.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -249,6 +256,20 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            let span = self.peek().map_or_else(|| self.eof_span(), |t| t.span.clone());
+            return Err(ExprError::new(
+                span,
+                format!("expression nested more than {MAX_DEPTH} deep (parentheses, calls and signs)"),
+            ));
+        }
+        self.depth += 1;
+        let out = self.unary_inner();
+        self.depth -= 1;
+        out
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, ExprError> {
         if let Some(Tok::Minus) = self.peek_tok() {
             let start = self.next().map(|t| t.span.start).unwrap_or(0);
             let inner = self.unary()?;
@@ -449,6 +470,17 @@ mod tests {
             panic!("top is not +")
         };
         assert!(matches!(rhs.kind, ExprKind::Binary(BinOp::Mul, _, _)));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.to_string().contains("nested more than 64 deep"), "{e}");
+        let negs = format!("{}1", "-".repeat(10_000));
+        assert!(parse(&negs).is_err());
+        let ok = format!("{}1{}", "(".repeat(30), ")".repeat(30));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -300,6 +300,95 @@ fn decode(s: &str) -> Result<String, ConnInfoError> {
         .map_err(|_| bad("a part of the URL is not valid percent-encoded UTF-8"))
 }
 
+/// `text` with every password in it replaced by `<redacted>`: the value
+/// after `password=` in a keyword string (quoted or not), and the part
+/// after `user:` before `@` in a URL. For server settings (a standby's
+/// `primary_conninfo`) and anything else that may quote a connection string.
+pub fn redact_conninfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = find_ascii_ci(rest, "password") {
+        let (before, after) = rest.split_at(at + "password".len());
+        out.push_str(before);
+        let trimmed = after.trim_start();
+        let Some(value) = trimmed.strip_prefix('=') else {
+            rest = after;
+            continue;
+        };
+        out.push_str(&after[..after.len() - trimmed.len()]);
+        out.push('=');
+        let value_start = value.trim_start();
+        out.push_str(&value[..value.len() - value_start.len()]);
+        out.push_str("<redacted>");
+        rest = match value_start.strip_prefix('\'') {
+            Some(quoted) => {
+                let mut end = quoted.len();
+                let mut escaped = false;
+                for (i, c) in quoted.char_indices() {
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '\'' => {
+                            end = i + 1;
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                &quoted[end.min(quoted.len())..]
+            }
+            None => {
+                let end = value_start
+                    .find(|c: char| c.is_whitespace() || c == '&')
+                    .unwrap_or(value_start.len());
+                &value_start[end..]
+            }
+        };
+    }
+    out.push_str(rest);
+    redact_url_passwords(&out)
+}
+
+/// `scheme://user:secret@host` → `scheme://user:<redacted>@host`.
+fn redact_url_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c == '?' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon + 1]);
+                out.push_str("<redacted>");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The byte offset of `needle` (ASCII) in `haystack`, ignoring case.
+fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Whether a piece of a connection string may be shown in an error: not
+/// when it could hold a password (a mistyped URL such as
+/// `postgresql:/bob:s3cret@host/db`, or `user:secret@host`).
+fn showable(text: &str) -> bool {
+    !text.contains('@') && !text.contains(':') && find_ascii_ci(text, "password").is_none()
+}
+
 /// The settings of a `postgres://` URL, in order (query parameters last, so
 /// they override the authority as in libpq).
 fn url_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoError> {
@@ -343,9 +432,13 @@ fn url_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoError> {
         pairs.push(("dbname".into(), decode(path)?));
     }
     for kv in query.split('&').filter(|kv| !kv.is_empty()) {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| bad(format!("URL parameter `{kv}` has no `=value`")))?;
+        let (k, v) = kv.split_once('=').ok_or_else(|| {
+            if showable(kv) {
+                bad(format!("URL parameter `{kv}` has no `=value`"))
+            } else {
+                bad("a URL parameter has no `=value` (not shown: it may hold a password)")
+            }
+        })?;
         pairs.push((decode(k)?, decode(v)?));
     }
     Ok(pairs)
@@ -366,8 +459,15 @@ pub(crate) fn keyword_pairs(s: &str) -> Result<Vec<(String, String)>, ConnInfoEr
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
         if chars.next() != Some('=') {
+            // A mistyped URL (`postgresql:/bob:s3cret@host/db`) lands here:
+            // never echo what may hold a password.
+            let what = if showable(&key) {
+                format!("`{key}`")
+            } else {
+                "a setting (not shown: it may hold a password)".to_string()
+            };
             return Err(bad(format!(
-                "`{key}` has no `=value`; expected a postgres:// URL or key=value settings"
+                "{what} has no `=value`; expected a postgres://user@host/db URL or key=value settings"
             )));
         }
         while chars.next_if(|c| c.is_whitespace()).is_some() {}
@@ -456,6 +556,31 @@ mod tests {
         assert_eq!(c.sslmode, SslMode::Require);
         let c = parse("", &env).unwrap();
         assert_eq!((c.user.as_str(), c.dbname.as_str()), ("envuser", "envdb"));
+    }
+
+    #[test]
+    fn passwords_are_redacted_in_every_form_and_never_echoed_in_errors() {
+        let secret = "Zq9-s3cret";
+        for text in [
+            format!("host=db port=5432 password={secret} user=bob"),
+            format!("host=db password = '{secret} with spaces' user=bob"),
+            format!("PASSWORD='it\\'s {secret}'"),
+            format!("postgres://bob:{secret}@db:5432/app?sslmode=require"),
+            format!("user=replicator password={secret} host=primary port=5432 sslmode=prefer"),
+        ] {
+            let shown = redact_conninfo(&text);
+            assert!(!shown.contains(secret), "{text} -> {shown}");
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        assert_eq!(redact_conninfo("host=db user=bob"), "host=db user=bob");
+        for typo in [
+            format!("postgresql:/bob:{secret}@db/app"),
+            format!("bob:{secret}@db/app"),
+            format!("postgres://bob@db/app?password{secret}"),
+        ] {
+            let e = parse(&typo, &[]).unwrap_err().to_string();
+            assert!(!e.contains(secret), "{typo}: {e}");
+        }
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct DockerServer {
     ready_in: Duration,
     /// The container's id while it exists.
     container: Option<String>,
+    /// The container, listed for a second signal's cleanup.
+    _listed: crate::leftovers::Registration,
 }
 
 /// Runs `docker ARGS` and returns its standard output, trimmed. The CLI
@@ -156,6 +158,7 @@ impl DockerServer {
             endpoint: Endpoint::local(port, None),
             image: image.clone(),
             ready_in: Duration::ZERO,
+            _listed: crate::leftovers::register(crate::leftovers::Leftover::Container(id.clone())),
             container: Some(id),
         };
         // Official images start a socket-only server to initialise, then the

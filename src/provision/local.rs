@@ -164,6 +164,8 @@ pub struct LocalCluster {
     dir: tempfile::TempDir,
     /// Time from `initdb` to the first accepted connection.
     pub ready_in: Duration,
+    /// The server and the folder, listed for a second signal's cleanup.
+    listed: [crate::leftovers::Registration; 2],
 }
 
 impl LocalCluster {
@@ -239,7 +241,9 @@ impl LocalCluster {
             settings,
             log: log.clone(),
         };
+        let folder = crate::leftovers::register(crate::leftovers::Leftover::Folder(dir.path().to_path_buf()));
         let child = spawn.start()?;
+        let process = crate::leftovers::register(crate::leftovers::Leftover::Process(child.id() as i32));
         let mut cluster = LocalCluster {
             child,
             spawn,
@@ -248,6 +252,7 @@ impl LocalCluster {
             log,
             dir,
             ready_in: Duration::ZERO,
+            listed: [process, folder],
         };
         // On failure, dropping `cluster` stops the server and removes the folder.
         cluster
@@ -302,6 +307,7 @@ impl LocalCluster {
     pub fn restart(&mut self) -> Result<(), ProvisionError> {
         self.stop();
         self.child = self.spawn.start()?;
+        self.listed[0] = crate::leftovers::register(crate::leftovers::Leftover::Process(self.child.id() as i32));
         self.wait_ready(Duration::from_secs(30)).map_err(ProvisionError::Local)
     }
 

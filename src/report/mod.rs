@@ -9,7 +9,7 @@ pub mod progress;
 pub mod terminal;
 pub mod verdict;
 
-pub use folder::{RunFolder, run_id};
+pub use folder::{RunFolder, WriteError, run_id};
 
 use crate::result::RunResult;
 

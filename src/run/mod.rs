@@ -7,6 +7,7 @@
 pub mod answers;
 pub mod evidence;
 pub mod explain;
+pub mod footprint;
 pub mod plan;
 pub mod slo;
 pub mod workers;
@@ -126,7 +127,10 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
     };
     for &kind in &plan.scenario.backends {
         if let Err(e) = run_backend(plan, options, kind, observer, &mut records) {
-            records.failure = Some(crate::util::error_chain(&e));
+            // A step cut short by a signal is an interruption, not a failure.
+            if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
+                records.failure = Some(crate::util::error_chain(&e));
+            }
             break;
         }
         if options.cancel.is_cancelled() {
@@ -369,6 +373,21 @@ fn measure_rounds(
             let window = workers::measure(&*engine, target, plan, round, stop, &|e| observer.measure_tick(e))?;
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
+            }
+            // A window in which nothing completed measured nothing: a
+            // statement that never ends, a server that stopped answering.
+            // The run stops there, incomplete, rather than call it a result.
+            if window.records.ops.iter().all(|o| o.count() == 0) {
+                let errors: u64 = window.records.ops.iter().map(|o| o.errors.iter().sum::<u64>()).sum();
+                return Err(BackendError::Database {
+                    backend: rec.backend,
+                    context: format!("variant `{}`, round {}", target.name, round + 1),
+                    message: format!(
+                        "no operation completed in the {:.1} s measured window ({errors} failed); a statement may \
+                         never end (lower `[load] op_timeout`) or the server stopped answering",
+                        plan.load.duration.as_secs_f64()
+                    ),
+                });
             }
             match phase {
                 Phase::Main => {

@@ -39,6 +39,8 @@ pub struct RunOptions {
     pub op_timeout: Option<Duration>,
     /// Overrides `[verdict] equal_load` (the equal-load phase for guards).
     pub equal_load: Option<bool>,
+    /// Run even when the data looks too large for the free disk space.
+    pub force: bool,
     /// Scale parameter overrides, applied last.
     pub params: Vec<(String, f64)>,
     /// Use the scenario's smoke profile: small scale, short phases, one round.

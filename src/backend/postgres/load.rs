@@ -25,6 +25,7 @@ pub fn copy_table(
     seed: u64,
     threads: usize,
     progress: LoadProgress<'_>,
+    cancel: &crate::cancel::CancelToken,
 ) -> Result<String, BackendError> {
     let context = format!("loading table `{}`", table.name);
     let fail = |message: String| BackendError::Database {
@@ -83,6 +84,14 @@ pub fn copy_table(
     let ncols = types.len() as i16;
     let mut field = BytesMut::new();
     let sink = |chunk: crate::datagen::Chunk| {
+        // Between chunks: the open COPY and its transaction are dropped
+        // with the connection.
+        if cancel.is_cancelled() {
+            return Err(BackendError::Interrupted {
+                backend: BackendKind::Postgres,
+                during: context.clone(),
+            });
+        }
         for r in 0..chunk.len() {
             if binary {
                 buf.put_i16(ncols);

@@ -188,10 +188,33 @@ impl PostgresEngine {
 
 impl Drop for PostgresEngine {
     fn drop(&mut self) {
-        // Only what this engine created; a server we started goes anyway.
-        let mut admin = self.admin();
+        // Only what this engine created. On a server we started this is a
+        // courtesy (the server goes anyway); on someone else's server every
+        // database must go, so a failed DROP is retried on a fresh
+        // connection (the server may have closed the idle admin session:
+        // `idle_session_timeout`, a restart) and what still stays is named.
+        let endpoint = self.server.endpoint().clone();
+        let owned = self.server.owned();
+        let mut left = Vec::new();
         for db in self.created.iter().rev() {
-            let _ = admin.batch(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db)));
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db));
+            if self.admin().batch(&sql).is_ok() || owned {
+                continue;
+            }
+            match endpoint
+                .connect(endpoint.admin_db())
+                .and_then(|mut fresh| fresh.batch(&sql).map(|_| fresh))
+            {
+                Ok(fresh) => *self.admin() = fresh,
+                Err(e) => left.push(format!("{db} ({e})")),
+            }
+        }
+        if !left.is_empty() {
+            eprintln!(
+                "warning: could not drop these databases schemabench created on {}; drop them by hand: {}",
+                endpoint.display(endpoint.admin_db()),
+                left.join(", ")
+            );
         }
     }
 }
@@ -262,7 +285,12 @@ impl Engine for PostgresEngine {
              ORDER BY name",
         );
         if let Ok(rows) = rows {
-            out.extend(pairs(rows));
+            // `primary_conninfo` and the like carry passwords.
+            out.extend(
+                pairs(rows)
+                    .into_iter()
+                    .map(|(k, v)| (k, crate::pgwire::conninfo::redact_conninfo(&v))),
+            );
         }
         if let Some(base) = &self.base
             && let Ok(mut c) = self.connect(base)
@@ -305,7 +333,7 @@ impl Engine for PostgresEngine {
         let mut loads = Vec::new();
         for table in tables {
             let start = Instant::now();
-            let checksum = load::copy_table(&info, self.limits(None), table, seed, threads, progress)?;
+            let checksum = load::copy_table(&info, self.limits(None), table, seed, threads, progress, &self.cancel)?;
             let seconds = secs(start.elapsed());
             loads.push(TableLoad {
                 table: table.name.clone(),

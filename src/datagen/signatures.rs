@@ -1,0 +1,28 @@
+//! The generator names and their signatures, as documented and as
+//! suggested in errors.
+
+/// Every generator name with its signature, as documented and suggested.
+pub const SIGNATURES: &[(&str, &str)] = &[
+    ("seq", "seq, seq(start) or seq(start, step)"),
+    ("uniform", "uniform(lo, hi) — whole numbers, both ends included"),
+    ("float", "float(lo, hi)"),
+    ("decimal", "decimal(lo, hi, places)"),
+    ("normal", "normal(mean, std_dev)"),
+    ("zipf", "zipf(lo, hi, exponent) — lo is the most frequent value"),
+    ("choice", "choice(label: weight, ...)"),
+    ("text", "text(min_len, max_len)"),
+    ("name", "name() or name(key)"),
+    ("email", "email() or email(key)"),
+    (
+        "timestamp",
+        "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01)",
+    ),
+    ("ref", "ref(table.column) — a key of a seq column"),
+    ("nullable", "nullable(null_rate, generator)"),
+    ("uuid", "uuid() — random (v4), or uuid(7) — time-ordered (v7)"),
+    ("json", "json(key: generator, ...) — a JSON object"),
+    ("bytes", "bytes(min_len, max_len) — random bytes"),
+    ("interval", "interval(min_seconds, max_seconds)"),
+    ("inet", "inet() — an IPv4 address, or inet(6) — IPv6"),
+    ("array", "array(generator, min_len, max_len)"),
+];

@@ -2,16 +2,10 @@
 //! point: bad inputs are rejected cleanly, shipped files validate, and the
 //! quickstart scenario runs end to end at tiny scale on real SQLite.
 
+mod common;
+
+use common::{bin, root};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_schemabench"))
-}
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn toml_in(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
@@ -269,33 +263,15 @@ fn an_unknown_param_override_is_an_error_before_any_work() {
 }
 
 fn small_scenario(dir: &Path, variants: &str, duration: &str) -> PathBuf {
-    let scenario = dir.join("small.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"name = "small"
-question = "q"
-workload = "{}"
-[params]
-users = 200
-orders = 2000
-[load]
-clients = 2
-warmup = "50ms"
-duration = "{duration}"
-rounds = 2
-[mix]
-order_by_id = 1
-{variants}
-[verdict]
-baseline = "a"
-goal = {{ op = "order_by_id", metric = "p99" }}
-"#,
-            root().join("workloads/orders.toml").display()
+    common::orders_scenario(
+        dir,
+        "small",
+        duration,
+        2,
+        &format!(
+            "[mix]\norder_by_id = 1\n{variants}\n[verdict]\nbaseline = \"a\"\ngoal = {{ op = \"order_by_id\", metric = \"p99\" }}"
         ),
     )
-    .unwrap();
-    scenario
 }
 
 fn only_run_folder(runs: &Path) -> PathBuf {

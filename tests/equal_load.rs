@@ -4,14 +4,13 @@
 //! control shows; in the closed loop the same index made inserts look faster
 //! (a faster read path leaves the writers more CPU).
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn an_index_never_makes_inserts_faster_at_equal_load() {
     let out_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_schemabench"))
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+    let out = common::bin()
+        .current_dir(common::root())
         .args(["run", "checks/write_cost_fk.toml", "--backend", "sqlite", "--json"])
         .args(["--param", "users=2000", "--param", "orders=50000"])
         .args(["--warmup", "300ms", "--duration", "1500ms", "--rounds", "3"])

@@ -1,27 +1,18 @@
 //! `[[evidence]]` on real SQLite: scalar queries recorded per variant after
 //! setup and after each window, shown in the report and used by guards.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn scenario(dir: &Path, evidence: &str, guards: &str) -> PathBuf {
-    let path = dir.join("evidence.toml");
-    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "evidence"
-question = "q"
-workload = "{}"
-[params]
-users = 200
-orders = 2000
-[load]
-clients = 2
-warmup = "50ms"
-duration = "300ms"
-rounds = 2
-[mix]
+    common::orders_scenario(
+        dir,
+        "evidence",
+        "300ms",
+        2,
+        &format!(
+            r#"[mix]
 order_by_id = 50
 place_order = 50
 [[variant]]
@@ -34,17 +25,13 @@ setup = ["CREATE INDEX orders_user ON orders (user_id)"]
 baseline = "a"
 goal = {{ op = "order_by_id", metric = "p99" }}
 equal_load = false
-guards = [{guards}]
-"#,
-            workload.display()
+guards = [{guards}]"#
         ),
     )
-    .unwrap();
-    path
 }
 
 fn run(scenario: &Path, out: &Path) -> (Option<i32>, serde_json::Value, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_schemabench"))
+    let o = common::bin()
         .arg("run")
         .arg(scenario)
         .args(["--json", "--quiet", "--out"])

@@ -3,12 +3,10 @@
 //! loaded, nothing left), `validate` prints the estimate, and values too
 //! large to build in memory are rejected where they are written.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_schemabench"))
-}
+use common::bin;
+use std::path::Path;
 
 #[test]
 fn a_run_too_large_for_the_free_disk_is_refused_before_loading() {

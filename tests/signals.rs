@@ -4,33 +4,22 @@
 //! folder and exits non-zero; a second signal exits at once and still
 //! removes the run's temp folders.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_schemabench"))
-}
+use common::bin;
 
-/// A small scenario with a 30 s window; `orders` sets the load's size.
+/// A small scenario with a 30 s window; `--param orders=N` sets the load's size.
 fn scenario(dir: &Path) -> PathBuf {
-    let path = dir.join("long.toml");
-    let workload = Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/orders.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "long"
-question = "q"
-workload = "{}"
-[params]
-users = 200
-orders = 2000
-[load]
-clients = 2
-warmup = "50ms"
-duration = "30s"
-rounds = 2
-[mix]
+    common::orders_scenario(
+        dir,
+        "long",
+        "30s",
+        2,
+        r#"[mix]
 order_by_id = 1
 [[variant]]
 name = "a"
@@ -38,13 +27,8 @@ name = "a"
 name = "b"
 [verdict]
 baseline = "a"
-goal = {{ op = "order_by_id", metric = "p99" }}
-"#,
-            workload.display()
-        ),
+goal = { op = "order_by_id", metric = "p99" }"#,
     )
-    .unwrap();
-    path
 }
 
 struct Run {

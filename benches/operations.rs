@@ -45,7 +45,7 @@ fn benches(c: &mut Criterion) {
             group
                 .sample_size(10)
                 .warm_up_time(Duration::from_millis(300))
-                .measurement_time(Duration::from_secs(1));
+                .measurement_time(Duration::from_millis(600));
             for op in plan.mix.ops() {
                 for t in &targets {
                     let suffix = if both { format!("@{kind}") } else { String::new() };

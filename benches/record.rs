@@ -10,8 +10,8 @@ use std::hint::black_box;
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("record");
     group
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(2));
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(1));
     group.throughput(Throughput::Elements(1));
     let mut r = Recorder::new(4);
     let mut i = 0u64;

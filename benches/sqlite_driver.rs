@@ -84,8 +84,8 @@ fn bench(c: &mut Criterion) {
     let f = fixture();
     let mut group = c.benchmark_group("pk_lookup");
     group
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
     let mut bare = Bare::new(&f);
     group.bench_function("bare_rusqlite_prepare_cached", |b| b.iter(|| bare.lookup()));
     let mut client = harness_client(&f);

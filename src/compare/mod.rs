@@ -310,15 +310,15 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
     // load than the baseline's.
     let total = |x: &VariantResult| x.ops.iter().map(|o| o.throughput_per_s).sum::<f64>();
     let closed = !result.scenario.load.model.is_open();
-    // 80% of the slowest variant's closed-loop throughput: a rate every
-    // variant sustained, for a rerun at equal load.
+    // The rate the equal-load phase would offer (the same share of the
+    // slowest variant's closed-loop throughput as `run` uses).
     let equal_load_rate = (b
         .variants
         .iter()
         .filter(|x| x.rounds_completed > 0)
         .map(total)
         .fold(f64::INFINITY, f64::min)
-        * 0.8)
+        * crate::run::EQUAL_LOAD_FRACTION)
         .floor()
         .max(1.0) as u64;
     for variant in b

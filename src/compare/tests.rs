@@ -400,7 +400,10 @@ fn a_latency_guard_failed_at_a_very_different_load_is_not_blamed_on_the_design()
         RuledOut::ConfoundedGuards { equal_load_rate, .. } => Some(*equal_load_rate),
         _ => None,
     });
-    assert_eq!(rate, Some((base_total * 0.8).floor() as u64));
+    assert_eq!(
+        rate,
+        Some((base_total * crate::run::EQUAL_LOAD_FRACTION).floor() as u64)
+    );
     assert!(
         text.contains("confounded by load") && text.contains("`--equal-load on`"),
         "{text}"

@@ -194,7 +194,7 @@ pub enum RuledOut {
     /// These latency guards failed while the variant ran at a very different
     /// load than the baseline: not judged. `equal_load_rate` is an open-loop
     /// rate (operations per second) every variant sustained, at which the
-    /// comparison can be rerun (`--rate`).
+    /// comparison can be rerun (`--equal-load on` runs at it).
     ConfoundedGuards {
         guards: Vec<String>,
         throughput_ratio: f64,

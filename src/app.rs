@@ -29,6 +29,12 @@ pub enum Error {
     Plan(#[from] PlanError),
     #[error(transparent)]
     TooLarge(#[from] crate::run::footprint::TooLarge),
+    /// Statements SQLite rejects on the empty schema.
+    #[error("{}", statements_message(.0))]
+    Statements(Vec<(String, crate::backend::sqlite::check::StatementError)>),
+    /// Command-line options that cannot go together.
+    #[error("{0}")]
+    Usage(String),
     #[error("cannot create a run folder in `{path}`")]
     Output {
         path: PathBuf,
@@ -257,6 +263,15 @@ impl RunArgs {
 
 fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
+    let url = matches!(args.provisioner, ProvisionerArg::Url)
+        || (matches!(args.provisioner, ProvisionerArg::Auto) && args.postgres_url.is_some());
+    if url && !args.pg_settings.is_empty() {
+        return Err(Error::Usage(
+            "--pg-setting applies to servers schemabench starts; a server given by URL keeps its own settings \
+             (set them there, e.g. ALTER SYSTEM, or run with --provisioner local)"
+                .into(),
+        ));
+    }
     let mut options = args.options(&scenario);
     // First Ctrl-C stops measuring and keeps what was measured.
     options.cancel = cancel_on_ctrl_c();
@@ -315,6 +330,7 @@ pub fn run_scenario(
     observer: &dyn Observer,
 ) -> Result<Finished, Error> {
     let plan = run::plan(scenario, options)?;
+    check_statements(&plan)?;
     if !options.force {
         run::footprint::check(&plan, options)?;
     }
@@ -342,6 +358,52 @@ pub fn run_scenario(
     Ok(Finished { result, folder })
 }
 
+fn statements_message(errors: &[(String, crate::backend::sqlite::check::StatementError)]) -> String {
+    let lines: Vec<String> = errors.iter().map(|(at, e)| format!("{at}: {e}")).collect();
+    lines.join("\n")
+}
+
+/// The plan's SQLite statements checked on an empty schema. Each error is
+/// located in the file the statement comes from (the scenario for
+/// variants, else the workload): `path:line:column` of the statement's
+/// text, or the path alone when the text is not found verbatim (escapes).
+fn check_statements(plan: &run::RunPlan) -> Result<(), Error> {
+    let sc = &plan.scenario;
+    let spec = crate::backend::BaseSpec::for_workload(&sc.workload, crate::backend::BackendKind::Sqlite);
+    let mut errors = Vec::new();
+    for t in plan
+        .targets
+        .iter()
+        .filter(|t| t.backend == crate::backend::BackendKind::Sqlite)
+    {
+        let ops: Vec<&crate::backend::OpPlan> = plan.mix.ops().map(|op| &t.ops[op]).collect();
+        if let Err(e) = crate::backend::sqlite::check::statements(&spec, &t.name, &t.setup, &t.session, &ops)
+            && !errors.contains(&e)
+        {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let locate = |e: &crate::backend::sqlite::check::StatementError| {
+        let file = if e.field.starts_with("variant.") {
+            &sc.path
+        } else {
+            &sc.workload.path
+        };
+        let source = crate::scenario::Source::read(file).ok();
+        match source.as_ref().and_then(|s| Some((s, s.text.find(&e.sql)?))) {
+            Some((s, offset)) => {
+                let (line, column) = s.position(offset);
+                format!("{}:{line}:{column}", file.display())
+            }
+            None => file.display().to_string(),
+        }
+    };
+    Err(Error::Statements(errors.into_iter().map(|e| (locate(&e), e)).collect()))
+}
+
 /// Checks files and prints what each resolves to (or its errors).
 pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit, Error> {
     let mut invalid = 0;
@@ -350,12 +412,23 @@ pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit,
             Ok(doc) => {
                 // What `run` would reject before any work, `validate` rejects
                 // too (pipelining on SQLite, parameters that do not bind).
-                if let Document::Scenario(sc) = &doc
-                    && let Err(e) = run::plan(sc, &RunOptions::default())
-                {
-                    invalid += 1;
-                    let _ = writeln!(out, "{}: {e}", path.display());
-                    continue;
+                if let Document::Scenario(sc) = &doc {
+                    let checked = match run::plan(sc, &RunOptions::default()) {
+                        Ok(plan) => check_statements(&plan),
+                        Err(e) => Err(Error::Plan(e)),
+                    };
+                    if let Err(e) = checked {
+                        invalid += 1;
+                        match e {
+                            Error::Statements(_) => {
+                                let _ = writeln!(out, "{e}");
+                            }
+                            e => {
+                                let _ = writeln!(out, "{}: {e}", path.display());
+                            }
+                        }
+                        continue;
+                    }
                 }
                 let _ = write!(out, "{}", describe(path, &doc));
             }

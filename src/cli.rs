@@ -224,6 +224,12 @@ fn parse_setting(s: &str) -> Result<(String, String), String> {
     let (name, value) = s
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=VALUE, e.g. shared_buffers=1GB, got `{s}`"))?;
+    if let Some(why) = crate::provision::local::refused_setting(name) {
+        return Err(format!(
+            "`{}` cannot be set on clusters schemabench starts: {why}",
+            name.trim()
+        ));
+    }
     Ok((name.trim().to_string(), value.trim().to_string()))
 }
 

@@ -558,3 +558,5 @@ fn classify(e: rusqlite::Error) -> OpError {
 
 #[cfg(test)]
 mod tests;
+
+pub mod check;

@@ -7,6 +7,7 @@
 
 pub mod stats;
 
+use crate::backend::ErrorClass;
 use crate::result::{
     AbsoluteLimit, AcrossEngines, BackendResult, CONFOUNDING_LOAD, Candidate, Class, Comparison, DropReason,
     DroppedRound, Effect, EffectEntry, GuardOutcome, OpResult, Outcome, RoundOp, RuledOut, RunResult, VariantResult,
@@ -386,7 +387,16 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             })
             .collect();
         let answers_match = !b.answers.mismatches.iter().any(|m| m.variant == variant.name);
-        let errors: u64 = variant.ops.iter().flat_map(|o| o.errors.values()).sum();
+        // Lost connections say something about the surroundings (a
+        // terminated session, a restart), not the design: they make the run
+        // unfit past a limit (`RunInfo::unfit_because`) but rule nothing out.
+        let errors: u64 = variant
+            .ops
+            .iter()
+            .flat_map(|o| o.errors.iter())
+            .filter(|(class, _)| **class != ErrorClass::ConnectionLost)
+            .map(|(_, n)| n)
+            .sum();
         let mut ruled_out = Vec::new();
         if !answers_match {
             ruled_out.push(RuledOut::DifferentAnswers);

@@ -101,6 +101,28 @@ fn command(program: PathBuf, who: &Option<RunAs>) -> Command {
     c
 }
 
+/// Why a server setting is refused on clusters schemabench starts, if it
+/// is: those clusters trust every local connection without a password, so
+/// nothing may make them reachable beyond this machine's loopback and the
+/// run's private socket folder, or move the files that say so. `ssl_*`
+/// settings stay allowed: the cluster listens on loopback only.
+pub fn refused_setting(name: &str) -> Option<&'static str> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "listen_addresses" => Some(
+            "the cluster trusts every connection without a password, so it listens on 127.0.0.1 only; \
+             benchmark a reachable server through --postgres-url instead",
+        ),
+        "port" => Some("schemabench picks a free loopback port for each cluster (a fixed port can clash)"),
+        "hba_file" | "ident_file" | "config_file" | "data_directory" => {
+            Some("schemabench writes the cluster's files and its loopback-only authentication itself")
+        }
+        "unix_socket_directories" | "unix_socket_permissions" | "unix_socket_group" => {
+            Some("the cluster's socket lives in the run's private folder, reachable by the run's user only")
+        }
+        _ => None,
+    }
+}
+
 pub(crate) fn free_port() -> Result<u16, ProvisionError> {
     std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())

@@ -223,8 +223,8 @@ pub fn sentence(v: &Verdict, style: Style) -> String {
     text
 }
 
-/// Why a run's numbers are not fit for decisions: an incomplete run, a
-/// smoke run. Empty for a complete full run.
+/// Why a run's numbers are not fit for decisions: an incomplete run,
+/// sessions lost beyond the limit, a smoke run. Empty for a complete full run.
 pub fn banners(run: &RunInfo, style: Style) -> Vec<String> {
     let mut out = Vec::new();
     if !run.complete {
@@ -237,6 +237,9 @@ pub fn banners(run: &RunInfo, style: Style) -> Vec<String> {
             "{} ({why}). Only what was measured before that is shown.",
             style.strong("INCOMPLETE RUN")
         ));
+    }
+    for why in &run.unfit_because {
+        out.push(format!("{}: {why}.", style.strong("Not fit for decisions")));
     }
     if run.quick {
         out.push(format!(

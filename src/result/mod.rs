@@ -93,8 +93,13 @@ pub struct RunInfo {
     pub failure: Option<String>,
     /// A `--quick` smoke run: small scale, short phases, one round.
     pub quick: bool,
-    /// False for smoke runs and incomplete runs.
+    /// False for smoke runs, incomplete runs, and runs with a reason in
+    /// `unfit_because`.
     pub fit_for_decisions: bool,
+    /// Why a complete full run is still not fit for decisions (sessions
+    /// the server closed beyond [`CONNECTIONS_LOST_LIMIT`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unfit_because: Vec<String>,
     /// "closed loop, 4 clients" (each client issues its next operation when
     /// the last one ends) or "open loop, 2000/s poisson arrivals over 4
     /// clients"; the model itself is `scenario.load.model`.
@@ -221,6 +226,9 @@ pub struct VariantResult {
     /// Notices and warnings the server sent the measured sessions (all
     /// rounds): e.g. a deprecated syntax warning on every statement.
     pub notices: u64,
+    /// Sessions reopened after the server closed their connection.
+    #[serde(default)]
+    pub reconnects: u64,
     /// Things that make these numbers less trustworthy.
     pub warnings: Vec<Warning>,
     /// Maximum throughput at the scenario's SLO, if searched.

@@ -78,6 +78,39 @@ fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
     })
 }
 
+/// A variant whose sessions lost their connection in more than this share
+/// of its operations makes the run unfit for decisions: the losses come
+/// from outside the design (a terminated session, a restart, a proxy), so
+/// they neither rule the variant out nor let its numbers stand.
+pub const CONNECTIONS_LOST_LIMIT: f64 = 0.0001;
+
+/// Reasons a run is unfit: variants that lost connections beyond
+/// [`CONNECTIONS_LOST_LIMIT`].
+fn connections_lost(backends: &[BackendResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in backends {
+        for v in &b.variants {
+            let lost: u64 = v
+                .ops
+                .iter()
+                .filter_map(|o| o.errors.get(&ErrorClass::ConnectionLost))
+                .sum();
+            let all: u64 = v.ops.iter().map(|o| o.count + o.errors.values().sum::<u64>()).sum();
+            if lost > 0 && lost as f64 > CONNECTIONS_LOST_LIMIT * all.max(1) as f64 {
+                out.push(format!(
+                    "{} `{}` lost its connection in {lost} of {all} operations ({:.2}%, reconnected {} time(s)): \
+                     something outside the design closed sessions; rerun",
+                    b.backend,
+                    v.name,
+                    100.0 * lost as f64 / all.max(1) as f64,
+                    v.reconnects
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A machine busier than this over a window is saturated.
 const MACHINE_SATURATED: f64 = 0.9;
 
@@ -206,7 +239,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
     let sc = &plan.scenario;
     let rfc = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mix_ops: Vec<OpId> = plan.mix.ops().collect();
-    let backends = records
+    let backends: Vec<BackendResult> = records
         .backends
         .iter()
         .map(|b| {
@@ -271,6 +304,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
                             machine_busy_max: busiest(&windows),
                             notices: windows.iter().map(|w| w.notices).sum(),
+                            reconnects: windows.iter().map(|w| w.reconnects).sum(),
                             warnings: warnings(plan, &windows, embedded),
                             slo: v.slo.clone(),
                             equal_load,
@@ -301,6 +335,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         Some(op) => format!("{} {}", sc.op_name(op), metric.name_in(&sc.evidence)),
         None => metric.name_in(&sc.evidence),
     };
+    let unfit_because = connections_lost(&backends);
     RunResult {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
@@ -311,7 +346,8 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
             interrupted: records.interrupted,
             failure: records.failure.clone(),
             quick: plan.quick,
-            fit_for_decisions: records.complete() && !plan.quick,
+            fit_for_decisions: records.complete() && !plan.quick && unfit_because.is_empty(),
+            unfit_because,
             load_model: plan.load.describe(),
             peak_rss_bytes: crate::environment::peak_rss_bytes(),
         },

@@ -64,11 +64,34 @@ pub enum PlanError {
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
     Bind(ConfigErrors),
+    #[error(
+        "cold-cache windows restart the server before each window; a server given by URL is not schemabench's to \
+         restart (use --provisioner local or docker, or a warm cache)"
+    )]
+    ColdOnUrl,
     #[error("--backend {backend}: the scenario runs on {scenario} only")]
     Backend {
         backend: crate::scenario::BackendKind,
         scenario: String,
     },
+}
+
+/// Cold caches need a server schemabench may restart: refused before any
+/// work when PostgreSQL comes from a URL.
+fn check_cold_on_url(
+    scenario: &Scenario,
+    load: &LoadShape,
+    postgres: &crate::provision::Request,
+) -> Result<(), PlanError> {
+    let url = match postgres.choice {
+        crate::provision::Choice::Url => true,
+        crate::provision::Choice::Auto => postgres.url.is_some(),
+        _ => false,
+    };
+    if url && load.cache == crate::scenario::CachePolicy::Cold && scenario.backends.contains(&BackendKind::Postgres) {
+        return Err(PlanError::ColdOnUrl);
+    }
+    Ok(())
 }
 
 impl Target {
@@ -285,6 +308,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         },
     };
     check_pipeline(scenario, &load)?;
+    check_cold_on_url(scenario, &load, &options.postgres)?;
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 
     let mut targets = Vec::new();

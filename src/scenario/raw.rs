@@ -161,7 +161,7 @@ pub struct RawSlo {
 pub struct RawPostgres {
     /// Server settings for clusters schemabench starts.
     #[serde(default)]
-    pub settings: IndexMap<String, toml::Value>,
+    pub settings: IndexMap<S<String>, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

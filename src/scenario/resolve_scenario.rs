@@ -63,6 +63,18 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     let raw: RawScenario = super::diag::parse_toml(source)?;
     let mut p = Problems::new(source.clone());
     check_name(&mut p, &raw.name, "name", "scenario");
+    if let Some(pg) = &raw.postgres {
+        for key in pg.settings.keys() {
+            let name = key.get_ref();
+            if let Some(why) = crate::provision::local::refused_setting(name) {
+                p.at(
+                    key,
+                    format!("postgres.settings.{name}"),
+                    format!("`{name}` cannot be set on clusters schemabench starts: {why}"),
+                );
+            }
+        }
+    }
 
     let workload = match workload_path(&source.path, raw.workload.get_ref()) {
         Ok(path) => super::resolve_workload::load_workload(&path)?,
@@ -200,7 +212,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
                             toml::Value::String(s) => s.clone(),
                             other => other.to_string(),
                         };
-                        (k.clone(), value)
+                        (k.get_ref().clone(), value)
                     })
                     .collect()
             })

@@ -42,7 +42,12 @@ impl Problems {
     }
 }
 
-/// A name usable in file names and reports: letters, digits, `_` and `-`.
+/// The longest name: run folders and plan files are named from scenario,
+/// variant and operation names, and must stay within file-name limits.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// A name usable in file names and reports: letters, digits, `_` and `-`,
+/// at most [`MAX_NAME_LEN`] characters.
 pub(super) fn check_name(p: &mut Problems, name: &S<String>, field: &str, what: &str) {
     let n = name.get_ref();
     if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
@@ -50,6 +55,15 @@ pub(super) fn check_name(p: &mut Problems, name: &S<String>, field: &str, what: 
             name,
             field,
             format!("{what} name `{n}` must be non-empty and use only letters, digits, `_` and `-`"),
+        );
+    } else if n.len() > MAX_NAME_LEN {
+        p.at(
+            name,
+            field,
+            format!(
+                "{what} name is {} characters long; at most {MAX_NAME_LEN} are accepted (run folders and plan files are named after it)",
+                n.len()
+            ),
         );
     }
 }

@@ -8,13 +8,14 @@
 mod load;
 mod query_plan;
 mod session;
+mod sizes;
 pub mod value;
 
 pub use session::{CLIENT_GRACE, PgSession};
 
 use super::{
-    BackendError, BackendKind, BaseSpec, Counters, Engine, LoadProgress, ObjectKind, ObjectSize, OpPlan, QueryPlan,
-    Session, SessionOptions, Sizes, TableLoad, VariantSetup, secs,
+    BackendError, BackendKind, BaseSpec, Counters, Engine, LoadProgress, OpPlan, QueryPlan, Session, SessionOptions,
+    Sizes, TableLoad, VariantSetup, secs,
 };
 use crate::cancel::CancelToken;
 use crate::datagen::{TablePlan, Value};
@@ -125,6 +126,22 @@ impl PostgresEngine {
         self.admin.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Runs `f` on the admin session; when the server had closed that
+    /// session (`idle_session_timeout` while the run measured, a restart, a
+    /// terminated backend), opens a fresh one and runs `f` once more.
+    fn with_admin<T>(&self, f: impl Fn(&mut Wire) -> Result<T, WireError>) -> Result<T, WireError> {
+        let mut admin = self.admin();
+        match f(&mut admin) {
+            Err(e) if e.closed || admin.is_closed() => {
+                let endpoint = self.server.endpoint();
+                *admin = endpoint.connect(endpoint.admin_db())?;
+                tracing::debug!(error = %e, "the admin session was closed; reconnected");
+                f(&mut admin)
+            }
+            other => other,
+        }
+    }
+
     fn create_database(&mut self, name: &str, template: Option<&str>) -> Result<(), BackendError> {
         let mut sql = format!("CREATE DATABASE {}", quote_ident(name));
         if let Some(t) = template {
@@ -135,8 +152,7 @@ impl PostgresEngine {
                 sql.push_str(" STRATEGY FILE_COPY");
             }
         }
-        self.admin()
-            .batch(&sql)
+        self.with_admin(|a| a.batch(&sql))
             .map_err(db_error(format!("creating database {name}")))?;
         self.created.push(name.to_string());
         Ok(())
@@ -198,15 +214,9 @@ impl Drop for PostgresEngine {
         let mut left = Vec::new();
         for db in self.created.iter().rev() {
             let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(db));
-            if self.admin().batch(&sql).is_ok() || owned {
-                continue;
-            }
-            match endpoint
-                .connect(endpoint.admin_db())
-                .and_then(|mut fresh| fresh.batch(&sql).map(|_| fresh))
-            {
-                Ok(fresh) => *self.admin() = fresh,
-                Err(e) => left.push(format!("{db} ({e})")),
+            match self.with_admin(|a| a.batch(&sql)) {
+                Err(e) if !owned => left.push(format!("{db} ({e})")),
+                _ => {}
             }
         }
         if !left.is_empty() {
@@ -278,12 +288,14 @@ impl Engine for PostgresEngine {
                 })
                 .collect()
         };
-        let rows = self.admin().simple_query(
-            "SELECT name, setting || COALESCE(' ' || unit, '') FROM pg_settings \
-             WHERE source NOT IN ('default', 'override', 'client') \
-                OR name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem') \
-             ORDER BY name",
-        );
+        let rows = self.with_admin(|a| {
+            a.simple_query(
+                "SELECT name, setting || COALESCE(' ' || unit, '') FROM pg_settings \
+                 WHERE source NOT IN ('default', 'override', 'client') \
+                    OR name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem') \
+                 ORDER BY name",
+            )
+        });
         if let Ok(rows) = rows {
             // `primary_conninfo` and the like carry passwords.
             out.extend(
@@ -426,8 +438,7 @@ impl Engine for PostgresEngine {
         let analyze_seconds = secs(start.elapsed());
         drop(client);
         if let Some(old) = self.variants.insert(variant.to_string(), db) {
-            self.admin()
-                .batch(&format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&old)))
+            self.with_admin(|a| a.batch(&format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&old))))
                 .map_err(db_error(format!("variant `{variant}`: dropping the previous copy")))?;
             self.created.retain(|d| *d != old);
         }
@@ -441,70 +452,7 @@ impl Engine for PostgresEngine {
 
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError> {
         let mut c = self.connect(self.variant_db(variant)?)?;
-        let context = format!("sizes of variant `{variant}`");
-        // Every relation rolls up to the top of its inheritance tree:
-        // partitions to their partitioned table, TimescaleDB chunks to their
-        // hypertable, partition indexes to the partitioned index.
-        let rows = c
-            .simple_query(
-                "WITH RECURSIVE tree(relid, root) AS ( \
-                   SELECT c.oid, c.oid FROM pg_class c \
-                   WHERE c.relkind IN ('r', 'p', 'm', 'i', 'I') \
-                     AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid) \
-                   UNION ALL \
-                   SELECT h.inhrelid, t.root FROM pg_inherits h JOIN tree t ON h.inhparent = t.relid) \
-                 SELECT r.relname, CASE WHEN c.relkind IN ('i', 'I') THEN 'index' ELSE 'table' END, \
-                        COALESCE(tr.relname, r.relname), \
-                        CASE WHEN c.relkind IN ('i', 'I') THEN pg_relation_size(c.oid) \
-                             ELSE pg_relation_size(c.oid, 'main') + pg_relation_size(c.oid, 'fsm') + pg_relation_size(c.oid, 'vm') END, \
-                        CASE WHEN c.reltoastrelid <> 0 THEN pg_total_relation_size(c.reltoastrelid) ELSE 0 END \
-                 FROM tree t \
-                 JOIN pg_class c ON c.oid = t.relid \
-                 JOIN pg_class r ON r.oid = t.root \
-                 LEFT JOIN pg_index i ON i.indexrelid = c.oid \
-                 LEFT JOIN tree tt ON tt.relid = i.indrelid \
-                 LEFT JOIN pg_class tr ON tr.oid = tt.root \
-                 JOIN pg_namespace n ON n.oid = COALESCE(tr.relnamespace, r.relnamespace) \
-                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-                   AND n.nspname NOT LIKE '\\_timescaledb%'",
-            )
-            .map_err(db_error(context.clone()))?;
-        // TimescaleDB names each chunk's copy of a hypertable index.
-        let chunk_index: BTreeMap<String, String> =
-            match c.simple_query("SELECT to_regclass('_timescaledb_catalog.chunk_index') IS NOT NULL") {
-                Ok(r) if cell(&r, 0) == Some("t") => c
-                    .simple_query("SELECT index_name, hypertable_index_name FROM _timescaledb_catalog.chunk_index")
-                    .map_err(db_error(context))?
-                    .into_iter()
-                    .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
-                    .collect(),
-                _ => BTreeMap::new(),
-            };
-        let mut grouped: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
-        for r in rows {
-            let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-            let num = |i: usize| text(i).parse::<u64>().unwrap_or(0);
-            let name = chunk_index.get(&text(0)).cloned().unwrap_or_else(|| text(0));
-            // Indexes sort before tables within a table, as before.
-            let e = grouped.entry((text(2), text(1), name)).or_default();
-            e.0 += num(3);
-            e.1 += num(4);
-        }
-        let mut objects: Vec<ObjectSize> = grouped
-            .into_iter()
-            .map(|((table, kind, name), (bytes, toast_bytes))| ObjectSize {
-                name,
-                kind: ObjectKind::from_catalog(&kind),
-                table,
-                bytes,
-                toast_bytes,
-            })
-            .collect();
-        objects.sort_by(|a, b| (&a.table, &b.kind, &a.name).cmp(&(&b.table, &a.kind, &b.name)));
-        Ok(Sizes {
-            total_bytes: objects.iter().map(|o| o.bytes + o.toast_bytes).sum(),
-            objects,
-        })
+        sizes::read(&mut c).map_err(db_error(format!("sizes of variant `{variant}`")))
     }
 
     fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
@@ -535,21 +483,21 @@ impl Engine for PostgresEngine {
     }
 
     fn before_window(&self) {
-        if let Err(e) = self.admin().batch("CHECKPOINT") {
+        if let Err(e) = self.with_admin(|a| a.batch("CHECKPOINT")) {
             tracing::debug!(error = %e, "no CHECKPOINT before the window");
         }
     }
 
     fn counters(&self, variant: &str) -> Result<Option<Counters>, BackendError> {
         let db = self.variant_db(variant)?;
+        let sql = format!(
+            "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, \
+                    COALESCE(blks_hit, 0), COALESCE(blks_read, 0) \
+             FROM pg_stat_database WHERE datname = {}",
+            quote_literal(db)
+        );
         let rows = self
-            .admin()
-            .simple_query(&format!(
-                "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, \
-                        COALESCE(blks_hit, 0), COALESCE(blks_read, 0) \
-                 FROM pg_stat_database WHERE datname = {}",
-                quote_literal(db)
-            ))
+            .with_admin(|a| a.simple_query(&sql))
             .map_err(db_error("reading server counters"))?;
         let num = |i: usize| cell(&rows, i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         Ok(Some(Counters {

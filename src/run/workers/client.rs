@@ -4,7 +4,8 @@
 //! multiplexed loop uses.
 
 use super::pacing::wait_until;
-use crate::backend::{OpError, Session};
+use super::reconnect::Reconnect;
+use crate::backend::{ErrorClass, OpError, Session};
 use crate::record::Recorder;
 use crate::run::plan::{RunPlan, Target};
 use crate::scenario::OpId;
@@ -60,12 +61,18 @@ impl OpStream<'_> {
 }
 
 /// One client: its connection, its stream of operations, and its recorder.
-/// `step` is the whole per-operation path.
+/// `step` is the whole per-operation path. A connection the server closed is
+/// reopened (see [`Reconnect`]) before the next operation.
 pub struct Client<'a> {
     target: &'a Target,
     pub(super) session: Box<dyn Session>,
     stream: OpStream<'a>,
     pub recorder: Recorder,
+    reconnect: Option<&'a Reconnect<'a>>,
+    /// The last operation lost the connection: reopen it before the next.
+    lost: bool,
+    /// Sessions reopened after a lost connection.
+    pub reconnects: u64,
 }
 
 impl<'a> Client<'a> {
@@ -82,6 +89,37 @@ impl<'a> Client<'a> {
                 params: Vec::new(),
             },
             recorder: Recorder::new(target.ops.len()),
+            reconnect: None,
+            lost: false,
+            reconnects: 0,
+        }
+    }
+
+    /// Reopens the session through `reconnect` when the server closes it.
+    pub fn with_reconnect(mut self, reconnect: &'a Reconnect<'a>) -> Self {
+        self.reconnect = Some(reconnect);
+        self
+    }
+
+    /// Whether the connection was lost and not reopened yet.
+    pub(super) fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// Reopens a lost connection (with backoff). False when it stays lost:
+    /// no way to reconnect, the window stopped, or the server is gone.
+    pub(super) fn recover(&mut self) -> bool {
+        if !self.lost {
+            return true;
+        }
+        match self.reconnect.and_then(Reconnect::session) {
+            Some(session) => {
+                self.session = session;
+                self.lost = false;
+                self.reconnects += 1;
+                true
+            }
+            None => false,
         }
     }
 
@@ -101,6 +139,7 @@ impl<'a> Client<'a> {
         let outcome = self.session.execute(&self.target.ops[op], self.stream.params());
         let done = Instant::now();
         self.record(op, started, done, record_from, outcome);
+        self.recover();
         done
     }
 
@@ -188,30 +227,59 @@ impl<'a> Client<'a> {
         record_from: Instant,
         outcome: Result<u64, OpError>,
     ) {
+        self.lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
         record_closed(&mut self.recorder, op, started, done, record_from, outcome);
     }
 
     /// Pipelined closed loop: keeps `depth` requests in flight on the
     /// connection until `end`, each recorded from when it was queued to when
     /// its reply was read. Sessions that cannot pipeline run one at a time.
+    /// A lost connection fails the requests in flight and is reopened.
     /// Returns when the last reply was read.
     pub fn run_pipelined(&mut self, depth: usize, record_from: Instant, end: Instant, stop: &AtomicBool) -> Instant {
-        let Client {
-            target,
-            session,
-            stream,
-            recorder,
-        } = self;
-        let Some(pipe) = session.pipeline() else {
+        if self.session.pipeline().is_none() {
             let mut last = Instant::now();
             while last < end && !stop.load(Ordering::Relaxed) {
                 last = self.step(record_from);
             }
             return last;
+        }
+        let mut last = Instant::now();
+        loop {
+            last = self.pipeline_until_lost(depth, record_from, end, stop, last);
+            if !self.lost || !self.recover() {
+                return last;
+            }
+        }
+    }
+
+    /// [`Client::run_pipelined`] on the current connection, until `end`, a
+    /// stop, or the connection is lost (then every request in flight is
+    /// recorded as failed with the loss).
+    fn pipeline_until_lost(
+        &mut self,
+        depth: usize,
+        record_from: Instant,
+        end: Instant,
+        stop: &AtomicBool,
+        mut last: Instant,
+    ) -> Instant {
+        let Client {
+            target,
+            session,
+            stream,
+            recorder,
+            lost,
+            ..
+        } = self;
+        let Some(pipe) = session.pipeline() else {
+            return last;
         };
         let mut in_flight: VecDeque<(OpId, Instant)> = VecDeque::with_capacity(depth);
-        let mut last = Instant::now();
-        let mut record = |op, started, done, outcome| record_closed(recorder, op, started, done, record_from, outcome);
+        let mut record = |op, started, done, outcome: Result<u64, OpError>| {
+            *lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
+            record_closed(recorder, op, started, done, record_from, outcome)
+        };
         loop {
             let open = last < end && !stop.load(Ordering::Relaxed);
             while open && in_flight.len() < depth {
@@ -233,6 +301,14 @@ impl<'a> Client<'a> {
             };
             let outcome = pipe.complete();
             last = Instant::now();
+            if let Some(e) = outcome.as_ref().err().filter(|e| e.class == ErrorClass::ConnectionLost) {
+                let e = e.clone();
+                record(op, started, last, Err(e.clone()));
+                for (op, started) in in_flight.drain(..) {
+                    record(op, started, last, Err(e.clone()));
+                }
+                return last;
+            }
             record(op, started, last, outcome);
             // Replies that arrived together are read together, and their
             // replacements go out in one write.
@@ -256,6 +332,7 @@ impl<'a> Client<'a> {
         let started = Instant::now();
         let outcome = self.session.execute(&self.target.ops[op], self.stream.params());
         let done = Instant::now();
+        self.lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
         if intended >= record_from {
             let at = done.saturating_duration_since(record_from);
             let ns = |d: Duration| d.as_nanos() as u64;
@@ -268,6 +345,7 @@ impl<'a> Client<'a> {
                 outcome,
             );
         }
+        self.recover();
         done
     }
 }

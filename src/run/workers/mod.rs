@@ -10,9 +10,11 @@
 mod client;
 mod multiplex;
 mod pacing;
+mod reconnect;
 
 pub use client::{Client, OpStream};
 pub use pacing::Pacer;
+pub use reconnect::{Reconnect, SERVER_GONE_AFTER};
 
 use super::plan::{RunPlan, Target};
 use crate::backend::{BackendError, Counters, Engine, Session};
@@ -41,6 +43,9 @@ pub struct Window {
     /// Busy fraction of all the machine's CPUs over the measured part
     /// (server, client and anything else running), where /proc/stat exists.
     pub machine_busy: Option<f64>,
+    /// Sessions reopened after the server closed their connection
+    /// (warmup included).
+    pub reconnects: u64,
 }
 
 /// CPU time of the calling thread.
@@ -140,6 +145,11 @@ pub fn measure(
         sessions.push(engine.open_session(&target.name, &target.session_options(plan))?);
     }
     let groups = thread_groups(sessions, plan, target);
+    // The clients stop on `halt`: set from `stop` (the user) by the
+    // coordinating thread, or by a client that finds the server gone.
+    let halt = AtomicBool::new(false);
+    let open = || engine.open_session(&target.name, &target.session_options(plan));
+    let reconnect = Reconnect::new(&open, &halt);
     let barrier = Barrier::new(groups.len() + 1);
     let running = AtomicUsize::new(groups.len());
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
@@ -148,25 +158,28 @@ pub fn measure(
         let handles: Vec<_> = groups
             .into_iter()
             .map(|group| {
-                let (barrier, running) = (&barrier, &running);
+                let (barrier, running, halt, reconnect) = (&barrier, &running, &halt, &reconnect);
                 scope.spawn(move || {
+                    let client = |i, session| {
+                        (
+                            i,
+                            Client::new(plan, target, session, round, i).with_reconnect(reconnect),
+                        )
+                    };
                     let mut clients: Vec<(u32, Client)> = match group {
-                        Group::One(i, session) => vec![(i, Client::new(plan, target, session, round, i))],
-                        Group::Multiplexed(sessions) => sessions
-                            .into_iter()
-                            .map(|(i, session)| (i, Client::new(plan, target, session, round, i)))
-                            .collect(),
+                        Group::One(i, session) => vec![client(i, session)],
+                        Group::Multiplexed(sessions) => sessions.into_iter().map(|(i, s)| client(i, s)).collect(),
                     };
                     let multiplexed = clients.len() > 1;
                     barrier.wait();
                     let begin = Instant::now();
                     let cpu_start = thread_cpu();
                     let last = match clients.as_mut_slice() {
-                        [(i, client)] if !multiplexed => drive_one(client, *i, plan, round, begin, stop),
+                        [(i, client)] if !multiplexed => drive_one(client, *i, plan, round, begin, halt),
                         several => {
                             let mut group: Vec<&mut Client> = several.iter_mut().map(|(_, c)| c).collect();
                             let limit = plan.load.op_timeout.map(|t| t + crate::backend::postgres::CLIENT_GRACE);
-                            multiplex::run(&mut group, begin + warmup, begin + warmup + duration, stop, limit)
+                            multiplex::run(&mut group, begin + warmup, begin + warmup + duration, halt, limit)
                         }
                     };
                     let cpu = (thread_cpu() - cpu_start).as_secs_f64();
@@ -177,7 +190,8 @@ pub fn measure(
                         records.merge(&c.recorder);
                     }
                     let notices: u64 = clients.iter().map(|(_, c)| c.session.notices()).sum();
-                    (records, last, cpu / wall, notices)
+                    let reconnects: u64 = clients.iter().map(|(_, c)| c.reconnects).sum();
+                    (records, last, cpu / wall, notices, reconnects)
                 })
             })
             .collect();
@@ -186,6 +200,9 @@ pub fn measure(
         let mut first: Option<Result<Option<Counters>, BackendError>> = None;
         let mut jiffies = None;
         while running.load(Ordering::Acquire) > 0 {
+            if stop.load(Ordering::Relaxed) {
+                halt.store(true, Ordering::Relaxed);
+            }
             let elapsed = start.elapsed();
             let to_boundary = warmup.saturating_sub(elapsed);
             if first.is_none() && to_boundary < Duration::from_millis(100) {
@@ -197,7 +214,7 @@ pub fn measure(
             }
             tick(start.elapsed());
         }
-        let recorders: Vec<(Recorder, Instant, f64, u64)> = handles
+        let recorders: Vec<(Recorder, Instant, f64, u64, u64)> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -208,11 +225,23 @@ pub fn measure(
     });
 
     let measure_from = start + warmup;
-    let last = recorders.iter().map(|(_, t, _, _)| *t).max().unwrap_or(measure_from);
-    let client_cpu_max = recorders.iter().map(|(_, _, c, _)| *c).fold(0.0, f64::max);
-    let notices = recorders.iter().map(|(_, _, _, n)| n).sum();
+    if let Some(why) = reconnect.gone() {
+        return Err(BackendError::Unavailable {
+            backend: engine.kind(),
+            message: format!(
+                "the server stopped answering while variant `{}` was measured: sessions lost their connection and \
+                 no new one opened for {} ms ({why})",
+                target.name,
+                SERVER_GONE_AFTER.as_millis()
+            ),
+        });
+    }
+    let last = recorders.iter().map(|(_, t, _, _, _)| *t).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|(_, _, c, _, _)| *c).fold(0.0, f64::max);
+    let notices = recorders.iter().map(|(_, _, _, n, _)| n).sum();
+    let reconnects = recorders.iter().map(|(_, _, _, _, r)| r).sum();
     let mut records = Recorder::new(target.ops.len());
-    for (r, _, _, _) in &recorders {
+    for (r, _, _, _, _) in &recorders {
         records.merge(r);
     }
     let counters = match first {
@@ -228,5 +257,6 @@ pub fn measure(
         client_cpu_max,
         notices,
         machine_busy,
+        reconnects,
     })
 }

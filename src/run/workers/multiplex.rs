@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 /// client's next request. A request still out after `limit` (the operation
 /// timeout plus the client's grace), or when the user interrupts, gets a
 /// cancel request; one still out a second after that is abandoned and
-/// recorded as a timeout. Returns when the last reply was read.
+/// recorded as a timeout. A client whose connection was lost reopens it
+/// before its next request. Returns when the last reply was read.
 pub(super) fn run(
     clients: &mut [&mut Client],
     record_from: Instant,
@@ -18,12 +19,13 @@ pub(super) fn run(
     stop: &AtomicBool,
     limit: Option<Duration>,
 ) -> Instant {
-    let mut pending: Vec<Option<InProgress>> = clients.iter_mut().map(|c| c.start_next(record_from)).collect();
-    let mut cancelled: Vec<Option<Instant>> = vec![None; clients.len()];
-    let sockets: Vec<i32> = clients
+    let mut sockets: Vec<i32> = clients.iter_mut().map(|c| socket(c)).collect();
+    let mut pending: Vec<Option<InProgress>> = clients
         .iter_mut()
-        .map(|c| c.session.pipeline().and_then(|p| p.fd()).unwrap_or(-1))
+        .zip(&mut sockets)
+        .map(|(c, fd)| start_next(c, record_from, end, fd))
         .collect();
+    let mut cancelled: Vec<Option<Instant>> = vec![None; clients.len()];
     let mut fds: Vec<libc::pollfd> = sockets
         .iter()
         .map(|&fd| libc::pollfd {
@@ -90,9 +92,41 @@ pub(super) fn run(
             cancelled[i] = None;
             pending[i] = client.advance(progress, reply, record_from);
             last = Instant::now();
-            if pending[i].is_none() && open {
-                pending[i] = client.start_next(record_from);
+            if pending[i].is_none() && client.lost() && !reopen(client, &mut sockets[i]) {
+                continue;
+            }
+            if pending[i].is_none() && open && !stop.load(Ordering::Relaxed) {
+                pending[i] = start_next(client, record_from, end, &mut sockets[i]);
             }
         }
     }
+}
+
+/// The socket of a client's connection (-1: none; `poll` skips it).
+fn socket(client: &mut Client) -> i32 {
+    client.session.pipeline().and_then(|p| p.fd()).unwrap_or(-1)
+}
+
+/// Reopens a client's lost connection (with backoff, while this thread's
+/// other clients wait: a lost connection is rare, and the window stops
+/// when the server is gone) and updates its socket. False if it stays lost.
+fn reopen(client: &mut Client, fd: &mut i32) -> bool {
+    let ok = client.recover();
+    *fd = if ok { socket(client) } else { -1 };
+    ok
+}
+
+/// Starts a client's next operation, reopening the connection first if it
+/// was lost (also when sending the first statement finds it lost).
+fn start_next(client: &mut Client, record_from: Instant, end: Instant, fd: &mut i32) -> Option<InProgress> {
+    while Instant::now() < end {
+        if client.lost() && !reopen(client, fd) {
+            return None;
+        }
+        let started = client.start_next(record_from);
+        if started.is_some() || !client.lost() {
+            return started;
+        }
+    }
+    None
 }

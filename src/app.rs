@@ -32,6 +32,8 @@ pub enum Error {
     /// Statements SQLite rejects on the empty schema.
     #[error("{}", statements_message(.0))]
     Statements(Vec<(String, crate::backend::sqlite::check::StatementError)>),
+    #[error(transparent)]
+    Verify(#[from] report::manifest::VerifyError),
     /// Command-line options that cannot go together.
     #[error("{0}")]
     Usage(String),
@@ -65,14 +67,11 @@ pub enum Error {
         #[source]
         source: ReadError,
     },
-    #[error(
-        "cannot write `{}`; the files written so far are in `{}` (rename it to keep them)",
-        path.display(),
-        partial.display()
-    )]
+    #[error("cannot write `{}`; {}", path.display(), recovery)]
     Unwritten {
         path: PathBuf,
-        partial: PathBuf,
+        /// Where the result is and how to finish the folder.
+        recovery: String,
         #[source]
         source: std::io::Error,
     },
@@ -92,6 +91,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::List { dirs } => list(&dirs, &mut std::io::stdout()),
         Command::Selfbench(args) => selfbench_command(&args),
         Command::Report { run, stdout } => report_command(&run, stdout),
+        Command::Verify { run } => verify_command(&run),
     }
 }
 
@@ -124,15 +124,42 @@ fn report_command(path: &Path, stdout: bool) -> Result<Exit, Error> {
         }
         return Ok(Exit::Success);
     }
-    for (name, bytes) in &rendered {
+    let write = |name: &str, bytes: &[u8]| {
         let target = folder.join(name);
         let tmp = folder.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, bytes)
             .and_then(|()| std::fs::rename(&tmp, &target))
-            .map_err(|source| Error::WriteReport { path: target, source })?;
+            .map_err(|source| Error::WriteReport { path: target, source })
+    };
+    for (name, bytes) in &rendered {
+        write(name, bytes)?;
     }
+    // The folder's files as they now are (a folder recovered after a full
+    // disk gets its manifest here).
+    let manifest = report::manifest::Manifest::of_folder(&folder).map_err(|source| Error::Folder {
+        path: folder.clone(),
+        source,
+    })?;
+    write(report::manifest::MANIFEST, &manifest.to_json())?;
     print!("{}", report::terminal::render(&result, &folder));
     Ok(Exit::Success)
+}
+
+fn verify_command(folder: &Path) -> Result<Exit, Error> {
+    let v = report::manifest::verify(folder)?;
+    for p in &v.problems {
+        println!("FAIL {}: {p}", folder.display());
+    }
+    if v.problems.is_empty() {
+        println!(
+            "ok   {}: {} files match manifest.json; report.md is what result.json renders to",
+            folder.display(),
+            v.checked
+        );
+        Ok(Exit::Success)
+    } else {
+        Ok(Exit::Findings)
+    }
 }
 
 fn transport(t: crate::cli::TransportArg) -> provision::Transport {
@@ -343,18 +370,46 @@ pub fn run_scenario(
     let mut result = crate::result::summarise(&plan, &records, folder.id(), Environment::detect());
     let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
     result.comparison = crate::compare::compare(&result, &scenario.verdict, &op_names);
-    // A file that cannot be written (a full disk) is named; what was
-    // written stays in the hidden partial folder.
+    // A file that cannot be written (a full disk) is named, with where the
+    // result is kept and how to finish the folder from it.
     let partial = folder.partial_path().to_path_buf();
-    let kept = |e: report::WriteError| Error::Unwritten {
-        path: e.path,
-        partial: partial.clone(),
-        source: e.source,
+    let final_name = folder.id().to_string();
+    let kept = |e: report::WriteError, result_at: Option<PathBuf>| {
+        let recovery = match result_at {
+            Some(at) => format!(
+                "the run's result is kept in `{}`: free some space, move it into `{}` as result.json if it is not \
+                 there, run `schemabench report {}` to render the reports and the manifest, then rename that \
+                 folder to `{final_name}`",
+                at.display(),
+                partial.display(),
+                partial.display()
+            ),
+            None => format!(
+                "the result could not be kept anywhere (the temp folder is full too); what was written is in `{}`",
+                partial.display()
+            ),
+        };
+        Error::Unwritten {
+            path: e.path,
+            recovery,
+            source: e.source,
+        }
     };
     for (name, bytes) in report::files(&result) {
-        folder.write(&name, &bytes).map_err(kept)?;
+        if let Err(e) = folder.write(&name, &bytes) {
+            let result_at = if name == "result.json" {
+                // The data itself: try the temp folder (often another disk).
+                let spare = std::env::temp_dir().join(format!("schemabench-{final_name}-result.json"));
+                std::fs::write(&spare, &bytes).ok().map(|()| spare)
+            } else {
+                Some(partial.join("result.json"))
+            };
+            return Err(kept(e, result_at));
+        }
     }
-    let folder = folder.finish().map_err(kept)?;
+    let folder = folder
+        .finish()
+        .map_err(|e| kept(e, Some(partial.join("result.json"))))?;
     Ok(Finished { result, folder })
 }
 

@@ -39,6 +39,13 @@ pub enum Command {
         #[arg(long)]
         stdout: bool,
     },
+    /// Check a run folder against its manifest.json (SHA-256 of every file)
+    /// and that report.md is what result.json renders to. Exit 0: intact;
+    /// 1: something changed; 2: no manifest or unreadable.
+    Verify {
+        /// A run folder (reports/runs/<id>).
+        run: PathBuf,
+    },
     /// Measure the harness itself against pgbench on one throwaway cluster
     /// (TPS, client and server CPU per operation, load time); prints a
     /// Markdown table. scripts/bench-vs-pgbench.sh runs it.

@@ -3,6 +3,7 @@
 //! writes run folders, and the progress display.
 
 pub mod folder;
+pub mod manifest;
 pub mod markdown;
 mod phases;
 pub mod progress;
@@ -14,7 +15,8 @@ pub use folder::{RunFolder, WriteError, run_id};
 use crate::result::RunResult;
 
 /// Every file of a run folder, by name within it: `result.json`, the
-/// reports rendered from it, and each query plan as JSON. The reports are
+/// reports rendered from it, each query plan as JSON, and last
+/// `manifest.json` with the SHA-256 of each. The reports are
 /// rendered from `result.json` read back, so `schemabench report` renders
 /// the same bytes from the folder later.
 pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
@@ -28,9 +30,11 @@ pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
         );
         result.clone()
     });
+    // result.json first: when the disk fills while the folder is written,
+    // the data is what must land (the reports render from it later).
     let mut out = vec![
-        ("report.md".to_string(), markdown::render(&stored).into_bytes()),
         ("result.json".to_string(), json.into_bytes()),
+        ("report.md".to_string(), markdown::render(&stored).into_bytes()),
     ];
     for b in &stored.backends {
         for v in &b.variants {
@@ -41,6 +45,9 @@ pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
             }
         }
     }
+    // Last: the digest of every file above.
+    let manifest = manifest::Manifest::of(out.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+    out.push((manifest::MANIFEST.to_string(), manifest.to_json()));
     out
 }
 

@@ -31,7 +31,7 @@ pub enum Error {
     TooLarge(#[from] crate::run::footprint::TooLarge),
     /// Statements SQLite rejects on the empty schema.
     #[error("{}", statements_message(.0))]
-    Statements(Vec<(String, crate::backend::sqlite::check::StatementError)>),
+    Statements(Vec<run::statements::Located>),
     #[error(transparent)]
     Verify(#[from] report::manifest::VerifyError),
     /// Command-line options that cannot go together.
@@ -292,6 +292,16 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
     let url = matches!(args.provisioner, ProvisionerArg::Url)
         || (matches!(args.provisioner, ProvisionerArg::Auto) && args.postgres_url.is_some());
+    // A URL that cannot be used fails now, not after the SQLite part ran.
+    if let Some(u) = &args.postgres_url
+        && scenario.backends.contains(&crate::backend::BackendKind::Postgres)
+        && let Err(e) = crate::pgwire::ConnInfo::parse(u)
+    {
+        return Err(Error::Usage(format!(
+            "--postgres-url {}: not a usable connection string: {e}",
+            crate::provision::url::redact(u)
+        )));
+    }
     if url && !args.pg_settings.is_empty() {
         return Err(Error::Usage(
             "--pg-setting applies to servers schemabench starts; a server given by URL keeps its own settings \
@@ -413,50 +423,19 @@ pub fn run_scenario(
     Ok(Finished { result, folder })
 }
 
-fn statements_message(errors: &[(String, crate::backend::sqlite::check::StatementError)]) -> String {
-    let lines: Vec<String> = errors.iter().map(|(at, e)| format!("{at}: {e}")).collect();
+fn statements_message(errors: &[run::statements::Located]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     lines.join("\n")
 }
 
-/// The plan's SQLite statements checked on an empty schema. Each error is
-/// located in the file the statement comes from (the scenario for
-/// variants, else the workload): `path:line:column` of the statement's
-/// text, or the path alone when the text is not found verbatim (escapes).
+/// [`run::statements::check_plan`] as a result.
 fn check_statements(plan: &run::RunPlan) -> Result<(), Error> {
-    let sc = &plan.scenario;
-    let spec = crate::backend::BaseSpec::for_workload(&sc.workload, crate::backend::BackendKind::Sqlite);
-    let mut errors = Vec::new();
-    for t in plan
-        .targets
-        .iter()
-        .filter(|t| t.backend == crate::backend::BackendKind::Sqlite)
-    {
-        let ops: Vec<&crate::backend::OpPlan> = plan.mix.ops().map(|op| &t.ops[op]).collect();
-        if let Err(e) = crate::backend::sqlite::check::statements(&spec, &t.name, &t.setup, &t.session, &ops)
-            && !errors.contains(&e)
-        {
-            errors.push(e);
-        }
-    }
+    let errors = run::statements::check_plan(plan);
     if errors.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(Error::Statements(errors))
     }
-    let locate = |e: &crate::backend::sqlite::check::StatementError| {
-        let file = if e.field.starts_with("variant.") {
-            &sc.path
-        } else {
-            &sc.workload.path
-        };
-        let source = crate::scenario::Source::read(file).ok();
-        match source.as_ref().and_then(|s| Some((s, s.text.find(&e.sql)?))) {
-            Some((s, offset)) => {
-                let (line, column) = s.position(offset);
-                format!("{}:{line}:{column}", file.display())
-            }
-            None => file.display().to_string(),
-        }
-    };
-    Err(Error::Statements(errors.into_iter().map(|e| (locate(&e), e)).collect()))
 }
 
 /// Checks files and prints what each resolves to (or its errors).
@@ -467,23 +446,28 @@ pub fn validate(files: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit,
             Ok(doc) => {
                 // What `run` would reject before any work, `validate` rejects
                 // too (pipelining on SQLite, parameters that do not bind).
-                if let Document::Scenario(sc) = &doc {
-                    let checked = match run::plan(sc, &RunOptions::default()) {
+                let checked = match &doc {
+                    Document::Scenario(sc) => match run::plan(sc, &RunOptions::default()) {
                         Ok(plan) => check_statements(&plan),
                         Err(e) => Err(Error::Plan(e)),
-                    };
-                    if let Err(e) = checked {
-                        invalid += 1;
-                        match e {
-                            Error::Statements(_) => {
-                                let _ = writeln!(out, "{e}");
-                            }
-                            e => {
-                                let _ = writeln!(out, "{}: {e}", path.display());
-                            }
+                    },
+                    Document::Workload(w) => match run::statements::check_workload(w) {
+                        errors if errors.is_empty() => Ok(()),
+                        errors => Err(Error::Statements(errors)),
+                    },
+                };
+                if let Err(e) = checked {
+                    invalid += 1;
+                    match e {
+                        // Located in the file each statement comes from.
+                        Error::Statements(_) => {
+                            let _ = writeln!(out, "{e}");
                         }
-                        continue;
+                        e => {
+                            let _ = writeln!(out, "{}: {e}", path.display());
+                        }
                     }
+                    continue;
                 }
                 let _ = write!(out, "{}", describe(path, &doc));
             }

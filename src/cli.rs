@@ -99,6 +99,7 @@ pub enum Switch {
 }
 
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// The scenario file.
     pub scenario: PathBuf,
@@ -116,10 +117,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub clients: Option<std::num::NonZeroU32>,
     /// Warmup per variant and round, excluded from results (e.g. `2s`).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub warmup: Option<std::time::Duration>,
     /// Measured time per variant and round (e.g. `10s`).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub duration: Option<std::time::Duration>,
     /// Rounds; variants run in a balanced order, rotated each round.
     #[arg(long)]
@@ -137,7 +138,7 @@ pub struct RunArgs {
     pub pipeline: Option<std::num::NonZeroU32>,
     /// Longest an operation may run before it is cancelled and counted as a
     /// timeout (e.g. `5s`; `0s` for no limit) [default: the scenario's, else 30s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true)]
     pub op_timeout: Option<std::time::Duration>,
     /// Open-loop arrival spacing.
     #[arg(long, value_enum)]

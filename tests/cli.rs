@@ -17,42 +17,79 @@ fn toml_in(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The `# expect: <text>` first line of a bad input.
+fn expectation(file: &Path, text: &str) -> String {
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# expect:"))
+        .unwrap_or_else(|| panic!("{} must start with `# expect: <text>`", file.display()))
+        .trim()
+        .to_string()
+}
+
+/// Exit code 2, no panic, the expected message.
+fn assert_rejected(name: &str, out: &std::process::Output, expect: &str) -> (String, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{name}: exit code\n{all}");
+    assert!(!all.contains("panicked"), "{name} panicked:\n{all}");
+    assert!(all.contains(expect), "{name}: expected `{expect}` in:\n{all}");
+    (stdout, stderr)
+}
+
 #[test]
 fn every_bad_input_is_rejected_with_a_located_message_and_exit_code_2() {
-    let files = toml_in("tests/bad_inputs");
-    assert!(files.len() >= 15, "the corpus has {} files", files.len());
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/bad_inputs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 150, "the corpus has {} files", files.len());
+    let (mut configs, mut commands) = (0, 0);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect:"))
-            .unwrap_or_else(|| panic!("{} must start with `# expect: <text>`", file.display()))
-            .trim();
+        let expect = expectation(&file, &text);
         let rel = file.strip_prefix(root()).unwrap();
-        let out = bin().current_dir(root()).arg("validate").arg(rel).output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let all = format!("{stdout}{stderr}");
         let name = rel.display().to_string();
-        assert_eq!(out.status.code(), Some(2), "{name}: exit code\n{all}");
-        assert!(!all.contains("panicked"), "{name} panicked:\n{all}");
-        assert!(all.contains(expect), "{name}: expected `{expect}` in:\n{all}");
-        // The first line names the file and, unless the problem is the file as
-        // a whole, the line and column.
+        if file.extension().is_some_and(|e| e == "args") {
+            // A command line: the message names the flag or argument at fault.
+            commands += 1;
+            let args: Vec<&str> = text.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+            let out = bin().current_dir(root()).args(&args).output().unwrap();
+            assert_rejected(&name, &out, &expect);
+            let named = args
+                .iter()
+                .map(|a| a.split('=').next().unwrap_or(a))
+                .any(|a| a.len() > 2 && expect.contains(a))
+                // A missing argument is named by its placeholder, e.g. `<FILES>`.
+                || (expect.starts_with('<') && expect.contains('>'));
+            assert!(named, "{name}: `{expect}` names none of the arguments {args:?}");
+            continue;
+        }
+        configs += 1;
+        let out = bin().current_dir(root()).arg("validate").arg(rel).output().unwrap();
+        let (stdout, _) = assert_rejected(&name, &out, &expect);
+        // The first line names the file and the line and column; a problem
+        // with the file as a whole (`# position: file`) names the field.
         let first = stdout.lines().next().unwrap_or_default();
         assert!(
             first.starts_with(&name),
             "{name}: first line does not name the file: {first}"
         );
-        if !text.contains("cannot tell whether") {
-            let position = first[name.len()..].split(':').take(3).collect::<Vec<_>>();
+        let whole_file = text.contains("\n# position: file\n") || text.contains("cannot tell whether");
+        let rest = &first[name.len()..];
+        if whole_file {
+            assert!(rest.contains('`'), "{name}: nothing named in `{first}`");
+        } else {
+            let position = rest.split(':').take(3).collect::<Vec<_>>();
             assert!(
                 position.len() == 3 && position[1].parse::<u32>().is_ok() && position[2].parse::<u32>().is_ok(),
                 "{name}: no line:column in `{first}`"
             );
         }
     }
+    eprintln!("{configs} bad scenario and workload files, {commands} bad command lines");
 }
 
 #[test]

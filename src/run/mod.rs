@@ -10,6 +10,7 @@ pub mod explain;
 pub mod footprint;
 pub mod plan;
 pub mod slo;
+pub mod statements;
 pub mod workers;
 
 pub use answers::{AnswerReport, CheckPhase, Mismatch};

@@ -56,17 +56,17 @@ pub struct RunOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("pipelined mode ({depth} in flight): {reason}")]
+    #[error("pipelined mode (`--pipeline` or `[load] pipeline`, {depth} in flight): {reason}")]
     Pipeline { depth: u32, reason: String },
-    #[error("the command line's load options")]
+    #[error("the load options on the command line (--clients, --rate, --arrivals, --pipeline)")]
     Load(#[source] LoadModelError),
     #[error("--param {name}: the workload has no scale parameter `{name}`{hint} (it has: {known})")]
     UnknownParam { name: String, hint: String, known: String },
     #[error("binding the workload to its scale parameters:\n{0}")]
     Bind(ConfigErrors),
     #[error(
-        "cold-cache windows restart the server before each window; a server given by URL is not schemabench's to \
-         restart (use --provisioner local or docker, or a warm cache)"
+        "cold-cache windows (--cold, or `[load] cache = \"cold\"`) restart the server before each window; a server \
+         given by URL is not schemabench's to restart (use --provisioner local or docker, or a warm cache)"
     )]
     ColdOnUrl,
     #[error("--backend {backend}: the scenario runs on {scenario} only")]
@@ -213,41 +213,13 @@ impl RunPlan {
 /// only, a closed loop, and single-statement reads outside transactions
 /// (a write's effects would depend on what else is in flight).
 fn check_pipeline(scenario: &Scenario, load: &LoadShape) -> Result<(), PlanError> {
-    let LoadModel::Pipelined { depth, .. } = load.model else {
-        return Ok(());
-    };
-    let fail = |reason: String| {
-        Err(PlanError::Pipeline {
+    match (&load.model, scenario.pipeline_problem(&load.model)) {
+        (LoadModel::Pipelined { depth, .. }, Some(reason)) => Err(PlanError::Pipeline {
             depth: depth.get(),
             reason,
-        })
-    };
-    if let Some(b) = scenario.backends.iter().find(|b| **b != BackendKind::Postgres) {
-        return fail(format!(
-            "only PostgreSQL sessions can pipeline; this scenario also runs on {b} (set `backends = [\"postgres\"]`)"
-        ));
+        }),
+        _ => Ok(()),
     }
-    for &(oi, weight) in &scenario.mix {
-        let op = &scenario.workload.ops[oi];
-        if weight == 0 {
-            continue;
-        }
-        if op.kind != crate::scenario::OpKind::Read || op.transaction {
-            return fail(format!(
-                "operation `{}` is not a read outside a transaction; only reads can be pipelined",
-                op.name
-            ));
-        }
-        for vi in (0..scenario.variants.len()).map(VariantId) {
-            if scenario.steps_for(vi, oi).len() != 1 {
-                return fail(format!(
-                    "operation `{}` has several statements in variant `{}`; only single statements can be pipelined",
-                    op.name, scenario.variants[vi].name
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Builds the plan for `scenario` under `options`.

@@ -175,10 +175,26 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &Source) -> Result<T, 
     };
     serde_path_to_error::deserialize(de).map_err(|e| {
         // Spanned<T> shows up as an extra path segment; users never wrote it.
-        let path = e.path().to_string().replace(".$__serde_spanned_private_value", "");
+        let mut path = e.path().to_string().replace(".$__serde_spanned_private_value", "");
+        // A map key that is itself spanned shows as `?`: name it from the
+        // line the error points at (`users = "100"` → `params.users`).
+        if path.ends_with(".?")
+            && let Some(key) = e.inner().span().and_then(|span| key_at(&source.text, span.start))
+        {
+            path = format!("{}.{key}", &path[..path.len() - 2]);
+        }
         let field = (path != "." && !path.is_empty()).then_some(path);
         from_toml_error(source, field, e.inner())
     })
+}
+
+/// The key of the `key = value` line holding byte `offset`, if it is one.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"').trim_matches('\'');
+    (!key.is_empty()).then(|| key.to_string())
 }
 
 fn from_toml_error(source: &Source, field: Option<String>, e: &toml::de::Error) -> ConfigError {

@@ -7,6 +7,7 @@ mod bind;
 mod diag;
 mod model;
 mod per_backend;
+mod pipeline;
 mod raw;
 mod resolve_load;
 mod resolve_scenario;

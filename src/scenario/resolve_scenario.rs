@@ -218,6 +218,12 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
             })
             .unwrap_or_default(),
     };
+    if let (Some(at), Some(why)) = (
+        raw.load.pipeline.as_ref(),
+        scenario.pipeline_problem(&scenario.load.model),
+    ) {
+        p.at(at, "load.pipeline", format!("pipelined mode: {why}"));
+    }
     if p.errors.is_empty() {
         // Generators must bind at the scenario's scale and at the quick scale.
         for params in [&scenario.params, &scenario.quick.params] {

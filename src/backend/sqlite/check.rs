@@ -1,10 +1,8 @@
-//! What can be checked without data: every statement of a scenario run on
-//! an empty in-memory SQLite database (schema, `after_load`, each variant's
-//! setup and session statements), and every operation in the mix prepared
-//! there. `validate` and `run` both do this before any work, so a typo in a
-//! table name fails in milliseconds instead of after the load.
+//! What can be checked without data: statements run or prepared on an
+//! empty in-memory SQLite database (see `run::statements` for what a plan
+//! or a workload checks).
 
-use super::super::{BaseSpec, OpPlan};
+use super::super::BaseSpec;
 use rusqlite::Connection;
 
 /// A statement that SQLite rejected on the empty schema.
@@ -18,16 +16,25 @@ pub struct StatementError {
     pub message: String,
 }
 
-/// Runs one variant's statements on an empty in-memory database: the
-/// base schema and `after_load`, the variant's `setup` and `session`, then
-/// prepares every statement of `ops`. The first failure is returned.
-pub fn statements(
-    spec: &BaseSpec,
-    variant: &str,
-    setup: &[String],
-    session: &[String],
-    ops: &[&OpPlan],
-) -> Result<(), StatementError> {
+/// What to check on one empty in-memory database.
+#[derive(Debug, Default)]
+pub struct Statements<'a> {
+    /// The variant whose `setup` and `session` these are (empty: none).
+    pub variant: &'a str,
+    pub setup: &'a [String],
+    pub session: &'a [String],
+    /// Generated tables and their columns: each must exist in the schema.
+    pub tables: Vec<(&'a str, Vec<&'a str>)>,
+    /// Statements to prepare, each with the field it comes from
+    /// (`op.get.sql`).
+    pub prepare: Vec<(String, &'a str)>,
+}
+
+/// Runs the base schema and `after_load` of `spec`, then the variant's
+/// `setup` and `session`, on an empty in-memory database; checks that every
+/// generated table and column exists; prepares every statement. The first
+/// failure is returned.
+pub fn statements(spec: &BaseSpec, check: &Statements<'_>) -> Result<(), StatementError> {
     let fail = |field: String, sql: &str| {
         let sql = sql.to_string();
         move |e: rusqlite::Error| StatementError {
@@ -37,26 +44,28 @@ pub fn statements(
         }
     };
     let conn = Connection::open_in_memory().map_err(fail("sqlite".into(), ""))?;
+    let v = check.variant;
     let batches = [
-        ("schema".to_string(), &spec.schema),
-        ("after_load".to_string(), &spec.after_load),
-        (format!("variant.{variant}.setup"), &setup.to_vec()),
-        (format!("variant.{variant}.session"), &session.to_vec()),
+        ("schema".to_string(), spec.schema.as_slice()),
+        ("after_load".to_string(), spec.after_load.as_slice()),
+        (format!("variant.{v}.setup"), check.setup),
+        (format!("variant.{v}.session"), check.session),
     ];
     for (field, list) in batches {
         for (i, sql) in list.iter().enumerate() {
             conn.execute_batch(sql).map_err(fail(format!("{field}[{i}]"), sql))?;
         }
     }
-    for op in ops {
-        for (i, step) in op.steps.iter().enumerate() {
-            let field = if op.steps.len() == 1 {
-                format!("op.{}.sql", op.name)
-            } else {
-                format!("op.{}.steps[{i}]", op.name)
-            };
-            conn.prepare(&step.sql).map_err(fail(field, &step.sql))?;
-        }
+    for (table, columns) in &check.tables {
+        // Brackets, not double quotes: SQLite reads an unknown "name" as a
+        // string literal, which would hide a missing column.
+        let quote = |n: &str| format!("[{}]", n.replace(']', "]]"));
+        let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+        let sql = format!("SELECT {} FROM {}", list.join(", "), quote(table));
+        conn.prepare(&sql).map_err(fail(format!("table.{table}"), &sql))?;
+    }
+    for (field, sql) in &check.prepare {
+        conn.prepare(sql).map_err(fail(field.clone(), sql))?;
     }
     Ok(())
 }

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use common::bin;
 
 /// A two-variant scenario on the orders workload with `rounds` windows of
-/// `duration` and `body` after the load section (extra variants or ops).
-fn scenario(dir: &Path, duration: &str, rounds: u32, orders: u64, setup: &str) -> PathBuf {
+/// `duration`; `a` and `b` are extra TOML lines for each variant.
+fn scenario(dir: &Path, duration: &str, rounds: u32, orders: u64, a: &str, b: &str) -> PathBuf {
     let path = dir.join("faults.toml");
     std::fs::write(
         &path,
@@ -39,9 +39,10 @@ rounds = {rounds}
 order_by_id = 1
 [[variant]]
 name = "a"
+{a}
 [[variant]]
 name = "b"
-setup = [{setup}]
+{b}
 [verdict]
 baseline = "a"
 goal = {{ op = "order_by_id", metric = "p99" }}
@@ -250,7 +251,7 @@ impl External {
 #[test]
 fn a_killed_server_stops_the_run_within_two_seconds_and_keeps_the_completed_rounds() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), "2s", 3, 2000, "");
+    let path = scenario(dir.path(), "2s", 3, 2000, "", "");
     let mut run = Watched::start(&path, dir.path(), &["--provisioner", "local"]);
     run.wait_for("round 2/3");
     std::thread::sleep(Duration::from_millis(800));
@@ -286,7 +287,7 @@ fn a_killed_server_stops_the_run_within_two_seconds_and_keeps_the_completed_roun
 fn sessions_the_server_terminates_are_reopened_counted_and_make_the_run_unfit() {
     let mut server = External::start();
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), "3s", 1, 2000, "");
+    let path = scenario(dir.path(), "3s", 1, 2000, "", "");
     let url = server.url("postgres");
     let mut run = Watched::start(
         &path,
@@ -353,7 +354,7 @@ fn an_idle_timeout_on_the_role_does_not_leave_databases_on_the_server() {
     server.query("ALTER ROLE bench SET idle_session_timeout = '1s'");
     let dir = tempfile::tempdir().unwrap();
     // Rounds of 1.5 s: the admin session idles past the timeout in each.
-    let path = scenario(dir.path(), "1500ms", 2, 2000, "");
+    let path = scenario(dir.path(), "1500ms", 2, 2000, "", "");
     let url = server.url("bench");
     let run = Watched::start(&path, dir.path(), &["--provisioner", "url", "--postgres-url", &url]);
     let done = run.finish();
@@ -362,66 +363,72 @@ fn an_idle_timeout_on_the_role_does_not_leave_databases_on_the_server() {
     assert_eq!(server.schemabench_databases(), Vec::<String>::new(), "{}", done.stderr);
 }
 
-/// SIGTERM while loading, SIGHUP while a setup statement runs, SIGINT
-/// while measuring: each stops the run within seconds, writes an
-/// interrupted result, and removes the cluster or the databases.
-fn signals_in_every_phase(args: &dyn Fn() -> (Vec<String>, Option<External>)) {
-    let phases: [(&str, &str, u64, &str); 5] = [
+/// SIGINT, SIGTERM and SIGHUP while provisioning, loading, running a setup
+/// statement, checking answers and measuring: each stops the run within
+/// seconds, writes an interrupted result, and removes the cluster or the
+/// databases.
+fn signals_in_every_phase(args: &[String], mut server: Option<&mut External>) {
+    // A read that sleeps 50 ms on both variants: the answer check takes
+    // seconds (its rows differ from nothing: both variants run it).
+    let slow = r#"ops.order_by_id = { sql = "SELECT id, pg_sleep(0.05)::text FROM orders WHERE id = $1" }"#;
+    let phases: [(&str, u64, &str, &str, &str); 5] = [
         // No line yet: the server is being started (or connected to).
-        ("provisioning", "INT", 2000, ""),
-        ("loading", "TERM", 3_000_000, "loading"),
-        ("setup", "HUP", 2000, "preparing variant b"),
-        ("measurement", "INT", 2000, "round 1/2"),
-        ("measurement", "TERM", 2000, "round 1/2"),
+        ("provisioning", 2000, "", "", ""),
+        ("loading", 3_000_000, "", "", "loading"),
+        // Variant b's setup statement sleeps.
+        (
+            "setup",
+            2000,
+            "",
+            "setup = [\"SELECT pg_sleep(60)\"]",
+            "preparing variant b",
+        ),
+        ("answer check", 2000, slow, slow, "checking answers"),
+        ("measurement", 2000, "", "", "round 1/2"),
     ];
-    for (phase, sig, orders, line) in phases {
-        let (args, mut server) = args();
-        let dir = tempfile::tempdir().unwrap();
-        // Phases long enough to be caught in: a load of `orders` rows, a
-        // setup statement that sleeps (setup case), 30 s windows.
-        let setup = if phase == "setup" {
-            "\"SELECT pg_sleep(60)\""
-        } else {
-            ""
-        };
-        let path = scenario(dir.path(), "30s", 2, orders, setup);
-        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-        args.push("--force");
-        let mut run = Watched::start(&path, dir.path(), &args);
-        if line.is_empty() {
-            std::thread::sleep(Duration::from_millis(150));
-        } else {
-            run.wait_for(line);
-            std::thread::sleep(Duration::from_millis(700));
-        }
-        run.signal(sig);
-        let done = run.finish();
-        let what = format!("SIG{sig} during {phase}");
-        assert!(done.took < Duration::from_secs(10), "{what}: took {:?}", done.took);
-        assert_eq!(done.code, Some(2), "{what}: {}", done.stderr);
-        let result = done.result();
-        assert_eq!(result["run"]["interrupted"], true, "{what}");
-        assert_eq!(result["run"]["complete"], false, "{what}");
-        done.assert_nothing_left(&what);
-        if let Some(server) = server.as_mut() {
-            assert_eq!(server.schemabench_databases(), Vec::<String>::new(), "{what}");
+    for (phase, orders, a, b, line) in phases {
+        for sig in ["INT", "TERM", "HUP"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = scenario(dir.path(), "30s", 2, orders, a, b);
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.push("--force");
+            let mut run = Watched::start(&path, dir.path(), &args);
+            if line.is_empty() {
+                std::thread::sleep(Duration::from_millis(150));
+            } else {
+                run.wait_for(line);
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            run.signal(sig);
+            let done = run.finish();
+            let what = format!("SIG{sig} during {phase}");
+            eprintln!("{what}: stopped after {:?}", done.took);
+            assert!(done.took < Duration::from_secs(10), "{what}: took {:?}", done.took);
+            assert_eq!(done.code, Some(2), "{what}: {}", done.stderr);
+            let result = done.result();
+            assert_eq!(result["run"]["interrupted"], true, "{what}");
+            assert_eq!(result["run"]["complete"], false, "{what}");
+            done.assert_nothing_left(&what);
+            if let Some(server) = server.as_deref_mut() {
+                assert_eq!(server.schemabench_databases(), Vec::<String>::new(), "{what}");
+            }
         }
     }
 }
 
 #[test]
 fn signals_in_every_phase_of_a_local_cluster_run_leave_nothing_behind() {
-    signals_in_every_phase(&|| (vec!["--provisioner".into(), "local".into()], None));
+    signals_in_every_phase(&["--provisioner".into(), "local".into()], None);
 }
 
 #[test]
 fn signals_in_every_phase_of_a_url_run_drop_its_databases() {
-    signals_in_every_phase(&|| {
-        let server = External::start();
-        let url = server.url("postgres");
-        (
-            vec!["--provisioner".into(), "url".into(), "--postgres-url".into(), url],
-            Some(server),
-        )
-    });
+    let mut server = External::start();
+    let args = [
+        "--provisioner".into(),
+        "url".into(),
+        "--postgres-url".into(),
+        server.url("postgres"),
+    ];
+    signals_in_every_phase(&args, Some(&mut server));
 }

@@ -42,7 +42,15 @@ impl PgSession {
     /// Connects, runs the session statements, sets the operation timeout
     /// and prepares every statement of `options.ops`.
     pub fn open(info: &ConnInfo, options: &SessionOptions<'_>, cancel: &CancelToken) -> Result<Self, BackendError> {
-        let wire = Wire::connect(info).map_err(session_error(format!("connecting to {}", info.display())))?;
+        let wire = Wire::connect(info).map_err(|e| match e.kind {
+            // Nothing answered: the reconnect logic tells this apart from a
+            // server that answered with an error.
+            WireErrorKind::Io(_) | WireErrorKind::Connect(_) => BackendError::Unavailable {
+                backend: BackendKind::Postgres,
+                message: format!("connecting to {}: {e}", info.display()),
+            },
+            _ => session_error(format!("connecting to {}", info.display()))(e),
+        })?;
         let mut s = PgSession {
             wire,
             statements: HashMap::new(),

@@ -173,6 +173,7 @@ pub fn measure(
                     let multiplexed = clients.len() > 1;
                     barrier.wait();
                     let begin = Instant::now();
+                    reconnect.window_ends(begin + warmup + duration);
                     let cpu_start = thread_cpu();
                     let last = match clients.as_mut_slice() {
                         [(i, client)] if !multiplexed => drive_one(client, *i, plan, round, begin, halt),

@@ -1,14 +1,17 @@
 //! Reopening a client's session after the server closed its connection
 //! (`pg_terminate_backend`, an idle timeout, a restart): the client retries
-//! with backoff, and when no new session opens for [`SERVER_GONE_AFTER`]
-//! the server counts as gone and the window stops.
+//! with backoff until the window ends. When nothing answers at all
+//! (connection refused, no route) for [`SERVER_GONE_AFTER`], the server
+//! counts as gone and the window stops; a server that answers with an error
+//! (it terminated the new session too, too many connections) is alive, and
+//! the client keeps trying.
 
 use crate::backend::{BackendError, Session};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a client keeps trying to open a new session before the server
+/// How long connecting may fail with no answer at all before the server
 /// counts as gone (a killed server refuses at once; a restarting one
 /// accepts again within this).
 pub const SERVER_GONE_AFTER: Duration = Duration::from_millis(500);
@@ -27,6 +30,8 @@ pub struct Reconnect<'a> {
     open: &'a OpenSession<'a>,
     halt: &'a AtomicBool,
     gone: Mutex<Option<String>>,
+    /// When the window ends: no reconnecting after that.
+    until: OnceLock<Instant>,
 }
 
 impl<'a> Reconnect<'a> {
@@ -37,14 +42,22 @@ impl<'a> Reconnect<'a> {
             open,
             halt,
             gone: Mutex::new(None),
+            until: OnceLock::new(),
         }
     }
 
-    /// A new session, after as many attempts as it takes within
-    /// [`SERVER_GONE_AFTER`]; `None` when the window stops first or the
-    /// server is gone (then every client of the window stops).
+    /// Sets when the window ends (the first caller wins: every client
+    /// thread starts within microseconds of the others).
+    pub fn window_ends(&self, at: Instant) {
+        let _ = self.until.set(at);
+    }
+
+    /// A new session, after as many attempts as it takes before the window
+    /// ends; `None` when the window stops or ends first, or when the server
+    /// is gone (then every client of the window stops).
     pub fn session(&self) -> Option<Box<dyn Session>> {
-        let since = Instant::now();
+        let until = self.until.get().copied();
+        let mut silent_since = Instant::now();
         let mut wait = FIRST_BACKOFF;
         loop {
             if self.halt.load(Ordering::Relaxed) {
@@ -52,13 +65,18 @@ impl<'a> Reconnect<'a> {
             }
             match (self.open)() {
                 Ok(s) => return Some(s),
-                Err(e) if since.elapsed() >= SERVER_GONE_AFTER => {
+                Err(e @ BackendError::Unavailable { .. }) if silent_since.elapsed() >= SERVER_GONE_AFTER => {
                     let mut gone = self.gone.lock().unwrap_or_else(|p| p.into_inner());
                     gone.get_or_insert_with(|| crate::util::error_chain(&e));
                     self.halt.store(true, Ordering::Relaxed);
                     return None;
                 }
-                Err(_) => {}
+                Err(BackendError::Unavailable { .. }) => {}
+                // The server answered: it is alive.
+                Err(_) => silent_since = Instant::now(),
+            }
+            if until.is_some_and(|u| Instant::now() + wait >= u) {
+                return None;
             }
             std::thread::sleep(wait);
             wait = (wait * 2).min(MAX_BACKOFF);

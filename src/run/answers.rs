@@ -16,6 +16,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
+use std::sync::atomic::AtomicBool;
 
 /// Parameter samples per read operation.
 pub const ANSWER_SAMPLES: u64 = 20;
@@ -77,12 +78,14 @@ pub struct AnswerReport {
     pub mismatches: Vec<Mismatch>,
 }
 
-/// Compares every target on `backend` against `baseline`.
+/// Compares every target on `backend` against `baseline`; stops between
+/// samples when `stop` is set (the report then holds what was compared).
 pub fn check_answers(
     engine: &dyn Engine,
     plan: &RunPlan,
     backend: BackendKind,
     baseline: &Target,
+    stop: &AtomicBool,
 ) -> Result<AnswerReport, BackendError> {
     let mut report = AnswerReport {
         samples_per_op: ANSWER_SAMPLES,
@@ -104,6 +107,9 @@ pub fn check_answers(
         let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x616e_7377 ^ op.0 as u64)));
         let mut found: Vec<Option<Mismatch>> = vec![None; targets.len()];
         for n in 0..ANSWER_SAMPLES {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             let params = plan.sample_params(op, &mut rng, n);
             let answers: Vec<Result<Vec<Vec<Value>>, String>> = sessions
                 .iter_mut()
@@ -150,6 +156,7 @@ pub fn check_after_writes(
     plan: &RunPlan,
     backend: BackendKind,
     baseline: &Target,
+    stop: &AtomicBool,
 ) -> Result<Option<AnswerReport>, BackendError> {
     let writes: Vec<_> = plan
         .scenario
@@ -172,6 +179,9 @@ pub fn check_after_writes(
         let mix = Mix::new(&writes);
         let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ 0x7772_6974_6573));
         for n in 0..WRITES_BEFORE_RECHECK {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(None);
+            }
             let op = mix.pick(&mut rng);
             let params = plan.sample_params(op, &mut rng, n);
             for (i, (s, t)) in sessions.iter_mut().zip(&targets).enumerate() {
@@ -184,7 +194,7 @@ pub fn check_after_writes(
             }
         }
     }
-    let mut report = check_answers(engine, plan, backend, baseline)?;
+    let mut report = check_answers(engine, plan, backend, baseline, stop)?;
     report.writes_applied = WRITES_BEFORE_RECHECK;
     for m in &mut report.mismatches {
         m.phase = CheckPhase::AfterWrites;

@@ -243,13 +243,13 @@ fn run_backend(
         .map(|&i| &plan.targets[i])
         .find(|t| t.variant == plan.scenario.verdict.baseline)
         .unwrap_or(&plan.targets[targets[0]]);
-    rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline)?;
+    rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline, stop)?;
 
     measure_rounds(engine.as_mut(), plan, observer, rec, Phase::Main, stop)?;
     let measured = |rec: &BackendRecords| rec.variants.iter().all(|v| !v.rounds.is_empty());
     if !stop.load(Ordering::Relaxed) && measured(rec) {
         observer.checking_answers(kind);
-        if let Some(after) = answers::check_after_writes(engine.as_mut(), plan, kind, baseline)? {
+        if let Some(after) = answers::check_after_writes(engine.as_mut(), plan, kind, baseline, stop)? {
             rec.answers.writes_applied = after.writes_applied;
             rec.answers.mismatches.extend(after.mismatches);
         }

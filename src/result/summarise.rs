@@ -372,7 +372,16 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                     sql: sc.workload.ops[op]
                         .steps
                         .iter()
-                        .map(|s| s.sql.entries().map(|(_, q)| q.clone()).next().unwrap_or_default())
+                        // The text of a backend this run used (a PostgreSQL-only
+                        // run shows its PostgreSQL SQL, not the SQLite one).
+                        .map(|s| {
+                            sc.backends
+                                .iter()
+                                .find_map(|&b| s.sql.get(b))
+                                .or_else(|| s.sql.entries().map(|(_, q)| q).next())
+                                .cloned()
+                                .unwrap_or_default()
+                        })
                         .collect(),
                 })
                 .collect(),

@@ -66,27 +66,7 @@ fn entries(dir: &Path) -> Vec<String> {
 fn a_postgres_load_that_fills_the_disk_fails_with_the_reason_and_leaves_nothing() {
     let Some(fs) = Tmpfs::mount("160m") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let scenario = common::orders_scenario(
-        dir.path(),
-        "full",
-        "1s",
-        1,
-        r#"backends = ["postgres"]
-[mix]
-order_by_id = 1
-[[variant]]
-name = "a"
-[verdict]
-baseline = "a"
-goal = { op = "order_by_id", metric = "p99" }"#,
-    );
-    // `backends` must precede the tables: rewrite the scenario with it on top.
-    let text = std::fs::read_to_string(&scenario).unwrap();
-    let text = format!(
-        "backends = [\"postgres\"]\n{}",
-        text.replace("backends = [\"postgres\"]\n", "")
-    );
-    std::fs::write(&scenario, text).unwrap();
+    let scenario = common::postgres_scenario(dir.path(), "full", "1s");
     let out = bin()
         .arg("run")
         .arg(&scenario)

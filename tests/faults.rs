@@ -174,22 +174,9 @@ impl Finished {
     fn assert_nothing_left(&self, what: &str) {
         let files: Vec<_> = std::fs::read_dir(&self.work).unwrap().collect();
         assert!(files.is_empty(), "{what}: files left in the work folder: {files:?}");
-        let left = processes_mentioning(&self.work.display().to_string());
+        let left = common::processes_mentioning(&self.work.display().to_string());
         assert!(left.is_empty(), "{what}: processes left running: {left:?}");
     }
-}
-
-/// Processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(needle))
-                .unwrap_or(false)
-        })
-        .collect()
 }
 
 /// The postmaster PID of the cluster a run started under `work`.

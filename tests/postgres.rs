@@ -2,6 +2,8 @@
 //! own provisioner (and, for the `url` path, a cluster started here and
 //! handed over by URL). Each run gets its own cluster or its own databases.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 
@@ -48,19 +50,6 @@ setup.sqlite = ["CREATE INDEX orders_user_cov ON orders (user_id, created_at DES
                 "CREATE INDEX orders_unused ON orders (note)"]
 "#;
 
-/// Processes whose command line mentions `needle` (our cluster's folder).
-fn processes_mentioning(needle: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|c| String::from_utf8_lossy(&c).contains(needle))
-                .unwrap_or(false)
-        })
-        .collect()
-}
-
 /// Starts `schemabench run` on `scenario` in the background with a local
 /// cluster in `work`, and waits until that cluster runs and then `settle`
 /// more (so loading is over and measuring has begun).
@@ -78,7 +67,7 @@ fn start_run(scenario: &Path, runs: &Path, work: &Path, extra: &[&str], settle: 
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while processes_mentioning(&work.display().to_string()).is_empty() {
+    while common::processes_mentioning(&work.display().to_string()).is_empty() {
         assert!(std::time::Instant::now() < deadline, "no server started");
         if let Ok(Some(status)) = child.try_wait() {
             let mut stderr = String::new();
@@ -150,7 +139,7 @@ fn assert_nothing_left(work: &Path) {
         "files left in {}",
         work.display()
     );
-    let left = processes_mentioning(&work.display().to_string());
+    let left = common::processes_mentioning(&work.display().to_string());
     assert!(left.is_empty(), "processes left running: {left:?}");
 }
 
@@ -285,7 +274,7 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
         "{stderr}"
     );
     assert!(!stdout.contains("hunter2secret") && !stderr.contains("hunter2secret"));
-    for entry in walk(&r.runs) {
+    for entry in common::walk(&r.runs) {
         let text = std::fs::read_to_string(&entry).unwrap_or_default();
         assert!(!text.contains("hunter2secret"), "password in {}", entry.display());
     }
@@ -329,19 +318,6 @@ fn the_url_provisioner_drops_only_its_own_databases_and_never_shows_the_password
         stderr.contains(&format!("postgres://postgres@127.0.0.1:{port}/keep_me")),
         "{stderr}"
     );
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The docker path end to end. Runs where `scripts/test.sh` (or the user)
@@ -419,7 +395,7 @@ fn a_pipelined_run_over_the_unix_socket_is_reported_as_its_own_load_model() {
         stderr.contains("pipelined"),
         "the terminal summary names the load model: {stderr}"
     );
-    let folder = walk(&dir.path().join("runs"))
+    let folder = common::walk(&dir.path().join("runs"))
         .into_iter()
         .find(|p| p.ends_with("report.md"))
         .unwrap();

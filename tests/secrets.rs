@@ -6,22 +6,8 @@
 mod common;
 
 use schemabench::provision::{Server, local};
-use std::path::{Path, PathBuf};
 
 const SECRET: &str = "Zq7secretPW";
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 #[test]
 fn a_password_never_appears_in_any_output_or_file() {
@@ -37,21 +23,7 @@ fn a_password_never_appears_in_any_output_or_file() {
         .unwrap();
     admin.batch("SELECT pg_reload_conf()").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let scenario = common::orders_scenario(
-        dir.path(),
-        "secrets",
-        "300ms",
-        1,
-        r#"[mix]
-order_by_id = 1
-[[variant]]
-name = "a"
-[verdict]
-baseline = "a"
-goal = { op = "order_by_id", metric = "p99" }"#,
-    );
-    let text = std::fs::read_to_string(&scenario).unwrap();
-    std::fs::write(&scenario, format!("backends = [\"postgres\"]\n{text}")).unwrap();
+    let scenario = common::postgres_scenario(dir.path(), "secrets", "300ms");
 
     let host = "127.0.0.1";
     // (connection string, extra environment, whether the run should work)
@@ -129,7 +101,7 @@ goal = { op = "order_by_id", metric = "p99" }"#,
             !stderr.contains(SECRET),
             "form {i} `{form}`: password on stderr: {stderr}"
         );
-        let files = walk(&runs);
+        let files = common::walk(&runs);
         assert_eq!(files.is_empty(), !works, "form {i}: run files {files:?}");
         for f in files {
             let bytes = std::fs::read(&f).unwrap();

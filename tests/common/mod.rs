@@ -41,3 +41,52 @@ rounds = {rounds}
     .unwrap();
     path
 }
+
+/// A one-variant scenario on PostgreSQL only (`orders_scenario` with
+/// `order_by_id` as the mix): for tests about the server, not the design.
+pub fn postgres_scenario(dir: &Path, name: &str, duration: &str) -> PathBuf {
+    let path = orders_scenario(
+        dir,
+        name,
+        duration,
+        1,
+        r#"[mix]
+order_by_id = 1
+[[variant]]
+name = "a"
+[verdict]
+baseline = "a"
+goal = { op = "order_by_id", metric = "p99" }"#,
+    );
+    // `backends` is a top-level key: it goes before the first table.
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("backends = [\"postgres\"]\n{text}")).unwrap();
+    path
+}
+
+/// Every file under `dir`, recursively.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Processes whose command line mentions `needle` (a run's work folder).
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}

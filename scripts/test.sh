@@ -17,6 +17,8 @@ as_root() {
 apt_missing=()
 command -v cc >/dev/null 2>&1 || apt_missing+=(gcc libc6-dev)
 command -v git >/dev/null 2>&1 || apt_missing+=(git)
+# Headless Chromium opens report.html in tests/browser.rs.
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   log "installing ${apt_missing[*]}"
   as_root apt-get update -qq

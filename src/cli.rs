@@ -34,10 +34,13 @@ pub enum Command {
     Report {
         /// A run folder (reports/runs/<id>) or its result.json.
         run: PathBuf,
-        /// Print report.md to standard output instead of rewriting the
-        /// folder's files.
+        /// Print report.md (report.html with --html) to standard output
+        /// instead of rewriting the folder's files.
         #[arg(long)]
         stdout: bool,
+        /// Only report.html: the page with charts, drawn from result.json.
+        #[arg(long)]
+        html: bool,
     },
     /// Check a run folder against its manifest.json (SHA-256 of every file)
     /// and that report.md is what result.json renders to. Exit 0: intact;

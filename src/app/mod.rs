@@ -92,7 +92,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Validate { files } => validate(&files, &mut std::io::stdout()),
         Command::List { dirs } => list(&dirs, &mut std::io::stdout()),
         Command::Selfbench(args) => selfbench_command(&args),
-        Command::Report { run, stdout } => report_command(&run, stdout),
+        Command::Report { run, stdout, html } => report_command(&run, stdout, html),
         Command::Verify { run } => verify_command(&run),
     }
 }
@@ -116,12 +116,15 @@ pub fn read_result(path: &Path) -> Result<(RunResult, PathBuf), Error> {
     Ok((result, folder))
 }
 
-fn report_command(path: &Path, stdout: bool) -> Result<Exit, Error> {
+fn report_command(path: &Path, stdout: bool, html: bool) -> Result<Exit, Error> {
     let (result, folder) = read_result(path)?;
-    let rendered = report::rendered(&result);
+    let wanted = if html { "report.html" } else { "report.md" };
+    let rendered: Vec<(String, Vec<u8>)> = report::rendered(&result)
+        .into_iter()
+        .filter(|(name, _)| !html || name == wanted)
+        .collect();
     if stdout {
-        for (name, bytes) in rendered.iter().filter(|(n, _)| n == "report.md") {
-            let _ = name;
+        for (_, bytes) in rendered.iter().filter(|(n, _)| n == wanted) {
             print!("{}", String::from_utf8_lossy(bytes));
         }
         return Ok(Exit::Success);
@@ -154,7 +157,7 @@ fn verify_command(folder: &Path) -> Result<Exit, Error> {
     }
     if v.problems.is_empty() {
         println!(
-            "ok   {}: {} files match manifest.json; report.md is what result.json renders to",
+            "ok   {}: {} files match manifest.json; the reports are what result.json renders to",
             folder.display(),
             v.checked
         );

@@ -1,6 +1,6 @@
 //! `manifest.json`: the SHA-256 of every file of a run folder, written last,
 //! and `schemabench verify`, which checks the folder against it and checks
-//! that `report.md` is what `result.json` renders to (a report edited by
+//! that the reports are what `result.json` renders to (a report edited by
 //! hand, or a result swapped under it, is caught).
 
 use crate::result::RunResult;
@@ -92,8 +92,9 @@ pub enum Problem {
     Missing(String),
     Changed(String),
     Unlisted(String),
-    /// report.md differs from what result.json renders to.
-    ReportNotRendered,
+    /// A report (report.md, report.html) differs from what result.json
+    /// renders to.
+    ReportNotRendered(String),
     /// result.json does not parse.
     UnreadableResult(String),
 }
@@ -107,9 +108,9 @@ impl std::fmt::Display for Problem {
                 "{n}: changed since the run (its SHA-256 differs from the manifest's)"
             ),
             Problem::Unlisted(n) => write!(f, "{n}: not in the manifest (added after the run)"),
-            Problem::ReportNotRendered => write!(
+            Problem::ReportNotRendered(n) => write!(
                 f,
-                "report.md: not what result.json renders to (edited, or from another run); \
+                "{n}: not what result.json renders to (edited, or from another run); \
                  `schemabench report` renders it again"
             ),
             Problem::UnreadableResult(e) => write!(f, "result.json: does not read as a result: {e}"),
@@ -174,10 +175,12 @@ pub fn verify(folder: &Path) -> Result<Verification, VerifyError> {
     if let Ok(json) = std::fs::read_to_string(folder.join("result.json")) {
         match RunResult::from_json(&json) {
             Ok(result) => {
-                let rendered = super::markdown::render(&result);
-                let on_disk = std::fs::read(folder.join("report.md")).unwrap_or_default();
-                if rendered.as_bytes() != on_disk.as_slice() {
-                    problems.push(Problem::ReportNotRendered);
+                for (name, bytes) in super::rendered(&result) {
+                    let on_disk = std::fs::read(folder.join(&name)).ok();
+                    // A folder written before a report existed lacks it.
+                    if on_disk.is_some_and(|d| d != bytes) {
+                        problems.push(Problem::ReportNotRendered(name));
+                    }
                 }
             }
             Err(e) => problems.push(Problem::UnreadableResult(e.to_string())),

@@ -2,7 +2,9 @@
 //! terminal text), the list of files a run folder gets, the one place that
 //! writes run folders, and the progress display.
 
+mod charts;
 pub mod folder;
+pub mod html;
 pub mod manifest;
 pub mod markdown;
 mod phases;
@@ -35,6 +37,7 @@ pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
     let mut out = vec![
         ("result.json".to_string(), json.into_bytes()),
         ("report.md".to_string(), markdown::render(&stored).into_bytes()),
+        ("report.html".to_string(), html::render(&stored).into_bytes()),
     ];
     for b in &stored.backends {
         for v in &b.variants {

@@ -1,0 +1,242 @@
+//! SVG charts for report.html, drawn with plotters' SVG backend: the
+//! latency percentile spectrum (HdrHistogram's "1/(1-p)" axis), values over
+//! the seconds of a window, and bars per variant. Each function returns one
+//! `<svg>` element as text; text is left to the browser's fonts (no font
+//! files: plotters estimates label sizes).
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Chart size in pixels: fits a 1280 px page with margins, and an A4 page.
+pub const WIDTH: u32 = 1100;
+pub const HEIGHT: u32 = 380;
+
+/// One named line of points.
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Colours that stay apart when printed in grey, one per variant.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+    RGBColor(127, 127, 127),
+];
+
+pub fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// The percentile a point of the spectrum's x axis stands for: x = 1/(1-p).
+pub fn percentile_label(x: f64) -> String {
+    let p = 100.0 * (1.0 - 1.0 / x.max(1.0));
+    // As many decimals as the tail needs: 99%, 99.9%, 99.95%.
+    let digits = (x.max(1.0).log10().ceil() as usize).saturating_sub(2);
+    format!("{p:.digits$}%")
+}
+
+/// Points of the spectrum x axis from 1 (p0) to `max_x`, log-spaced.
+pub fn spectrum_xs(max_x: f64) -> Vec<f64> {
+    let steps = 80;
+    let top = max_x.max(10.0).log10();
+    (0..=steps).map(|i| 10f64.powf(top * i as f64 / steps as f64)).collect()
+}
+
+/// Renders `draw` onto a fresh SVG of the chart size; an error in drawing
+/// becomes a note in the page instead of a missing report.
+fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), String>) -> String {
+    let mut out = String::new();
+    let drawn = {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
+    };
+    match drawn {
+        Ok(()) => out,
+        Err(e) => format!("<p class=\"note\">chart not drawn: {}</p>", super::html::escape(&e)),
+    }
+}
+
+/// Latency (ns) against percentile on the log "1/(1-p)" axis, one line per
+/// series (x = 1/(1-p), y = ns).
+pub fn spectrum(title: &str, series: &[Series]) -> String {
+    let max_x = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(10.0, f64::max);
+    let (lo, hi) = y_range(series, true);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d((1f64..max_x).log_scale(), (lo..hi).log_scale())
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("percentile")
+            .y_desc("latency")
+            .x_label_formatter(&|x| percentile_label(*x))
+            .y_label_formatter(&|y| crate::util::format_ns(*y))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        lines(&mut chart, series)
+    })
+}
+
+/// Values over the seconds of a window (x = second), one line per series;
+/// `format` labels the y axis.
+pub fn timeline(title: &str, y_desc: &str, series: &[Series], format: &dyn Fn(f64) -> String) -> String {
+    let max_x = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let (_, hi) = y_range(series, false);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..max_x, 0f64..hi)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("second of the measured window")
+            .y_desc(y_desc)
+            .y_label_formatter(&|y| format(*y))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        lines(&mut chart, series)
+    })
+}
+
+/// One bar per variant.
+pub fn bars(title: &str, labels: &[String], values: &[f64], format: &dyn Fn(f64) -> String) -> String {
+    let hi = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
+    let n = labels.len().max(1);
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d((0..n).into_segmented(), 0f64..hi)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|y| format(*y))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(values.iter().enumerate().map(|(i, v)| {
+                let mut bar = Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                    colour(i).filled(),
+                );
+                bar.set_margin(0, 0, 20, 20);
+                bar
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// The lowest and highest y of all points (positive ones for a log axis),
+/// with a little room.
+fn y_range(series: &[Series], log: bool) -> (f64, f64) {
+    let ys = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|y| y.is_finite() && (!log || *y > 0.0));
+    let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    if !lo.is_finite() {
+        return (1.0, 10.0);
+    }
+    if log {
+        (lo / 1.5, (hi * 1.5).max(lo * 2.0))
+    } else {
+        (0.0, (hi * 1.1).max(1.0))
+    }
+}
+
+/// Draws each series as a line with a legend entry.
+fn lines<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    series: &[Series],
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, s) in series.iter().enumerate() {
+        let c = colour(i);
+        chart
+            .draw_series(LineSeries::new(s.points.iter().copied(), c.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(s.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spectrum_axis_is_labelled_in_percentiles() {
+        assert_eq!(percentile_label(1.0), "0%");
+        assert_eq!(percentile_label(2.0), "50%");
+        assert_eq!(percentile_label(10.0), "90%");
+        assert_eq!(percentile_label(100.0), "99%");
+        assert_eq!(percentile_label(1000.0), "99.9%");
+        assert_eq!(percentile_label(2000.0), "99.95%");
+        let xs = spectrum_xs(1000.0);
+        assert_eq!(xs.first().copied(), Some(1.0));
+        assert!((xs.last().unwrap() - 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_chart_is_one_svg_with_a_line_per_series() {
+        let series = vec![
+            Series {
+                name: "a".into(),
+                points: vec![(1.0, 100.0), (10.0, 200.0), (100.0, 900.0)],
+            },
+            Series {
+                name: "b".into(),
+                points: vec![(1.0, 50.0), (10.0, 80.0), (100.0, 300.0)],
+            },
+        ];
+        let svg = spectrum("op", &series);
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            2 + 2,
+            "two lines and two legend marks"
+        );
+        assert!(svg.contains("99%"), "the tail is labelled");
+    }
+}

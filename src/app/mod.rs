@@ -131,8 +131,12 @@ fn report_command(path: &Path, stdout: bool, html: bool) -> Result<Exit, Error> 
     }
     let write = |name: &str, bytes: &[u8]| {
         let target = folder.join(name);
-        let tmp = folder.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes)
+        let file = target.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let tmp = target.with_file_name(format!(".{file}.tmp"));
+        target
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, bytes))
             .and_then(|()| std::fs::rename(&tmp, &target))
             .map_err(|source| Error::WriteReport { path: target, source })
     };

@@ -69,6 +69,17 @@ pub fn render(r: &RunResult) -> String {
     let params: Vec<String> = sc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let mix: Vec<String> = sc.mix.iter().map(|m| format!("{} {}", m.op, m.weight)).collect();
     let _ = writeln!(md, "Scale: {}. Mix: {}.\n", params.join(", "), mix.join(", "));
+    let mut versions = vec![format!(
+        "schemabench {} ({})",
+        r.environment.harness_version, r.environment.harness_commit
+    )];
+    versions.extend(r.backends.iter().map(|b| format!("{} {}", b.backend, b.version)));
+    let _ = writeln!(
+        md,
+        "Reproduce ({}): `{}`\n",
+        versions.join(", "),
+        super::exports::reproduce(r)
+    );
 
     for b in &r.backends {
         backend_section(&mut md, r, b);
@@ -133,7 +144,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
     let _ = writeln!(md, "## Operations ({})\n", b.backend);
     let _ = writeln!(
         md,
-        "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with their 95% bootstrap interval across rounds and a classification against the ±{:.0}% noise band (docs/method.md).\n",
+        "Latency per operation, all rounds merged; ratios are against `{baseline_name}` with their 95% interval across rounds and a classification against the ±{:.0}% noise band (docs/method.md).\n",
         r.scenario.verdict_rule.noise * 100.0
     );
     if r.scenario.load.model.is_open() {
@@ -303,6 +314,11 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             );
         }
     }
+    // Collapsed where Markdown renders HTML (GitHub, most design-doc tools).
+    let _ = writeln!(
+        md,
+        "<details><summary>Plans of every operation on every variant</summary>\n"
+    );
     let _ = writeln!(md, "| variant | op | plan (sample parameters) |\n|---|---|---|");
     for v in &b.variants {
         for p in &v.plans {
@@ -316,7 +332,7 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             );
         }
     }
-    md.push('\n');
+    md.push_str("\n</details>\n\n");
 
     if b.variants.iter().any(|v| v.slo.is_some()) {
         let _ = writeln!(md, "## Maximum throughput at the SLO ({})\n", b.backend);

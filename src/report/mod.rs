@@ -3,6 +3,7 @@
 //! writes run folders, and the progress display.
 
 mod charts;
+pub mod exports;
 pub mod folder;
 pub mod html;
 pub mod manifest;
@@ -48,16 +49,22 @@ pub fn files(result: &RunResult) -> Vec<(String, Vec<u8>)> {
             }
         }
     }
+    out.push((
+        "operations.csv".to_string(),
+        exports::operations_csv(&stored).into_bytes(),
+    ));
+    out.extend(exports::hlogs(&stored));
     // Last: the digest of every file above.
     let manifest = manifest::Manifest::of(out.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
     out.push((manifest::MANIFEST.to_string(), manifest.to_json()));
     out
 }
 
-/// The reports `schemabench report` renders again from `result.json`.
+/// What `schemabench report` renders again from `result.json`: the
+/// reports, the CSV and the HdrHistogram logs.
 pub fn rendered(result: &RunResult) -> Vec<(String, Vec<u8>)> {
     files(result)
         .into_iter()
-        .filter(|(name, _)| name.starts_with("report."))
+        .filter(|(name, _)| name.starts_with("report.") || name == "operations.csv" || name.starts_with("hlog/"))
         .collect()
 }

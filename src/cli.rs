@@ -42,6 +42,16 @@ pub enum Command {
         #[arg(long)]
         html: bool,
     },
+    /// Save a run as a named baseline, or list the saved ones.
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
+    /// Compare a run with a saved baseline (or another run) using the same
+    /// statistics as variant comparisons. Exit 0: no regression; 1: a
+    /// regression, a plan change, differing answers or a newly failing
+    /// guard; 2: an error (or runs that should not be compared).
+    Compare(CompareArgs),
     /// Check a run folder against its manifest.json (SHA-256 of every file)
     /// and that report.md is what result.json renders to. Exit 0: intact;
     /// 1: something changed; 2: no manifest or unreadable.
@@ -194,6 +204,59 @@ pub struct RunArgs {
     /// (the server's socket; local clusters only).
     #[arg(long, value_enum, default_value_t = TransportArg::Tcp)]
     pub transport: TransportArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Save RUN_DIR's result as baseline NAME (replacing one of that name).
+    Save {
+        name: String,
+        run: PathBuf,
+        /// Folder of saved baselines.
+        #[arg(long, default_value = crate::report::baseline::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+    /// List saved baselines.
+    List {
+        #[arg(long, default_value = crate::report::baseline::DEFAULT_DIR)]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The run folder to judge.
+    pub run: PathBuf,
+    /// A saved baseline to compare with.
+    #[arg(long, conflicts_with = "against", required_unless_present = "against")]
+    pub baseline: Option<String>,
+    /// Another run folder to compare with.
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    /// Folder of saved baselines.
+    #[arg(long, default_value = crate::report::baseline::DEFAULT_DIR)]
+    pub baselines: PathBuf,
+    /// A metric's threshold instead of the noise band, e.g. `p99=10%`
+    /// (repeatable).
+    #[arg(long = "threshold", value_name = "METRIC=PCT", value_parser = parse_threshold)]
+    pub thresholds: Vec<(crate::scenario::Metric, f64)>,
+    /// Compare runs of different scenarios, seeds, scales or load models.
+    #[arg(long)]
+    pub allow_different: bool,
+    /// Also write the summary as Markdown (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+fn parse_threshold(s: &str) -> Result<(crate::scenario::Metric, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected METRIC=PCT, e.g. p99=10%, got `{s}`"))?;
+    let metric = crate::scenario::parse_metric(name.trim(), &[])?;
+    Ok((metric, crate::scenario::parse_fraction(value)?))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

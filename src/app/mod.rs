@@ -5,12 +5,13 @@ use crate::cli::{Cli, Command, ProvisionerArg, RunArgs};
 use crate::environment::Environment;
 use crate::provision;
 use crate::report::{self, RunFolder};
-use crate::result::{ReadError, RunResult};
+use crate::result::RunResult;
 use crate::run::{self, Observer, PlanError, RunOptions, Silent};
 use crate::scenario::{ConfigErrors, Document, Scenario, load_any, load_scenario, toml_files};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
+mod across;
 mod validate;
 pub use validate::validate;
 
@@ -36,6 +37,13 @@ pub enum Error {
     Statements(Vec<run::statements::Located>),
     #[error(transparent)]
     Verify(#[from] report::manifest::VerifyError),
+    #[error(transparent)]
+    Baseline(#[from] report::baseline::BaselineError),
+    #[error(
+        "these runs should not be compared ({}); pass --allow-different to compare them anyway",
+        .0.join("; ")
+    )]
+    Incomparable(Vec<String>),
     /// Command-line options that cannot go together.
     #[error("{0}")]
     Usage(String),
@@ -56,18 +64,6 @@ pub enum Error {
         path: PathBuf,
         #[source]
         source: std::io::Error,
-    },
-    #[error("cannot read `{path}`")]
-    ReadResult {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{path}`")]
-    BadResult {
-        path: PathBuf,
-        #[source]
-        source: ReadError,
     },
     #[error("cannot write `{}`; {}", path.display(), recovery)]
     Unwritten {
@@ -94,26 +90,20 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Selfbench(args) => selfbench_command(&args),
         Command::Report { run, stdout, html } => report_command(&run, stdout, html),
         Command::Verify { run } => verify_command(&run),
+        Command::Baseline { action } => across::baseline_command(action),
+        Command::Compare(args) => across::compare_command(&args),
     }
 }
 
 /// Reads a run folder's (or a file's) result.json back.
 pub fn read_result(path: &Path) -> Result<(RunResult, PathBuf), Error> {
+    let result = report::baseline::read_run(path)?;
     let file = if path.is_dir() {
         path.join("result.json")
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&file).map_err(|source| Error::ReadResult {
-        path: file.clone(),
-        source,
-    })?;
-    let result = RunResult::from_json(&text).map_err(|source| Error::BadResult {
-        path: file.clone(),
-        source,
-    })?;
-    let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok((result, folder))
+    Ok((result, file.parent().map(Path::to_path_buf).unwrap_or_default()))
 }
 
 fn report_command(path: &Path, stdout: bool, html: bool) -> Result<Exit, Error> {

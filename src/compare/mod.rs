@@ -5,6 +5,7 @@
 //! as inconclusive, never as a win. Returns data ([`Comparison`]); the
 //! sentences are written in `report`.
 
+pub mod across;
 pub mod stats;
 
 use crate::backend::ErrorClass;

@@ -65,6 +65,16 @@ fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), Stri
     }
 }
 
+/// A chart area with the page's caption, margins and label room.
+fn builder<'a, 'b>(root: &'a DrawingArea<SVGBackend<'b>, Shift>, title: &str) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80);
+    b
+}
+
 /// Latency (ns) against percentile on the log "1/(1-p)" axis, one line per
 /// series (x = 1/(1-p), y = ns).
 pub fn spectrum(title: &str, series: &[Series]) -> String {
@@ -74,11 +84,7 @@ pub fn spectrum(title: &str, series: &[Series]) -> String {
         .fold(10.0, f64::max);
     let (lo, hi) = y_range(series, true);
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
+        let mut chart = builder(root, title)
             .build_cartesian_2d((1f64..max_x).log_scale(), (lo..hi).log_scale())
             .map_err(|e| e.to_string())?;
         chart
@@ -102,11 +108,7 @@ pub fn timeline(title: &str, y_desc: &str, series: &[Series], format: &dyn Fn(f6
         .fold(1.0, f64::max);
     let (_, hi) = y_range(series, false);
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
+        let mut chart = builder(root, title)
             .build_cartesian_2d(0f64..max_x, 0f64..hi)
             .map_err(|e| e.to_string())?;
         chart
@@ -125,11 +127,7 @@ pub fn bars(title: &str, labels: &[String], values: &[f64], format: &dyn Fn(f64)
     let hi = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
     let n = labels.len().max(1);
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
+        let mut chart = builder(root, title)
             .build_cartesian_2d((0..n).into_segmented(), 0f64..hi)
             .map_err(|e| e.to_string())?;
         chart

@@ -2,6 +2,8 @@
 //! terminal text), the list of files a run folder gets, the one place that
 //! writes run folders, and the progress display.
 
+pub mod across;
+pub mod baseline;
 mod charts;
 pub mod exports;
 pub mod folder;

@@ -21,7 +21,7 @@ pub use model::*;
 pub use per_backend::PerBackend;
 pub use resolve_load::{DEFAULT_LOAD, DEFAULT_OP_TIMEOUT, QUICK_LOAD, parse_duration};
 pub use resolve_scenario::{DEFAULT_SEED, load_scenario, resolve_scenario};
-pub use resolve_verdict::parse_fraction;
+pub use resolve_verdict::{parse_fraction, parse_metric};
 pub use resolve_workload::{load_workload, resolve_workload};
 
 use std::path::{Path, PathBuf};

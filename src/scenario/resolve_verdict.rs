@@ -29,7 +29,7 @@ const METRICS: [(&str, Metric); 11] = [
 
 /// Parses a metric name: a built-in one, or `evidence.NAME` for one of the
 /// scenario's `[[evidence]]` queries.
-fn parse_metric(text: &str, evidence: &[EvidenceQuery]) -> Result<Metric, String> {
+pub fn parse_metric(text: &str, evidence: &[EvidenceQuery]) -> Result<Metric, String> {
     if let Some((_, m)) = METRICS.iter().find(|(name, _)| *name == text) {
         return Ok(*m);
     }

@@ -1,0 +1,56 @@
+//! `schemabench baseline` and `schemabench compare`.
+
+use super::{Error, Exit};
+use crate::cli::{BaselineAction, CompareArgs};
+use crate::compare::across::{Thresholds, across_runs, differences};
+use crate::report::across::{Sides, junit, markdown, terminal};
+use crate::report::baseline;
+
+pub(super) fn baseline_command(action: BaselineAction) -> Result<Exit, Error> {
+    match action {
+        BaselineAction::Save { name, run, dir } => {
+            let folder = baseline::save(&dir, &name, &run)?;
+            println!("saved baseline `{name}` in {}", folder.display());
+        }
+        BaselineAction::List { dir } => {
+            for b in baseline::list(&dir) {
+                println!("{}  {} (run {}, saved {})", b.name, b.scenario, b.run_id, b.saved_at);
+            }
+        }
+    }
+    Ok(Exit::Success)
+}
+
+pub(super) fn compare_command(args: &CompareArgs) -> Result<Exit, Error> {
+    let now = baseline::read_run(&args.run)?;
+    let (earlier, earlier_label) = match (&args.baseline, &args.against) {
+        (Some(name), _) => (baseline::load(&args.baselines, name)?, format!("baseline `{name}`")),
+        (None, Some(other)) => (baseline::read_run(other)?, format!("`{}`", other.display())),
+        (None, None) => unreachable!("clap requires --baseline or --against"),
+    };
+    let differ = differences(&now, &earlier);
+    if !differ.is_empty() && !args.allow_different {
+        return Err(Error::Incomparable(differ));
+    }
+    let thresholds = Thresholds(args.thresholds.iter().copied().collect());
+    let c = across_runs(&now, &earlier, &thresholds);
+    let sides = Sides {
+        now: &now,
+        earlier: &earlier,
+        earlier_label,
+    };
+    print!("{}", terminal(&c, &sides));
+    let write = |path: &std::path::Path, text: String| {
+        std::fs::write(path, text).map_err(|source| Error::WriteReport {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    if let Some(path) = &args.markdown {
+        write(path, markdown(&c, &sides))?;
+    }
+    if let Some(path) = &args.junit {
+        write(path, junit(&c, &sides))?;
+    }
+    Ok(if c.fails() { Exit::Findings } else { Exit::Success })
+}

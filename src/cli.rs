@@ -208,10 +208,13 @@ pub struct RunArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum BaselineAction {
-    /// Save RUN_DIR's result as baseline NAME (replacing one of that name).
+    /// Save the results of RUN_DIR... as baseline NAME (replacing one of
+    /// that name). Three or more runs let comparisons measure run-to-run
+    /// variation.
     Save {
         name: String,
-        run: PathBuf,
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
         /// Folder of saved baselines.
         #[arg(long, default_value = crate::report::baseline::DEFAULT_DIR)]
         dir: PathBuf,

@@ -96,6 +96,7 @@ fn a_run_against_its_baseline_passes_and_a_lost_index_is_a_regression_and_a_plan
     let text = String::from_utf8_lossy(&same.stdout);
     assert_eq!(same.status.code(), Some(0), "{text}");
     assert!(text.contains("0 worse") && text.contains("no regression"), "{text}");
+    assert!(text.contains("note: the baseline is one run"), "{text}");
 
     // The index no longer serves the sort.
     let other = dir.path().join("other");
@@ -123,6 +124,33 @@ fn a_run_against_its_baseline_passes_and_a_lost_index_is_a_regression_and_a_plan
         "{xml}"
     );
     assert!(xml.contains("plan changed"), "{xml}");
+
+    // A baseline of three runs: intervals predict a new run from the spread
+    // between runs; the lost index is still a regression.
+    let good_path = scenario(dir.path(), "(user_id, created_at DESC, id DESC)");
+    let mut runs = vec![good.clone()];
+    for i in 0..2 {
+        runs.push(run(&good_path, &dir.path().join(format!("m{i}")), "1"));
+    }
+    let saved = bin()
+        .args(["baseline", "save", "multi"])
+        .args(&runs)
+        .arg("--dir")
+        .arg(&baselines)
+        .output()
+        .unwrap();
+    assert!(saved.status.success(), "{}", String::from_utf8_lossy(&saved.stderr));
+    let multi = bin()
+        .arg("compare")
+        .arg(&bad)
+        .args(["--baseline", "multi", "--baselines"])
+        .arg(&baselines)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&multi.stdout);
+    assert_eq!(multi.status.code(), Some(1), "{text}");
+    assert!(text.contains("plan changed"), "{text}");
+    assert!(!text.contains("note: the baseline is one run"), "{text}");
 
     // Lenient thresholds on every timing metric cannot hide the plan change.
     let lenient: Vec<String> = ["p50", "p90", "p99", "p999", "mean", "throughput"]

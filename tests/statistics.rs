@@ -13,7 +13,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use schemabench::compare::stats::{
-    Class, DEFAULT_NOISE, class_level, classify, round_estimate, round_estimate_at, rounds_needed,
+    Class, DEFAULT_NOISE, class_level, classify, prediction, round_estimate, round_estimate_at, rounds_needed,
 };
 
 const EXPERIMENTS: usize = 4000;
@@ -142,4 +142,99 @@ fn the_suggested_round_count_settles_far_more_often_than_rerunning_as_before() {
         with_suggestion >= 3 * with_three.max(1),
         "suggested rounds settled {with_suggestion}, 3 rounds {with_three}"
     );
+}
+
+/// Runs of one scenario on one machine, each the geometric mean of its
+/// rounds: a run-level shift (the machine's state that hour) shared by its
+/// rounds, plus round noise averaged over three rounds. The shift is what
+/// rounds within one run cannot see.
+fn run_logs(rng: &mut ChaCha8Rng, runs: usize, effect: f64) -> Vec<f64> {
+    let shift = Normal::new(0.0, 0.08).unwrap();
+    let round = Normal::new(0.0, WINDOW_SD).unwrap();
+    (0..runs)
+        .map(|_| effect.ln() + shift.sample(rng) + (0..3).map(|_| round.sample(rng)).sum::<f64>() / 3.0)
+        .collect()
+}
+
+#[test]
+fn the_prediction_interval_for_a_new_run_covers_it_95_percent_of_the_time() {
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for baseline_runs in [3, 5, 10] {
+        let covered = (0..EXPERIMENTS)
+            .filter(|_| {
+                let earlier = run_logs(&mut rng, baseline_runs, 1.0);
+                let now = run_logs(&mut rng, 1, 1.0)[0];
+                let (_, lo, hi) = prediction(&earlier, now, 0.95).unwrap();
+                lo <= 1.0 && 1.0 <= hi
+            })
+            .count() as f64
+            / EXPERIMENTS as f64;
+        eprintln!("{baseline_runs} baseline runs: a new identical run inside the 95% prediction interval {covered:.3}");
+        assert!((0.935..=0.965).contains(&covered), "{baseline_runs} runs: {covered}");
+    }
+}
+
+#[test]
+fn a_nightly_run_of_unchanged_designs_is_rarely_called_a_regression() {
+    // 40 metrics per variant, as a scenario with five operations has; each
+    // judged at the shared family-wise level.
+    let (metrics, nights) = (40, 1000);
+    let level = class_level(metrics);
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut false_alarms = 0;
+    let mut single_run_alarms = 0;
+    for _ in 0..nights {
+        let mut alarm = false;
+        let mut single = false;
+        for _ in 0..metrics {
+            let earlier = run_logs(&mut rng, 3, 1.0);
+            let now = run_logs(&mut rng, 1, 1.0)[0];
+            let (ratio, lo, hi) = prediction(&earlier, now, level).unwrap();
+            alarm |= classify(ratio, Some((lo, hi)), 3, DEFAULT_NOISE, true) == Class::Worse;
+            // A one-run baseline with its three rounds paired: only round
+            // noise is in the interval, the run shift is not.
+            let round = Normal::new(0.0, WINDOW_SD).unwrap();
+            let (a, b) = (run_logs(&mut rng, 1, 1.0)[0], run_logs(&mut rng, 1, 1.0)[0]);
+            let ratios: Vec<f64> = (0..3)
+                .map(|_| (a - b + round.sample(&mut rng) - round.sample(&mut rng)).exp())
+                .collect();
+            let e = round_estimate_at(&ratios, level).unwrap();
+            single |= classify(e.ratio, e.interval, 3, DEFAULT_NOISE, true) == Class::Worse;
+        }
+        false_alarms += usize::from(alarm);
+        single_run_alarms += usize::from(single);
+    }
+    let rate = false_alarms as f64 / nights as f64;
+    let single_rate = single_run_alarms as f64 / nights as f64;
+    eprintln!(
+        "unchanged designs, {metrics} metrics a night: a false regression on {rate:.3} of nights with a 3-run \
+         baseline, {single_rate:.3} with a 1-run baseline"
+    );
+    assert!(rate <= 0.05, "{rate}");
+    assert!(
+        single_rate > rate,
+        "the one-run baseline should show the problem it has"
+    );
+}
+
+#[test]
+fn the_more_baseline_runs_the_smaller_the_slowdown_that_is_caught() {
+    // Power at the family-wise level of 40 metrics: with 3 baseline runs the
+    // t quantile (2 degrees of freedom) is large, so only big breaks are
+    // caught; 5 and 10 runs catch ordinary slowdowns.
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let level = class_level(40);
+    for (runs, slowdown, at_least) in [(3, 100.0, 0.9), (5, 3.0, 0.8), (10, 2.0, 0.9)] {
+        let caught = (0..EXPERIMENTS)
+            .filter(|_| {
+                let earlier = run_logs(&mut rng, runs, 1.0);
+                let now = run_logs(&mut rng, 1, slowdown)[0];
+                let (ratio, lo, hi) = prediction(&earlier, now, level).unwrap();
+                classify(ratio, Some((lo, hi)), runs, DEFAULT_NOISE, true) == Class::Worse
+            })
+            .count() as f64
+            / EXPERIMENTS as f64;
+        eprintln!("{runs} baseline runs: a {slowdown}× slowdown called a regression in {caught:.3} of nights");
+        assert!(caught >= at_least, "{runs} runs, {slowdown}×: {caught}");
+    }
 }

@@ -8,13 +8,21 @@ use crate::report::baseline;
 
 pub(super) fn baseline_command(action: BaselineAction) -> Result<Exit, Error> {
     match action {
-        BaselineAction::Save { name, run, dir } => {
-            let folder = baseline::save(&dir, &name, &run)?;
-            println!("saved baseline `{name}` in {}", folder.display());
+        BaselineAction::Save { name, runs, dir } => {
+            let folder = baseline::save(&dir, &name, &runs)?;
+            println!(
+                "saved baseline `{name}` ({} run(s)) in {}",
+                runs.len(),
+                folder.display()
+            );
         }
         BaselineAction::List { dir } => {
             for b in baseline::list(&dir) {
-                println!("{}  {} (run {}, saved {})", b.name, b.scenario, b.run_id, b.saved_at);
+                let runs = b.runs.len().max(1);
+                println!(
+                    "{}  {} ({runs} run(s), first {}, saved {})",
+                    b.name, b.scenario, b.run_id, b.saved_at
+                );
             }
         }
     }
@@ -25,10 +33,10 @@ pub(super) fn compare_command(args: &CompareArgs) -> Result<Exit, Error> {
     let now = baseline::read_run(&args.run)?;
     let (earlier, earlier_label) = match (&args.baseline, &args.against) {
         (Some(name), _) => (baseline::load(&args.baselines, name)?, format!("baseline `{name}`")),
-        (None, Some(other)) => (baseline::read_run(other)?, format!("`{}`", other.display())),
+        (None, Some(other)) => (vec![baseline::read_run(other)?], format!("`{}`", other.display())),
         (None, None) => unreachable!("clap requires --baseline or --against"),
     };
-    let differ = differences(&now, &earlier);
+    let differ: Vec<String> = earlier.iter().flat_map(|e| differences(&now, e)).collect();
     if !differ.is_empty() && !args.allow_different {
         return Err(Error::Incomparable(differ));
     }
@@ -36,7 +44,7 @@ pub(super) fn compare_command(args: &CompareArgs) -> Result<Exit, Error> {
     let c = across_runs(&now, &earlier, &thresholds);
     let sides = Sides {
         now: &now,
-        earlier: &earlier,
+        earlier: &earlier[0],
         earlier_label,
     };
     print!("{}", terminal(&c, &sides));

@@ -1,12 +1,24 @@
-//! One run against an earlier one (a saved baseline, or another run
-//! folder): for every backend, variant, operation and metric both measured,
-//! the same effect, interval and classification as a variant against its
-//! baseline variant ([`super::effect`]), with a per-metric threshold as the
-//! noise band. A regression is an effect classified worse beyond its
-//! threshold. Plan changes, differing answers and guards that newly fail are
-//! findings of their own, whether or not timings moved.
+//! One run against earlier ones (a saved baseline of one or more runs, or
+//! another run folder), for every backend, variant, operation and metric
+//! both measured, classified against a per-metric threshold (the noise band
+//! by default) with the same rule as variant comparisons. A regression is an
+//! effect classified worse beyond its threshold. Plan changes, differing
+//! answers and guards that newly fail are findings of their own, whether or
+//! not timings moved.
+//!
+//! The interval depends on what the baseline can tell:
+//! - **Several baseline runs** (3 or more settle an effect): each run is one
+//!   value (the geometric mean of its rounds), and the interval is a
+//!   prediction interval for a new run from the baseline runs' spread, so
+//!   the run-to-run variation a shared machine has (CPU state, caches,
+//!   neighbours) is inside it.
+//! - **One baseline run**: rounds are paired by number as between variants
+//!   ([`super::effect`]); the interval knows only round-to-round noise
+//!   within each run, so a shift between runs can pass for a regression.
+//!   The outputs say so.
 
-use super::{OP_METRICS, VARIANT_METRICS, effect};
+use super::stats::{self, LEVEL};
+use super::{OP_METRICS, VARIANT_METRICS, effect, min_ops};
 use crate::backend::BackendKind;
 use crate::result::{Class, Effect, RunResult, VariantResult};
 use crate::scenario::Metric;
@@ -107,11 +119,13 @@ impl std::fmt::Display for Finding {
     }
 }
 
-/// The whole comparison of a run with an earlier one.
+/// The whole comparison of a run with earlier ones.
 #[derive(Debug, Clone)]
 pub struct RunComparison {
     pub effects: Vec<AcrossEffect>,
     pub findings: Vec<Finding>,
+    /// Runs in the baseline (1: run-to-run variation not measured).
+    pub baseline_runs: usize,
 }
 
 impl RunComparison {
@@ -160,12 +174,15 @@ pub fn differences(now: &RunResult, earlier: &RunResult) -> Vec<String> {
     out
 }
 
-/// Compares `now` with `earlier`, variant by variant (matched by name).
-pub fn across_runs(now: &RunResult, earlier: &RunResult, thresholds: &Thresholds) -> RunComparison {
+/// Compares `now` with the baseline runs `earlier` (at least one), variant
+/// by variant (matched by name). Plans, guards and missing parts are
+/// compared with the first baseline run.
+pub fn across_runs(now: &RunResult, earlier: &[RunResult], thresholds: &Thresholds) -> RunComparison {
     let noise = now.comparison.noise;
     let mut effects = Vec::new();
     let mut findings = Vec::new();
-    for before in &earlier.backends {
+    let first = &earlier[0];
+    for before in &first.backends {
         let Some(after) = now.backends.iter().find(|b| b.backend == before.backend) else {
             findings.push(Finding::Missing {
                 what: before.backend.to_string(),
@@ -179,6 +196,30 @@ pub fn across_runs(now: &RunResult, earlier: &RunResult, thresholds: &Thresholds
                 });
                 continue;
             };
+            // The same variant in every baseline run.
+            let others: Vec<&VariantResult> = earlier
+                .iter()
+                .filter_map(|r| r.backend(before.backend)?.variant(&bv.name))
+                .collect();
+            let family = v.ops.len() * OP_METRICS.len() + VARIANT_METRICS.len();
+            let mut judge = |op: Option<&str>, metric: Metric| {
+                let threshold = thresholds.for_metric(metric, noise);
+                let e = if others.len() >= 2 {
+                    against_runs(v, &others, op, metric, threshold, family)
+                } else {
+                    effect(v, bv, op, metric, threshold)
+                };
+                if let Some(e) = e {
+                    effects.push(AcrossEffect {
+                        backend: after.backend,
+                        variant: v.name.clone(),
+                        op: op.map(str::to_string),
+                        metric,
+                        threshold,
+                        effect: e,
+                    });
+                }
+            };
             for o in &bv.ops {
                 if v.op(&o.op).is_none() {
                     findings.push(Finding::Missing {
@@ -187,31 +228,11 @@ pub fn across_runs(now: &RunResult, earlier: &RunResult, thresholds: &Thresholds
                     continue;
                 }
                 for metric in OP_METRICS {
-                    let threshold = thresholds.for_metric(metric, noise);
-                    if let Some(e) = effect(v, bv, Some(&o.op), metric, threshold) {
-                        effects.push(AcrossEffect {
-                            backend: after.backend,
-                            variant: v.name.clone(),
-                            op: Some(o.op.clone()),
-                            metric,
-                            threshold,
-                            effect: e,
-                        });
-                    }
+                    judge(Some(&o.op), metric);
                 }
             }
             for metric in VARIANT_METRICS {
-                let threshold = thresholds.for_metric(metric, noise);
-                if let Some(e) = effect(v, bv, None, metric, threshold) {
-                    effects.push(AcrossEffect {
-                        backend: after.backend,
-                        variant: v.name.clone(),
-                        op: None,
-                        metric,
-                        threshold,
-                        effect: e,
-                    });
-                }
+                judge(None, metric);
             }
             findings.extend(plan_changes(after.backend, v, bv));
         }
@@ -223,8 +244,94 @@ pub fn across_runs(now: &RunResult, earlier: &RunResult, thresholds: &Thresholds
             });
         }
     }
-    findings.extend(new_guard_failures(now, earlier));
-    RunComparison { effects, findings }
+    findings.extend(new_guard_failures(now, first));
+    RunComparison {
+        effects,
+        findings,
+        baseline_runs: earlier.len(),
+    }
+}
+
+/// A run's value of a metric: the geometric mean of its rounds' values, or
+/// its single value (storage).
+fn run_value(v: &VariantResult, op: Option<&str>, metric: Metric) -> Option<f64> {
+    let (rounds, single) = match op {
+        Some(op) => {
+            let o = v.op(op)?;
+            (o.round_metric(metric), o.metric(metric))
+        }
+        None => (v.round_metric(metric), v.metric(metric)),
+    };
+    let logs: Vec<f64> = rounds
+        .into_iter()
+        .flatten()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .map(f64::ln)
+        .collect();
+    if logs.is_empty() {
+        return single.filter(|x| x.is_finite() && *x > 0.0);
+    }
+    Some((logs.iter().sum::<f64>() / logs.len() as f64).exp())
+}
+
+/// `now` against several baseline runs: the log of its value against the
+/// baseline runs' mean log, with a prediction interval for one new run
+/// from their spread (t with n − 1 degrees of freedom, × √(1 + 1/n)),
+/// classified at the family-wise level like variant effects.
+fn against_runs(
+    now: &VariantResult,
+    earlier: &[&VariantResult],
+    op: Option<&str>,
+    metric: Metric,
+    threshold: f64,
+    family: usize,
+) -> Option<Effect> {
+    let value = run_value(now, op, metric)?;
+    let logs: Vec<f64> = earlier
+        .iter()
+        .filter_map(|b| run_value(b, op, metric))
+        .map(f64::ln)
+        .collect();
+    let n = logs.len();
+    let level = stats::class_level(family);
+    let (ratio, lo, hi) = stats::prediction(&logs, value.ln(), LEVEL)?;
+    let (_, class_lo, class_hi) = stats::prediction(&logs, value.ln(), level)?;
+    // Too few operations in some round for this percentile: never classified.
+    let fewest = op.filter(|_| metric.is_per_op()).and_then(|op| {
+        std::iter::once(now)
+            .chain(earlier.iter().copied())
+            .filter_map(|v| v.op(op).map(|o| o.rounds.iter().map(|r| r.count).min().unwrap_or(0)))
+            .min()
+    });
+    let too_few = fewest.is_some_and(|f| f < min_ops(metric));
+    let ratios: Vec<f64> = logs.iter().map(|l| (value.ln() - l).exp()).collect();
+    let class = if too_few {
+        Class::Inconclusive
+    } else {
+        stats::classify(
+            ratio,
+            Some((class_lo, class_hi)),
+            n,
+            threshold,
+            metric.lower_is_better(),
+        )
+    };
+    Some(Effect {
+        value,
+        baseline_value: value / ratio,
+        ratio,
+        round_min: ratios.iter().copied().reduce(f64::min),
+        round_max: ratios.iter().copied().reduce(f64::max),
+        rounds: n,
+        ci_low: Some(lo),
+        ci_high: Some(hi),
+        class,
+        outlier_rounds: Vec::new(),
+        rounds_needed: None,
+        dropped_rounds: Vec::new(),
+        class_level: level,
+        too_few_ops: fewest.filter(|_| too_few),
+    })
 }
 
 /// Operations whose plan summary differs between the runs.

@@ -158,6 +158,23 @@ pub fn outliers(values: &[f64]) -> Vec<usize> {
         .collect()
 }
 
+/// One new value against earlier values of the same thing (logs of each
+/// run's value): the ratio of the new value to the earlier values'
+/// geometric mean, and the prediction interval at `level` for one new run
+/// (Student's t with n − 1 degrees of freedom on the logs, × √(1 + 1/n)).
+/// `None` with fewer than two earlier values.
+pub fn prediction(earlier_logs: &[f64], new_log: f64, level: f64) -> Option<(f64, f64, f64)> {
+    let n = earlier_logs.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = earlier_logs.iter().sum::<f64>() / n as f64;
+    let var = earlier_logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let half = t_quantile(n - 1, level) * var.sqrt() * (1.0 + 1.0 / n as f64).sqrt();
+    let d = new_log - mean;
+    Some((d.exp(), (d - half).exp(), (d + half).exp()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

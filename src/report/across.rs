@@ -16,7 +16,17 @@ pub struct Sides<'a> {
     pub earlier_label: String,
 }
 
-fn interval(e: &AcrossEffect) -> String {
+fn interval(e: &AcrossEffect, baseline_runs: usize) -> String {
+    if baseline_runs >= 2
+        && let (Some(lo), Some(hi)) = (e.effect.ci_low, e.effect.ci_high)
+    {
+        return format!(
+            "95% prediction interval {}–{} from {} baseline runs",
+            format_ratio(lo),
+            format_ratio(hi),
+            e.effect.rounds
+        );
+    }
     match (e.effect.ci_low, e.effect.ci_high) {
         (Some(lo), Some(hi)) => format!(
             "95% CI {}–{}, {} rounds",
@@ -29,15 +39,19 @@ fn interval(e: &AcrossEffect) -> String {
     }
 }
 
-fn line(e: &AcrossEffect) -> String {
+fn line(e: &AcrossEffect, baseline_runs: usize) -> String {
     format!(
         "{}: {} ({}; threshold ±{:.0}%)",
         e.label(),
         format_ratio(e.effect.ratio),
-        interval(e),
+        interval(e, baseline_runs),
         e.threshold * 100.0
     )
 }
+
+/// The caveat of a one-run baseline.
+const ONE_RUN: &str = "the baseline is one run: run-to-run variation is not measured, so a shift between runs \
+                       can pass for a regression; save baselines from 3 runs";
 
 fn counts(c: &RunComparison) -> String {
     let n = |class: Class| c.effects.iter().filter(|e| e.effect.class == class).count();
@@ -60,14 +74,17 @@ pub fn terminal(c: &RunComparison, s: &Sides<'_>) -> String {
         s.now.scenario.name, s.now.run.id, s.earlier_label, s.earlier.run.id
     );
     let _ = writeln!(out, "  {}", counts(c));
+    if c.baseline_runs < 2 {
+        let _ = writeln!(out, "  note: {ONE_RUN}");
+    }
     for e in c.regressions() {
-        let _ = writeln!(out, "  REGRESSION  {}", line(e));
+        let _ = writeln!(out, "  REGRESSION  {}", line(e, c.baseline_runs));
     }
     for f in &c.findings {
         let _ = writeln!(out, "  FINDING     {f}");
     }
     for e in c.effects.iter().filter(|e| e.effect.class == Class::Better) {
-        let _ = writeln!(out, "  improved    {}", line(e));
+        let _ = writeln!(out, "  improved    {}", line(e, c.baseline_runs));
     }
     let _ = writeln!(
         out,
@@ -98,6 +115,9 @@ pub fn markdown(c: &RunComparison, s: &Sides<'_>) -> String {
         s.earlier.run.id,
         counts(c)
     );
+    if c.baseline_runs < 2 {
+        let _ = writeln!(md, "> Note: {ONE_RUN}.\n");
+    }
     let table = |md: &mut String, title: &str, rows: Vec<&AcrossEffect>| {
         if rows.is_empty() {
             return;
@@ -112,7 +132,7 @@ pub fn markdown(c: &RunComparison, s: &Sides<'_>) -> String {
                 "| {} | {} | {} | ±{:.0}% |",
                 e.label(),
                 format_ratio(e.effect.ratio),
-                interval(e),
+                interval(e, c.baseline_runs),
                 e.threshold * 100.0
             );
         }
@@ -159,7 +179,7 @@ pub fn junit(c: &RunComparison, s: &Sides<'_>) -> String {
                 "    <testcase classname=\"{}\" name=\"{}\"><failure message=\"{}\"/></testcase>",
                 escape(&class),
                 escape(&name),
-                escape(&format!("regression: {}", line(e)))
+                escape(&format!("regression: {}", line(e, c.baseline_runs)))
             );
         } else {
             let _ = writeln!(

@@ -1,5 +1,7 @@
-//! Saved baselines: `<dir>/<name>/result.json` (a copy of a run's result)
-//! and `baseline.json` saying which run it came from and when. Saving
+//! Saved baselines: `<dir>/<name>/result.json` (a copy of a run's result;
+//! `result-2.json`, `result-3.json`, ... for the further runs of a baseline
+//! made of several) and `baseline.json` saying which runs it came from and
+//! when. Several runs let a comparison measure run-to-run variation. Saving
 //! under an existing name replaces it — refreshing a baseline is a
 //! deliberate act (docs/nightly.md).
 
@@ -14,7 +16,11 @@ pub const DEFAULT_DIR: &str = "reports/baselines";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BaselineInfo {
     pub name: String,
+    /// The first run's id.
     pub run_id: String,
+    /// Every run's id, in order.
+    #[serde(default)]
+    pub runs: Vec<String>,
     pub scenario: String,
     /// The run folder it was saved from.
     pub from: String,
@@ -76,11 +82,12 @@ pub fn read_run(path: &Path) -> Result<RunResult, BaselineError> {
     RunResult::from_json(&text).map_err(|source| BaselineError::BadResult { path: file, source })
 }
 
-/// Saves the result of `run` as baseline `name` under `dir`; returns the
-/// baseline's folder.
-pub fn save(dir: &Path, name: &str, run: &Path) -> Result<PathBuf, BaselineError> {
+/// Saves the results of `runs` (one or more run folders of the same
+/// scenario) as baseline `name` under `dir`, replacing what was there;
+/// returns the baseline's folder.
+pub fn save(dir: &Path, name: &str, runs: &[PathBuf]) -> Result<PathBuf, BaselineError> {
     check_name(name)?;
-    let result = read_run(run)?;
+    let results = runs.iter().map(|r| read_run(r)).collect::<Result<Vec<_>, _>>()?;
     let folder = dir.join(name);
     let write = |file: &str, bytes: &[u8]| {
         let path = folder.join(file);
@@ -90,21 +97,49 @@ pub fn save(dir: &Path, name: &str, run: &Path) -> Result<PathBuf, BaselineError
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|source| BaselineError::Write { path, source })
     };
+    // Runs of an earlier save under this name go first.
+    for old in result_files(&folder) {
+        let _ = std::fs::remove_file(old);
+    }
+    for (i, result) in results.iter().enumerate() {
+        write(&result_file(i), result.to_json().as_bytes())?;
+    }
     let info = BaselineInfo {
         name: name.to_string(),
-        run_id: result.run.id.clone(),
-        scenario: result.scenario.name.clone(),
-        from: run.display().to_string(),
+        run_id: results[0].run.id.clone(),
+        runs: results.iter().map(|r| r.run.id.clone()).collect(),
+        scenario: results[0].scenario.name.clone(),
+        from: runs
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         saved_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     };
-    write("result.json", result.to_json().as_bytes())?;
     write(
         "baseline.json",
         serde_json::to_string_pretty(&info).expect("serialises").as_bytes(),
     )?;
     Ok(folder)
+}
+
+/// `result.json` for the first run, `result-2.json` for the second, ...
+fn result_file(i: usize) -> String {
+    if i == 0 {
+        "result.json".to_string()
+    } else {
+        format!("result-{}.json", i + 1)
+    }
+}
+
+/// The result files of a baseline folder, in run order.
+fn result_files(folder: &Path) -> Vec<PathBuf> {
+    (0..)
+        .map(|i| folder.join(result_file(i)))
+        .take_while(|p| p.exists())
+        .collect()
 }
 
 /// The saved baselines under `dir`, by name.
@@ -122,11 +157,11 @@ pub fn list(dir: &Path) -> Vec<BaselineInfo> {
     out
 }
 
-/// Loads baseline `name` from `dir`.
-pub fn load(dir: &Path, name: &str) -> Result<RunResult, BaselineError> {
+/// Loads baseline `name` from `dir`: every run it was saved from.
+pub fn load(dir: &Path, name: &str) -> Result<Vec<RunResult>, BaselineError> {
     check_name(name)?;
-    let file = dir.join(name).join("result.json");
-    if !file.exists() {
+    let files = result_files(&dir.join(name));
+    if files.is_empty() {
         let known: Vec<String> = list(dir).into_iter().map(|b| b.name).collect();
         return Err(BaselineError::NotFound {
             name: name.to_string(),
@@ -138,5 +173,5 @@ pub fn load(dir: &Path, name: &str) -> Result<RunResult, BaselineError> {
             },
         });
     }
-    read_run(&file)
+    files.iter().map(|f| read_run(f)).collect()
 }

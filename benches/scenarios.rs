@@ -3,7 +3,9 @@
 //! and report folder. Backends that cannot be provisioned are skipped with
 //! one line each. `-- --quick` uses each scenario's smoke profile;
 //! `-- --list` lists the scenarios; `cargo test --benches` runs a fast smoke
-//! pass (quick profile, short windows, reports in a temp folder).
+//! pass (quick profile, short windows, reports in a temp folder). Exits 1
+//! when a run fails or finds something (answers that differ, operations
+//! that failed), so CI notices.
 
 use schemabench::backend::BackendKind;
 use schemabench::provision::{self, Request};
@@ -86,9 +88,16 @@ fn main() {
                 }
                 let folder = f.folder.strip_prefix(root).unwrap_or(&f.folder);
                 println!("  report: {}", folder.join("report.md").display());
-                if let Err(e) = f.outcome() {
-                    println!("  FAILED: {e}");
-                    failures += 1;
+                match f.outcome() {
+                    Err(e) => {
+                        println!("  FAILED: {e}");
+                        failures += 1;
+                    }
+                    Ok(schemabench::Exit::Findings) => {
+                        println!("  FAILED: answers differ or operations failed (see the report)");
+                        failures += 1;
+                    }
+                    Ok(_) => {}
                 }
             }
             Err(e) => {

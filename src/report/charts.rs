@@ -95,7 +95,8 @@ pub fn spectrum(title: &str, series: &[Series]) -> String {
             .y_label_formatter(&|y| crate::util::format_ns(*y))
             .draw()
             .map_err(|e| e.to_string())?;
-        lines(&mut chart, series)
+        // Spectra rise to the right: the lower right is empty.
+        lines(&mut chart, series, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -118,7 +119,7 @@ pub fn timeline(title: &str, y_desc: &str, series: &[Series], format: &dyn Fn(f6
             .y_label_formatter(&|y| format(*y))
             .draw()
             .map_err(|e| e.to_string())?;
-        lines(&mut chart, series)
+        lines(&mut chart, series, SeriesLabelPosition::UpperRight)
     })
 }
 
@@ -177,6 +178,7 @@ fn y_range(series: &[Series], log: bool) -> (f64, f64) {
 fn lines<'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     series: &[Series],
+    legend: SeriesLabelPosition,
 ) -> Result<(), String>
 where
     X: Ranged<ValueType = f64>,
@@ -192,7 +194,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(legend)
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()

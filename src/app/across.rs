@@ -48,17 +48,11 @@ pub(super) fn compare_command(args: &CompareArgs) -> Result<Exit, Error> {
         earlier_label,
     };
     print!("{}", terminal(&c, &sides));
-    let write = |path: &std::path::Path, text: String| {
-        std::fs::write(path, text).map_err(|source| Error::WriteReport {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
     if let Some(path) = &args.markdown {
-        write(path, markdown(&c, &sides))?;
+        crate::report::write_file(path, markdown(&c, &sides).as_bytes())?;
     }
     if let Some(path) = &args.junit {
-        write(path, junit(&c, &sides))?;
+        crate::report::write_file(path, junit(&c, &sides).as_bytes())?;
     }
     Ok(if c.fails() { Exit::Findings } else { Exit::Success })
 }

@@ -119,17 +119,7 @@ fn report_command(path: &Path, stdout: bool, html: bool) -> Result<Exit, Error> 
         }
         return Ok(Exit::Success);
     }
-    let write = |name: &str, bytes: &[u8]| {
-        let target = folder.join(name);
-        let file = target.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let tmp = target.with_file_name(format!(".{file}.tmp"));
-        target
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&tmp, bytes))
-            .and_then(|()| std::fs::rename(&tmp, &target))
-            .map_err(|source| Error::WriteReport { path: target, source })
-    };
+    let write = |name: &str, bytes: &[u8]| report::write_file(&folder.join(name), bytes);
     for (name, bytes) in &rendered {
         write(name, bytes)?;
     }
@@ -330,6 +320,15 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
         print!("{summary}");
     }
     finished.outcome()
+}
+
+impl From<report::WriteError> for Error {
+    fn from(e: report::WriteError) -> Self {
+        Error::WriteReport {
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 /// A run's result and where its folder is.

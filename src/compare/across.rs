@@ -18,7 +18,7 @@
 //!   The outputs say so.
 
 use super::stats::{self, LEVEL};
-use super::{OP_METRICS, VARIANT_METRICS, effect, min_ops};
+use super::{OP_METRICS, VARIANT_METRICS, effect, fewest_round_ops, min_ops};
 use crate::backend::BackendKind;
 use crate::result::{Class, Effect, RunResult, VariantResult};
 use crate::scenario::Metric;
@@ -297,12 +297,7 @@ fn against_runs(
     let (ratio, lo, hi) = stats::prediction(&logs, value.ln(), LEVEL)?;
     let (_, class_lo, class_hi) = stats::prediction(&logs, value.ln(), level)?;
     // Too few operations in some round for this percentile: never classified.
-    let fewest = op.filter(|_| metric.is_per_op()).and_then(|op| {
-        std::iter::once(now)
-            .chain(earlier.iter().copied())
-            .filter_map(|v| v.op(op).map(|o| o.rounds.iter().map(|r| r.count).min().unwrap_or(0)))
-            .min()
-    });
+    let fewest = fewest_round_ops(std::iter::once(now).chain(earlier.iter().copied()), op, metric);
     let too_few = fewest.is_some_and(|f| f < min_ops(metric));
     let ratios: Vec<f64> = logs.iter().map(|l| (value.ln() - l).exp()).collect();
     let class = if too_few {

@@ -51,10 +51,7 @@ pub fn effect(
     let level = stats::class_level(family);
     // Fewest operations in any round on either side: a tail percentile of a
     // few hundred operations is one or two of them.
-    let fewest_ops = op.filter(|_| metric.is_per_op()).and_then(|op| {
-        let counts = |x: &VariantResult| x.op(op).map(|o| o.rounds.iter().map(|r| r.count).min().unwrap_or(0));
-        Some(counts(variant)?.min(counts(baseline)?))
-    });
+    let fewest_ops = fewest_round_ops([variant, baseline], op, metric);
     let (value, baseline_value, v_rounds, b_rounds) = match op.filter(|_| metric.is_per_op()) {
         Some(op) => {
             let (v, b) = (variant.op(op)?, baseline.op(op)?);
@@ -130,6 +127,21 @@ pub fn effect(
         class_level: level,
         too_few_ops: fewest_ops.filter(|_| too_few_ops),
     })
+}
+
+/// The fewest operations `op` completed in any round of any of `variants`
+/// (`None` for whole-variant metrics): a tail percentile of a few hundred
+/// operations is one or two of them.
+pub(crate) fn fewest_round_ops<'a>(
+    variants: impl IntoIterator<Item = &'a VariantResult>,
+    op: Option<&str>,
+    metric: Metric,
+) -> Option<u64> {
+    let op = op.filter(|_| metric.is_per_op())?;
+    variants
+        .into_iter()
+        .filter_map(|v| v.op(op).map(|o| o.rounds.iter().map(|r| r.count).min().unwrap_or(0)))
+        .min()
 }
 
 /// Operations a round needs before a metric's ratio is classified: two

@@ -90,12 +90,10 @@ pub fn save(dir: &Path, name: &str, runs: &[PathBuf]) -> Result<PathBuf, Baselin
     let results = runs.iter().map(|r| read_run(r)).collect::<Result<Vec<_>, _>>()?;
     let folder = dir.join(name);
     let write = |file: &str, bytes: &[u8]| {
-        let path = folder.join(file);
-        let tmp = folder.join(format!(".{file}.tmp"));
-        std::fs::create_dir_all(&folder)
-            .and_then(|()| std::fs::write(&tmp, bytes))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|source| BaselineError::Write { path, source })
+        super::write_file(&folder.join(file), bytes).map_err(|e| BaselineError::Write {
+            path: e.path,
+            source: e.source,
+        })
     };
     // Runs of an earlier save under this name go first.
     for old in result_files(&folder) {

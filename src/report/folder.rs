@@ -78,24 +78,7 @@ impl RunFolder {
     /// renamed; `name` may include a subfolder, e.g. `plans/x.json`. A
     /// failure (a full disk) names the file and removes the temp file.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), WriteError> {
-        let target = self.partial.join(name);
-        let parent = target.parent().unwrap_or(&self.partial).to_path_buf();
-        let file = target.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let tmp = parent.join(format!(".{file}.tmp"));
-        let written = (|| {
-            std::fs::create_dir_all(&parent)?;
-            let mut f = std::fs::File::create(&tmp)?;
-            io::Write::write_all(&mut f, bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &target)
-        })();
-        written.map_err(|source| {
-            let _ = std::fs::remove_file(&tmp);
-            WriteError {
-                path: target.clone(),
-                source,
-            }
-        })
+        write_file(&self.partial.join(name), bytes)
     }
 
     /// Moves the folder into place (its reserved name) and returns its
@@ -112,6 +95,29 @@ impl RunFolder {
         sync_dir(&self.parent).map_err(fail)?;
         Ok(target)
     }
+}
+
+/// Writes `path` whole or not at all: a temp file beside it (its folder
+/// created if needed), flushed to disk, then renamed over it. A failure
+/// (a full disk) names the file and removes the temp file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let file = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let tmp = parent.join(format!(".{file}.tmp"));
+    let written = (|| {
+        std::fs::create_dir_all(parent)?;
+        let mut f = std::fs::File::create(&tmp)?;
+        io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    written.map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        WriteError {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Flushes a folder's entries (names created or renamed in it).

@@ -15,7 +15,7 @@ pub mod progress;
 pub mod terminal;
 pub mod verdict;
 
-pub use folder::{RunFolder, WriteError, run_id};
+pub use folder::{RunFolder, WriteError, run_id, write_file};
 
 use crate::result::RunResult;
 

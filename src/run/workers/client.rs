@@ -32,6 +32,13 @@ fn record_closed(
     }
 }
 
+/// Whether an operation failed because the connection was lost (the client
+/// reopens it before its next operation).
+#[inline]
+fn lost_connection(outcome: &Result<u64, OpError>) -> bool {
+    matches!(outcome, Err(e) if e.class == ErrorClass::ConnectionLost)
+}
+
 /// A client's seeded stream of operations and their parameters: the same
 /// sequence for every variant.
 pub struct OpStream<'a> {
@@ -227,7 +234,7 @@ impl<'a> Client<'a> {
         record_from: Instant,
         outcome: Result<u64, OpError>,
     ) {
-        self.lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
+        self.lost |= lost_connection(&outcome);
         record_closed(&mut self.recorder, op, started, done, record_from, outcome);
     }
 
@@ -277,7 +284,7 @@ impl<'a> Client<'a> {
         };
         let mut in_flight: VecDeque<(OpId, Instant)> = VecDeque::with_capacity(depth);
         let mut record = |op, started, done, outcome: Result<u64, OpError>| {
-            *lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
+            *lost |= lost_connection(&outcome);
             record_closed(recorder, op, started, done, record_from, outcome)
         };
         loop {
@@ -332,7 +339,7 @@ impl<'a> Client<'a> {
         let started = Instant::now();
         let outcome = self.session.execute(&self.target.ops[op], self.stream.params());
         let done = Instant::now();
-        self.lost |= matches!(&outcome, Err(e) if e.class == ErrorClass::ConnectionLost);
+        self.lost |= lost_connection(&outcome);
         if intended >= record_from {
             let at = done.saturating_duration_since(record_from);
             let ns = |d: Duration| d.as_nanos() as u64;

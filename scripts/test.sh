@@ -56,8 +56,12 @@ export DOCKER_HOST SCHEMABENCH_DOCKER_IMAGE
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
+# examples/shop is a crate of its own (a user's application), outside `--all`.
+cargo fmt --manifest-path examples/shop/Cargo.toml -- --check
 log "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 log "cargo test (unit, integration, benches in smoke mode)"
 cargo test --locked --all-targets
+log "cargo package (the crate as published builds from its own files)"
+cargo package --locked --allow-dirty --quiet
 log "all tests passed"

@@ -59,6 +59,14 @@ pub enum Command {
         /// A run folder (reports/runs/<id>).
         run: PathBuf,
     },
+    /// Make a crate ready for `cargo bench` with schemabench: writes
+    /// benches/schemabench.rs, a first scenario and workload (never
+    /// overwriting a file), and prints the lines to add to Cargo.toml.
+    New {
+        /// The crate's root folder.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Measure the harness itself against pgbench on one throwaway cluster
     /// (TPS, client and server CPU per operation, load time); prints a
     /// Markdown table. scripts/bench-vs-pgbench.sh runs it.
@@ -254,7 +262,7 @@ pub struct CompareArgs {
     pub junit: Option<PathBuf>,
 }
 
-fn parse_threshold(s: &str) -> Result<(crate::scenario::Metric, f64), String> {
+pub(crate) fn parse_threshold(s: &str) -> Result<(crate::scenario::Metric, f64), String> {
     let (name, value) = s
         .split_once('=')
         .ok_or_else(|| format!("expected METRIC=PCT, e.g. p99=10%, got `{s}`"))?;

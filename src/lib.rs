@@ -4,6 +4,7 @@
 
 mod app;
 pub mod backend;
+pub mod bench;
 pub mod builder;
 pub mod cancel;
 pub mod cli;

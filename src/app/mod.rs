@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 mod across;
+mod new;
 mod validate;
 pub use validate::validate;
 
@@ -92,6 +93,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Verify { run } => verify_command(&run),
         Command::Baseline { action } => across::baseline_command(action),
         Command::Compare(args) => across::compare_command(&args),
+        Command::New { dir } => new::new_command(&dir),
     }
 }
 
@@ -162,7 +164,7 @@ fn transport(t: crate::cli::TransportArg) -> provision::Transport {
 /// its next safe point and keeps what it measured. A second signal removes
 /// every server, container and temp folder the run started and exits at
 /// once (status 130).
-fn cancel_on_ctrl_c() -> crate::cancel::CancelToken {
+pub(crate) fn cancel_on_signals() -> crate::cancel::CancelToken {
     let token = crate::cancel::CancelToken::new();
     let handler = token.clone();
     let signals = std::sync::atomic::AtomicU32::new(0);
@@ -188,7 +190,7 @@ const SELFBENCH_END: &str = "<!-- selfbench:end -->";
 
 fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
-    let cancel = cancel_on_ctrl_c();
+    let cancel = cancel_on_signals();
     let options = crate::selfbench::Options {
         duration: args.duration,
         pairs: args.pairs.max(1),
@@ -300,7 +302,7 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     }
     let mut options = args.options(&scenario);
     // First Ctrl-C stops measuring and keeps what was measured.
-    options.cancel = cancel_on_ctrl_c();
+    options.cancel = cancel_on_signals();
     let progress = report::progress::Progress::new();
     let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
     let finished = run_scenario(&scenario, &options, &args.out, observer)?;

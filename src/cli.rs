@@ -59,6 +59,8 @@ pub enum Command {
         /// A run folder (reports/runs/<id>).
         run: PathBuf,
     },
+    /// Print the JSON Schema of result.json (docs/result.schema.json).
+    Schema,
     /// Make a crate ready for `cargo bench` with schemabench: writes
     /// benches/schemabench.rs, a first scenario and workload (never
     /// overwriting a file), and prints the lines to add to Cargo.toml.

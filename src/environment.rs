@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Host and harness facts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Environment {
     /// CPU model from /proc/cpuinfo.
     pub cpu_model: String,

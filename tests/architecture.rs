@@ -122,9 +122,14 @@ fn lower_layers_do_not_reach_up() {
     let below: [(&str, &[&str]); 8] = [
         (
             "scenario",
-            &["report", "result", "compare", "run", "backend", "record", "app", "bench"],
+            &[
+                "report", "result", "compare", "run", "backend", "record", "app", "bench",
+            ],
         ),
-        ("backend", &["report", "result", "compare", "run", "record", "app", "bench"]),
+        (
+            "backend",
+            &["report", "result", "compare", "run", "record", "app", "bench"],
+        ),
         ("record", &["report", "result", "compare", "run", "app", "bench"]),
         ("run", &["report", "result", "compare", "app", "bench"]),
         ("result", &["report", "compare", "app", "bench"]),

@@ -94,6 +94,10 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Baseline { action } => across::baseline_command(action),
         Command::Compare(args) => across::compare_command(&args),
         Command::New { dir } => new::new_command(&dir),
+        Command::Schema => {
+            print!("{}", crate::result::schema::json_schema());
+            Ok(Exit::Success)
+        }
     }
 }
 

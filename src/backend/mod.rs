@@ -32,7 +32,7 @@ pub struct OpPlan {
 
 /// Where the client ran relative to the server: at one client, placement
 /// alone changes latency severalfold, so every result records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Placement {
     /// Client and server on one host (`None`: unknown, e.g. a remote URL).
     pub same_host: Option<bool>,
@@ -43,7 +43,7 @@ pub struct Placement {
 }
 
 /// Why an operation failed, classified the same way for every backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// Serialization failure (SQLSTATE 40001); retrying may succeed.
@@ -118,7 +118,7 @@ pub enum BackendError {
 }
 
 /// Rows loaded into one table and how long it took.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableLoad {
     pub table: String,
     pub rows: u64,
@@ -129,7 +129,7 @@ pub struct TableLoad {
 }
 
 /// Time spent preparing one variant from the loaded base.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantSetup {
     /// Copying the loaded base (SQLite file copy, PostgreSQL TEMPLATE clone).
     pub clone_seconds: f64,
@@ -155,7 +155,7 @@ impl VariantSetup {
 }
 
 /// What a storage object is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ObjectKind {
     // Declared in this order so a descending sort lists tables first.
@@ -175,7 +175,7 @@ impl ObjectKind {
 }
 
 /// Storage taken by one object (table or index).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObjectSize {
     pub name: String,
     pub kind: ObjectKind,
@@ -188,7 +188,7 @@ pub struct ObjectSize {
 }
 
 /// Storage of one variant after setup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sizes {
     /// Total database size in bytes.
     pub total_bytes: u64,
@@ -246,7 +246,7 @@ pub struct EngineOptions {
 }
 
 /// A query plan of one operation step on one variant.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryPlan {
     /// One line, e.g. "Index Only Scan using orders_user_cov on orders".
     pub summary: String,

@@ -109,7 +109,7 @@ pub enum Choice {
 
 /// How client sessions reach the server: TCP on loopback (the default, what
 /// a remote application sees) or the server's unix socket (local servers).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     #[default]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_DIR: &str = "reports/baselines";
 
 /// Where a baseline came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BaselineInfo {
     pub name: String,
     /// The first run's id.

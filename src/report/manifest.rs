@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// The manifest's file name inside a run folder.
 pub const MANIFEST: &str = "manifest.json";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// `sha256` (the only algorithm so far).
     pub algorithm: String,

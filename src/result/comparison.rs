@@ -7,7 +7,7 @@ use crate::scenario::{BackendKind, Metric};
 use serde::{Deserialize, Serialize};
 
 /// How a variant compares with the baseline on one metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
     /// The whole interval is beyond the noise band, in the good direction.
@@ -32,7 +32,7 @@ impl Class {
 }
 
 /// A variant's value of a metric relative to the baseline's.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Effect {
     pub value: f64,
     pub baseline_value: f64,
@@ -77,14 +77,14 @@ fn default_class_level() -> f64 {
 }
 
 /// A round without a ratio.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct DroppedRound {
     /// 1-based, as the progress output counts.
     pub round: usize,
     pub reason: DropReason,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
     /// The variant completed no operation of this kind in the round.
@@ -107,7 +107,7 @@ impl DropReason {
 
 /// One effect and what it is of: `op` is `None` for whole-variant metrics
 /// (storage, setup time, WAL per write).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct EffectEntry {
     pub backend: BackendKind,
     pub variant: String,
@@ -122,7 +122,7 @@ pub struct EffectEntry {
 }
 
 /// What a verdict decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A variant is significantly better than the baseline on the goal and
@@ -140,7 +140,7 @@ pub enum Outcome {
 }
 
 /// One guard applied to one candidate.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GuardOutcome {
     /// e.g. `place_order p99`.
     pub guard: String,
@@ -168,7 +168,7 @@ pub struct GuardOutcome {
 
 /// `max = N` (`at_most`) or `min = N` on an evidence metric, and the
 /// variant's value it was checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AbsoluteLimit {
     pub at_most: bool,
     pub bound: f64,
@@ -182,7 +182,7 @@ pub struct AbsoluteLimit {
 pub const CONFOUNDING_LOAD: f64 = 1.5;
 
 /// Why a candidate cannot win.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum RuledOut {
     /// The answer check found different rows than the baseline's.
@@ -203,7 +203,7 @@ pub enum RuledOut {
 }
 
 /// A variant measured against the baseline.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Candidate {
     pub variant: String,
     pub goal: Option<Effect>,
@@ -219,7 +219,7 @@ pub struct Candidate {
 }
 
 /// The verdict rule applied to one backend's variants.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub backend: BackendKind,
     pub outcome: Outcome,
@@ -242,7 +242,7 @@ impl Verdict {
 }
 
 /// The same variant and operation on two engines: `second / first`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct AcrossEngines {
     pub first: BackendKind,
     pub second: BackendKind,
@@ -254,7 +254,7 @@ pub struct AcrossEngines {
 }
 
 /// Everything `compare` concluded.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Noise band as a fraction: ratios within `1 ± noise` are no significant change.
     pub noise: f64,

@@ -6,6 +6,7 @@
 //! back so an old run can be rendered again.
 
 mod comparison;
+pub mod schema;
 mod summarise;
 mod warning;
 
@@ -64,7 +65,7 @@ impl RunResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunResult {
     pub schema_version: u32,
     pub run: RunInfo,
@@ -80,7 +81,7 @@ pub struct RunResult {
     pub comparison: Comparison,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunInfo {
     /// The run folder's name.
     pub id: String,
@@ -108,7 +109,7 @@ pub struct RunInfo {
     pub peak_rss_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioSummary {
     pub name: String,
     pub question: String,
@@ -129,7 +130,7 @@ pub struct ScenarioSummary {
     pub evidence: Vec<EvidenceQuery>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MixEntry {
     pub op: String,
     pub weight: u32,
@@ -138,7 +139,7 @@ pub struct MixEntry {
     pub sql: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantSummary {
     pub name: String,
     pub description: Option<String>,
@@ -151,7 +152,7 @@ pub struct VariantSummary {
     pub overridden_ops: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VerdictRuleSummary {
     pub baseline: String,
     /// e.g. `recent_orders p99`.
@@ -162,7 +163,7 @@ pub struct VerdictRuleSummary {
     pub noise: f64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackendResult {
     pub backend: BackendKind,
     pub version: String,
@@ -185,7 +186,7 @@ pub struct BackendResult {
     pub variants: Vec<VariantResult>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoadResult {
     pub tables: Vec<TableLoad>,
     pub rows: u64,
@@ -196,7 +197,7 @@ pub struct LoadResult {
     pub data_checksum: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantResult {
     pub name: String,
     /// The setup of the copy checked for answers and measured in round 1.
@@ -244,7 +245,7 @@ pub struct VariantResult {
 /// One evidence query's readings on one variant: on each measured round's
 /// copy after its setup and after its window (`None`: NULL, or no SQL for
 /// this backend).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceResult {
     pub name: String,
     pub after_setup: Vec<Option<f64>>,
@@ -264,7 +265,7 @@ impl EvidenceResult {
 
 /// A variant's equal-load phase: every variant open-loop at the same rate
 /// (`BackendResult::equal_load_rate_per_s`), fresh copies, the same rounds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EqualLoadResult {
     pub rounds_completed: usize,
     /// Per operation: response time from the intended start in
@@ -277,7 +278,7 @@ pub struct EqualLoadResult {
 }
 
 /// Open-loop schedule keeping over all rounds of a variant.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScheduleResult {
     pub scheduled: u64,
     /// Operations that started more than 1 ms after their intended time.
@@ -288,7 +289,7 @@ pub struct ScheduleResult {
 }
 
 /// Server counters summed over all measured windows of a variant.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerCounters {
     /// WAL written, bytes (cluster-wide insert position delta).
     pub wal_bytes: u64,
@@ -302,7 +303,7 @@ pub struct ServerCounters {
     pub buffer_hit_ratio: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OpResult {
     pub op: String,
     /// Successful executions in all measured windows.
@@ -325,7 +326,7 @@ pub struct OpResult {
     pub histogram: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RoundOp {
     pub count: u64,
     pub throughput_per_s: f64,
@@ -340,7 +341,7 @@ pub struct RoundOp {
 }
 
 /// Latency percentiles in integer nanoseconds (HDR, 3 significant digits).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct Latency {
     pub p50: u64,
     pub p90: u64,

@@ -25,7 +25,7 @@ pub const ANSWER_SAMPLES: u64 = 20;
 pub const WRITES_BEFORE_RECHECK: u64 = 200;
 
 /// When answers were compared.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckPhase {
     /// On the freshly set-up copies, before any timing.
@@ -45,7 +45,7 @@ impl CheckPhase {
 }
 
 /// A variant whose answer differed from the baseline's.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mismatch {
     pub backend: BackendKind,
     pub op: String,
@@ -63,7 +63,7 @@ pub struct Mismatch {
 }
 
 /// Outcome of the answer check on one backend.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnswerReport {
     /// Operations whose answers were compared.
     pub checked_ops: Vec<String>,

@@ -18,7 +18,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::AtomicBool;
 
 /// One probe of the search.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Probe {
     pub rate_per_s: u32,
     /// The operation's p99 response time, ns.
@@ -28,7 +28,7 @@ pub struct Probe {
 }
 
 /// The search's outcome for one variant.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SloResult {
     pub op: String,
     pub target_p99_ns: u64,

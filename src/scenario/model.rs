@@ -102,7 +102,7 @@ pub struct ColumnDef {
     pub expr: ExprAt,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OpKind {
     Read,
@@ -110,7 +110,7 @@ pub enum OpKind {
 }
 
 /// How answers are compared across variants before timing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AnswerCheck {
     /// Same rows in any order (the default: plans may order ties differently).
@@ -142,7 +142,7 @@ pub struct VarDef {
 
 /// One statement of an operation: its SQL per backend and which of the
 /// operation's variables bind to `$1..$n`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub sql: PerBackend<String>,
     pub args: Vec<usize>,
@@ -191,12 +191,14 @@ pub struct SloSearch {
 }
 
 /// The load a measured window applies: its model, phases and limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoadShape {
     pub model: LoadModel,
     #[serde(with = "crate::util::duration_ms", rename = "warmup_ms")]
+    #[schemars(with = "u64")]
     pub warmup: Duration,
     #[serde(with = "crate::util::duration_ms", rename = "duration_ms")]
+    #[schemars(with = "u64")]
     pub duration: Duration,
     pub rounds: NonZeroU32,
     /// Warm (default) or cold caches before each variant's window.
@@ -204,12 +206,13 @@ pub struct LoadShape {
     /// Longest an operation may run before it is cancelled and counted as a
     /// `timeout` error (PostgreSQL). `None`: no limit.
     #[serde(with = "crate::util::option_duration_ms", rename = "op_timeout_ms")]
+    #[schemars(with = "Option<u64>")]
     pub op_timeout: Option<Duration>,
 }
 
 /// How clients issue operations. Resolved once from `[load]` and the command
 /// line by [`LoadModel::resolve`]; everything downstream matches on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LoadModel {
     /// Each client issues its next operation when the last one ends.
@@ -366,7 +369,7 @@ impl fmt::Display for LoadModel {
 }
 
 /// Cache state at the start of each measured window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CachePolicy {
     /// Caches as the previous work left them, then the warmup.
@@ -377,7 +380,7 @@ pub enum CachePolicy {
 }
 
 /// Spacing of open-loop arrivals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Arrivals {
     /// Evenly spaced, clients staggered.
@@ -427,7 +430,7 @@ impl Variant {
 
 /// What is compared: latency percentiles and throughput of one operation, or
 /// a property of the whole variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     P50,
@@ -447,7 +450,7 @@ pub enum Metric {
 }
 
 /// Which `[[evidence]]` query a metric is, and which way is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceRef {
     /// Index into `Scenario::evidence` (and `ScenarioSummary::evidence`).
     pub index: usize,
@@ -456,7 +459,7 @@ pub struct EvidenceRef {
 
 /// `[[evidence]]`: a query returning one number, run on every variant's copy
 /// after its setup and after each measured window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceQuery {
     pub name: String,
     /// SQL per backend; a backend without one records nothing.

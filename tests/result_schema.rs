@@ -104,21 +104,7 @@ refine = 1"#,
 #[test]
 fn an_interrupted_result_validates() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = common::orders_scenario(
-        dir.path(),
-        "interrupted",
-        "30s",
-        3,
-        r#"[mix]
-order_by_id = 1
-[[variant]]
-name = "a"
-[[variant]]
-name = "b"
-[verdict]
-baseline = "a"
-goal = { op = "order_by_id", metric = "p99" }"#,
-    );
+    let scenario = common::two_variant_scenario(dir.path(), "interrupted", "30s", 3);
     let runs = dir.path().join("runs");
     let child = bin()
         .args(["run", "--quiet", "--out"])

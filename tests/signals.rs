@@ -14,21 +14,7 @@ use common::bin;
 
 /// A small scenario with a 30 s window; `--param orders=N` sets the load's size.
 fn scenario(dir: &Path) -> PathBuf {
-    common::orders_scenario(
-        dir,
-        "long",
-        "30s",
-        2,
-        r#"[mix]
-order_by_id = 1
-[[variant]]
-name = "a"
-[[variant]]
-name = "b"
-[verdict]
-baseline = "a"
-goal = { op = "order_by_id", metric = "p99" }"#,
-    )
+    common::two_variant_scenario(dir, "long", "30s", 2)
 }
 
 struct Run {

@@ -42,6 +42,26 @@ rounds = {rounds}
     path
 }
 
+/// Two identical variants `a` and `b` reading orders by id
+/// (`orders_scenario`): for tests about a run, not a design.
+pub fn two_variant_scenario(dir: &Path, name: &str, duration: &str, rounds: u32) -> PathBuf {
+    orders_scenario(
+        dir,
+        name,
+        duration,
+        rounds,
+        r#"[mix]
+order_by_id = 1
+[[variant]]
+name = "a"
+[[variant]]
+name = "b"
+[verdict]
+baseline = "a"
+goal = { op = "order_by_id", metric = "p99" }"#,
+    )
+}
+
 /// A one-variant scenario on PostgreSQL only (`orders_scenario` with
 /// `order_by_id` as the mix): for tests about the server, not the design.
 pub fn postgres_scenario(dir: &Path, name: &str, duration: &str) -> PathBuf {

@@ -24,6 +24,7 @@ pub mod selfbench;
 pub mod sqltext;
 pub mod suggest;
 pub mod util;
+pub mod vectors;
 
 pub use app::{Error, Exit, Finished, list, read_result, run, run_scenario, validate};
 

@@ -31,6 +31,9 @@ pub struct KeyRange {
 /// What building a generator may look up besides the expression itself.
 pub struct BuildCtx<'a> {
     pub params: &'a Params,
+    /// The folder file names (`vector_file("...")`) are relative to: the
+    /// workload file's.
+    pub dir: &'a std::path::Path,
     /// The expression text, for messages.
     pub src: &'a str,
     pub place: Place,
@@ -98,6 +101,14 @@ pub enum Generator {
         item: Box<Generator>,
         len: Uniform<usize>,
         mean_len: f64,
+    },
+    /// A Gaussian mixture (`vector`, `unit_vector`).
+    Vector(std::sync::Arc<crate::vectors::Mixture>),
+    /// `vector_file`: row i of the file for row i (`by_row`, columns), or a
+    /// row at random (operation parameters).
+    VectorFile {
+        file: std::sync::Arc<super::vector_gen::VectorFile>,
+        by_row: bool,
     },
 }
 
@@ -202,6 +213,12 @@ impl Generator {
             Generator::Array { item, len, .. } => {
                 let n = len.sample(rng);
                 Value::Array((0..n).map(|_| item.sample(rng, row)).collect())
+            }
+            Generator::Vector(m) => Value::Vector(m.sample(rng)),
+            Generator::VectorFile { file, by_row } => {
+                let n = file.set.len() as u64;
+                let i = if *by_row { row % n } else { rng.random_range(0..n) };
+                Value::Vector(file.set.row(i as usize).to_vec())
             }
         }
     }
@@ -560,6 +577,7 @@ fn build_call(
                 mean_len: (lo + hi) as f64 / 2.0,
             })
         }
+        "vector" | "unit_vector" | "vector_file" => super::vector_gen::build(name, args, span, ctx),
         _ => {
             let names = SIGNATURES.iter().map(|(n, _)| *n);
             let hint = did_you_mean(name, names)

@@ -25,4 +25,16 @@ pub const SIGNATURES: &[(&str, &str)] = &[
     ("interval", "interval(min_seconds, max_seconds)"),
     ("inet", "inet() — an IPv4 address, or inet(6) — IPv6"),
     ("array", "array(generator, min_len, max_len)"),
+    (
+        "vector",
+        "vector(dim, clusters, spread) — a Gaussian mixture; spread relative to the distance between centres",
+    ),
+    (
+        "unit_vector",
+        "unit_vector(dim, clusters, spread) — vector(...) scaled to length 1",
+    ),
+    (
+        "vector_file",
+        "vector_file(\"file.npy\") — float32 vectors from .npy or .fvecs: row i for row i; a random row for parameters",
+    ),
 ];

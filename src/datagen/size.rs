@@ -58,6 +58,8 @@ impl Generator {
                     .sum::<f64>()
             }
             Generator::Array { item, mean_len, .. } => 8.0 + mean_len * item.mean_bytes(),
+            Generator::Vector(m) => 8.0 + 4.0 * m.dim as f64,
+            Generator::VectorFile { file, .. } => 8.0 + 4.0 * file.set.dim as f64,
         }
     }
 }

@@ -2,6 +2,7 @@ use super::*;
 use crate::expr::{Params, parse};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::path::Path;
 
 fn params() -> Params {
     [("users".to_string(), 1000.0)].into()
@@ -23,6 +24,7 @@ fn build(src: &str, place: Place) -> Result<Generator, crate::expr::ExprError> {
     let p = params();
     let ctx = BuildCtx {
         params: &p,
+        dir: std::path::Path::new("."),
         src,
         place,
         keys: &no_keys,
@@ -304,4 +306,39 @@ fn uuids_json_bytes_intervals_addresses_and_arrays_are_deterministic_and_well_fo
         let e = build(bad, Place::Column).unwrap_err();
         assert!(e.message.contains(message), "{bad}: {}", e.message);
     }
+}
+
+#[test]
+fn vector_generators_draw_mixtures_and_file_rows() {
+    let v = samples("vector(16, 3, 0.1)", 5);
+    assert!(v.iter().all(|x| matches!(x, Value::Vector(xs) if xs.len() == 16)));
+    assert_ne!(v[0], v[1]);
+    for x in samples("unit_vector(16, 3, 0.1)", 5) {
+        let Value::Vector(xs) = x else { panic!("{x:?}") };
+        assert!((xs.iter().map(|a| a * a).sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+
+    // A column takes the file's rows in order; a parameter draws among them.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vectors");
+    let p = params();
+    let build_at = |place| {
+        let ctx = BuildCtx {
+            params: &p,
+            dir: &dir,
+            src: "vector_file(\"three.fvecs\")",
+            place,
+            keys: &no_keys,
+        };
+        Generator::build(&parse(ctx.src).unwrap(), &ctx).unwrap()
+    };
+    let rows = [[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.5]];
+    let column = build_at(Place::Column);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    for (i, want) in rows.iter().enumerate() {
+        assert_eq!(column.sample(&mut rng, i as u64), Value::Vector(want.to_vec()));
+    }
+    let param = build_at(Place::OpParam);
+    let drawn: std::collections::BTreeSet<String> =
+        (0..50).map(|_| format!("{:?}", param.sample(&mut rng, 0))).collect();
+    assert_eq!(drawn.len(), 3, "every row of the file is drawn: {drawn:?}");
 }

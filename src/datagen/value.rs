@@ -158,9 +158,15 @@ impl Value {
             Value::Vector(xs) => {
                 sum.update(&[12]);
                 sum.update(&(xs.len() as u64).to_le_bytes());
-                for x in xs {
-                    sum.update(&x.to_bits().to_le_bytes());
-                }
+                // Two floats per step: byte-at-a-time FNV over 512-byte
+                // embeddings was the largest client cost of loading them.
+                let pairs = xs.chunks_exact(2);
+                let last = pairs.remainder().first().map(|x| x.to_bits() as u64);
+                sum.update_words(
+                    pairs
+                        .map(|p| (p[0].to_bits() as u64) | ((p[1].to_bits() as u64) << 32))
+                        .chain(last),
+                );
             }
         }
     }
@@ -279,6 +285,15 @@ impl Checksum {
         for &b in bytes {
             self.0 ^= b as u64;
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// Folds in 64-bit words (FNV's multiply, then a shift so high bits
+    /// reach the low ones): eight times fewer steps than bytes.
+    pub fn update_words(&mut self, words: impl Iterator<Item = u64>) {
+        for w in words {
+            self.0 = (self.0 ^ w).wrapping_mul(0x0100_0000_01b3);
+            self.0 ^= self.0 >> 29;
         }
     }
 

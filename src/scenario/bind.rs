@@ -16,6 +16,7 @@ pub struct BoundWorkload {
 
 pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors> {
     let mut errors: Vec<ConfigError> = Vec::new();
+    let dir = w.path.parent().unwrap_or(std::path::Path::new("."));
     let rows: Vec<Option<u64>> = w
         .tables
         .iter()
@@ -52,6 +53,7 @@ pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors
         let no_keys = |_: &str| -> Result<KeyRange, String> { Err("a ref target must be a seq column".into()) };
         let ctx = BuildCtx {
             params,
+            dir,
             src: &col.expr.text,
             place: Place::Column,
             keys: &no_keys,
@@ -69,6 +71,7 @@ pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors
     let build = |at: &ExprAt, place: Place| -> Result<Generator, ConfigError> {
         let ctx = BuildCtx {
             params,
+            dir,
             src: &at.text,
             place,
             keys: &keys,
@@ -81,6 +84,18 @@ pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors
         let mut columns = Vec::new();
         for c in &t.columns {
             match build(&c.expr, Place::Column) {
+                Ok(Generator::VectorFile { file, .. }) if rows.is_some_and(|n| n > file.set.len() as u64) => errors
+                    .push(c.expr.error(crate::expr::ExprError::new(
+                        c.expr.expr.span.clone(),
+                        format!(
+                            "table `{}` has {} rows but `{}` holds {} vectors; a column takes one vector per row \
+                             (lower the row count, or bring a larger file)",
+                            t.name,
+                            rows.unwrap_or(0),
+                            file.path.display(),
+                            file.set.len()
+                        ),
+                    ))),
                 Ok(generator) => columns.push(ColumnPlan {
                     name: c.name.clone(),
                     generator,

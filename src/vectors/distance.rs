@@ -34,7 +34,11 @@ impl Distance {
             Distance::InnerProduct => -dot(a, b),
             Distance::Cosine => {
                 let norms = (dot(a, a) * dot(b, b)).sqrt();
-                if norms == 0.0 { f32::NAN } else { 1.0 - dot(a, b) / norms }
+                if norms == 0.0 {
+                    f32::NAN
+                } else {
+                    1.0 - dot(a, b) / norms
+                }
             }
         }
     }
@@ -44,7 +48,12 @@ impl Distance {
 pub fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..LANES {
             let d = x[i] - y[i];

@@ -27,7 +27,7 @@ pub fn read_vectors(path: &Path) -> Result<VectorSet, FileError> {
     };
     match extension(path).as_str() {
         "npy" => parse_npy(&bytes).map_err(bad),
-        "fvecs" => parse_vecs(&bytes, |b| f32::from_le_bytes(b)).map_err(bad),
+        "fvecs" => parse_vecs(&bytes, f32::from_le_bytes).map_err(bad),
         other => Err(bad(format!(
             "vectors are read from `.npy` (float32, 2-D) or `.fvecs` files, not `.{other}`"
         ))),
@@ -41,7 +41,9 @@ pub fn read_ivecs(path: &Path) -> Result<Vec<Vec<i32>>, FileError> {
         path: path.to_path_buf(),
         problem,
     })?;
-    Ok((0..set.len()).map(|i| set.row(i).iter().map(|&x| x as i32).collect()).collect())
+    Ok((0..set.len())
+        .map(|i| set.row(i).iter().map(|&x| x as i32).collect())
+        .collect())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileError> {
@@ -52,7 +54,10 @@ fn read(path: &Path) -> Result<Vec<u8>, FileError> {
 }
 
 fn extension(path: &Path) -> String {
-    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
 }
 
 /// `dim, values...` records, all of one dimension.
@@ -67,7 +72,7 @@ fn parse_vecs(bytes: &[u8], value: impl Fn([u8; 4]) -> f32) -> Result<VectorSet,
     }
     let dim = dim as usize;
     let record = 4 * (dim + 1);
-    if bytes.len() % record != 0 {
+    if !bytes.len().is_multiple_of(record) {
         return Err(format!(
             "{} bytes is not a whole number of {dim}-dimensional records ({record} bytes each)",
             bytes.len()
@@ -123,12 +128,13 @@ fn parse_npy(bytes: &[u8]) -> Result<VectorSet, String> {
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("the shape ({inner}) is not whole numbers")))
+        .map(|s| {
+            s.parse::<usize>()
+                .map_err(|_| format!("the shape ({inner}) is not whole numbers"))
+        })
         .collect::<Result<_, _>>()?;
     let [rows, dim] = dims[..] else {
-        return Err(format!(
-            "the array has shape ({inner}); expected 2-D (rows, dimension)"
-        ));
+        return Err(format!("the array has shape ({inner}); expected 2-D (rows, dimension)"));
     };
     if dim == 0 {
         return Err("the array's dimension is 0".into());

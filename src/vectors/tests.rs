@@ -56,7 +56,10 @@ fn exact_neighbours_match_sorting_every_distance() {
             let rows = |l: &[Neighbour]| l.iter().map(|n| n.row).collect::<Vec<_>>();
             assert_eq!(rows(list), rows(&want), "{d:?} query {q}");
             for (a, b) in list.iter().zip(&want) {
-                assert!((a.distance - b.distance).abs() <= 1e-4 * b.distance.abs().max(1.0), "{d:?}");
+                assert!(
+                    (a.distance - b.distance).abs() <= 1e-4 * b.distance.abs().max(1.0),
+                    "{d:?}"
+                );
             }
         }
     }
@@ -66,7 +69,10 @@ fn exact_neighbours_match_sorting_every_distance() {
     for (q, list) in got.iter().enumerate() {
         assert!(list.iter().all(|n| n.row as usize % 2 == q % 2));
         let want = naive(&base, queries.row(q), 5, Distance::L2, |r| r % 2 == q % 2);
-        assert_eq!(list.iter().map(|n| n.row).collect::<Vec<_>>(), want.iter().map(|n| n.row).collect::<Vec<_>>());
+        assert_eq!(
+            list.iter().map(|n| n.row).collect::<Vec<_>>(),
+            want.iter().map(|n| n.row).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -75,7 +81,10 @@ fn recall_counts_ties_with_the_kth_neighbour_and_misses_what_is_absent() {
     let truth: Vec<Neighbour> = [1.0, 2.0, 3.0]
         .iter()
         .enumerate()
-        .map(|(i, &distance)| Neighbour { row: i as u32, distance })
+        .map(|(i, &distance)| Neighbour {
+            row: i as u32,
+            distance,
+        })
         .collect();
     assert_eq!(recall_at_k(&truth, &[1.0, 2.0, 3.0], 3), 1.0);
     // Another row at the k-th distance (a tie) is as good as the true one.
@@ -99,7 +108,12 @@ fn npy(descr: &str, shape: &str, data: &[f32]) -> Vec<u8> {
 
 fn vecs(rows: &[Vec<f32>]) -> Vec<u8> {
     rows.iter()
-        .flat_map(|r| (r.len() as i32).to_le_bytes().into_iter().chain(r.iter().flat_map(|x| x.to_le_bytes())))
+        .flat_map(|r| {
+            (r.len() as i32)
+                .to_le_bytes()
+                .into_iter()
+                .chain(r.iter().flat_map(|x| x.to_le_bytes()))
+        })
         .collect()
 }
 
@@ -116,16 +130,34 @@ fn npy_and_fvecs_files_read_as_the_same_vectors_and_bad_files_say_what_is_wrong(
     std::fs::write(&f, vecs(&rows)).unwrap();
     assert_eq!(read_vectors(&f).unwrap(), from_npy);
     let i = dir.path().join("gt.ivecs");
-    std::fs::write(&i, vecs(&[vec![0.0, 1.0]]).chunks(4).enumerate().flat_map(|(n, w)| {
-        if n == 0 { w.to_vec() } else { (f32::from_le_bytes(w.try_into().unwrap()) as i32).to_le_bytes().to_vec() }
-    }).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        &i,
+        vecs(&[vec![0.0, 1.0]])
+            .chunks(4)
+            .enumerate()
+            .flat_map(|(n, w)| {
+                if n == 0 {
+                    w.to_vec()
+                } else {
+                    (f32::from_le_bytes(w.try_into().unwrap()) as i32)
+                        .to_le_bytes()
+                        .to_vec()
+                }
+            })
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
     assert_eq!(read_ivecs(&i).unwrap(), vec![vec![0, 1]]);
 
     let cases: [(&str, Vec<u8>, &str); 5] = [
         ("f8.npy", npy("<f8", "(2, 3)", &flat), "expected float32"),
         ("3d.npy", npy("<f4", "(1, 2, 3)", &flat), "expected 2-D"),
         ("short.npy", npy("<f4", "(3, 3)", &flat), "a 3 x 3 float32 array is 36"),
-        ("cut.fvecs", vecs(&rows)[..20].to_vec(), "not a whole number of 3-dimensional records"),
+        (
+            "cut.fvecs",
+            vecs(&rows)[..20].to_vec(),
+            "not a whole number of 3-dimensional records",
+        ),
         ("a.csv", b"1,2,3".to_vec(), "`.npy` (float32, 2-D) or `.fvecs`"),
     ];
     for (name, bytes, expect) in cases {

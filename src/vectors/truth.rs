@@ -78,10 +78,12 @@ fn block(
     norms: &[f32],
     allowed: Option<&(dyn Fn(usize, usize) -> bool + Sync)>,
 ) -> Vec<Vec<Neighbour>> {
-    let query_norms: Vec<f32> = range.clone().map(|q| dot(queries.row(q), queries.row(q)).sqrt()).collect();
+    let query_norms: Vec<f32> = range
+        .clone()
+        .map(|q| dot(queries.row(q), queries.row(q)).sqrt())
+        .collect();
     let mut best: Vec<TopK> = range.clone().map(|_| TopK::new(k)).collect();
-    for row in 0..base.len() {
-        let b = base.row(row);
+    for (row, b) in base.data.chunks_exact(base.dim).enumerate() {
         for (i, q) in range.clone().enumerate() {
             if allowed.is_some_and(|ok| !ok(q, row)) {
                 continue;

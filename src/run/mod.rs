@@ -8,6 +8,7 @@ pub mod answers;
 pub mod evidence;
 pub mod explain;
 pub mod footprint;
+pub mod neighbours;
 pub mod plan;
 pub mod slo;
 pub mod statements;

@@ -1,0 +1,190 @@
+//! Recall against a real PostgreSQL with pgvector, at small scale: the
+//! harness regenerates the loaded vectors, computes the exact neighbours and
+//! the recall of the server's answers; the test computes the same recall
+//! independently (every distance, sorted, ann-benchmarks' threshold) and
+//! they agree to 0.001. Exact search has recall 1; HNSW built and searched
+//! with small parameters (a hard set) has recall in (0, 1).
+
+mod common;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use schemabench::backend::postgres::PostgresEngine;
+use schemabench::backend::{BackendKind, BaseSpec, Engine};
+use schemabench::datagen::{TablePlan, Value};
+use schemabench::provision::{self, Choice, Request, Server};
+use schemabench::run::neighbours::{Dataset, NeighbourSpec};
+use schemabench::scenario::{bind, load_workload};
+use schemabench::vectors::{Distance, VectorSet};
+
+const SEED: u64 = 1;
+const QUERIES: usize = 60;
+
+fn literal(v: &[f32]) -> String {
+    let items: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
+    format!("'[{}]'", items.join(","))
+}
+
+/// Every row of the table as generated: key, category, embedding.
+fn generated_rows(table: &TablePlan) -> Vec<(i64, i64, Vec<f32>)> {
+    let mut rows = Vec::new();
+    for c in 0..table.chunk_count() {
+        let chunk = table.chunk(SEED, c);
+        let at = |name: &str| table.columns.iter().position(|c| c.name == name).unwrap();
+        let (id, cat, emb) = (at("id"), at("category"), at("embedding"));
+        for i in 0..chunk.len() {
+            let (Value::Int(k), Value::Int(c), Value::Vector(v)) =
+                (&chunk.columns[id][i], &chunk.columns[cat][i], &chunk.columns[emb][i])
+            else {
+                panic!("unexpected column values");
+            };
+            rows.push((*k, *c, v.clone()));
+        }
+    }
+    rows
+}
+
+/// Recall as ann-benchmarks computes it, from nothing but the generated
+/// rows: every distance to the query, sorted; a returned key is a hit when
+/// its distance is within the k-th plus 1e-3.
+fn brute_force_recall(
+    rows: &[(i64, i64, Vec<f32>)],
+    query: &[f32],
+    category: Option<i64>,
+    returned: &[i64],
+    k: usize,
+) -> f64 {
+    let l2 = |v: &[f32]| v.iter().zip(query).map(|(a, b)| (a - b) * (a - b)).sum::<f32>().sqrt();
+    let kept: Vec<&(i64, i64, Vec<f32>)> = rows.iter().filter(|r| category.is_none_or(|c| c == r.1)).collect();
+    let mut all: Vec<f32> = kept.iter().map(|r| l2(&r.2)).collect();
+    all.sort_by(f32::total_cmp);
+    let threshold = all[k.min(all.len()) - 1] + 1e-3;
+    let by_id: std::collections::HashMap<i64, &Vec<f32>> = kept.iter().map(|r| (r.0, &r.2)).collect();
+    let hits = returned
+        .iter()
+        .take(k)
+        .filter(|id| by_id.get(id).is_some_and(|v| l2(v) <= threshold))
+        .count();
+    hits as f64 / k.min(all.len()) as f64
+}
+
+#[test]
+fn recall_of_exact_and_hnsw_search_matches_an_independent_brute_force() {
+    let Some(bins) = provision::local::find_binaries() else {
+        panic!("no PostgreSQL binaries (scripts/install-backends.sh installs them)");
+    };
+    let cluster = provision::local::LocalCluster::start(&bins, &Request::default()).expect("a cluster starts");
+    let endpoint = cluster.endpoint().clone();
+    let workload = load_workload(&common::root().join("workloads/embeddings.toml")).unwrap();
+    let mut params = workload.params.clone();
+    params.insert("docs".into(), 4000.0);
+    let bound = bind(&workload, &params).unwrap();
+    let mut engine = PostgresEngine::start(&Request {
+        choice: Choice::Url,
+        url: Some(format!("postgres://postgres@127.0.0.1:{}/postgres", endpoint.port())),
+        ..Request::default()
+    })
+    .unwrap();
+    engine
+        .load_base(
+            &BaseSpec::for_workload(&workload, BackendKind::Postgres),
+            &bound.tables,
+            SEED,
+            &|_| {},
+        )
+        .unwrap();
+    let mut admin = endpoint.connect("postgres").unwrap();
+    let base = admin
+        .simple_query("SELECT datname FROM pg_database WHERE datname LIKE 'schemabench%base'")
+        .unwrap()[0][0]
+        .clone()
+        .unwrap();
+    let mut db = endpoint.connect(&base).unwrap();
+
+    // Queries drawn as the operations draw them: `nearest_in_category`'s
+    // parameters, a vector and a category.
+    let op = workload
+        .ops
+        .iter()
+        .position(|o| o.name == "nearest_in_category")
+        .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(99);
+    let mut queries = VectorSet::new(128);
+    let mut categories = Vec::new();
+    for _ in 0..QUERIES {
+        let Value::Vector(v) = bound.op_params[op][0].sample(&mut rng, 0) else {
+            panic!()
+        };
+        queries.push(&v);
+        categories.push(bound.op_params[op][1].sample(&mut rng, 0));
+    }
+    let table = &bound.tables[0];
+    let generated = generated_rows(table);
+    let cache = tempfile::tempdir().unwrap();
+    let check = |db: &mut schemabench::pgwire::Wire, filtered: bool| -> (f64, f64) {
+        let spec = NeighbourSpec {
+            table: "docs".into(),
+            column: "embedding".into(),
+            id: "id".into(),
+            distance: Distance::L2,
+            k: 10,
+            filter: filtered.then(|| "category".into()),
+        };
+        let data = Dataset::regenerate(table, &spec, SEED).unwrap();
+        let filters = filtered.then_some(&categories[..]);
+        let truth = data.ground_truth(&spec, &queries, filters, Some(cache.path()));
+        let mut answers = Vec::new();
+        let mut independent = Vec::new();
+        for q in 0..QUERIES {
+            let Value::Int(cat) = categories[q] else { panic!() };
+            let filter = if filtered {
+                format!("WHERE category = {cat}")
+            } else {
+                String::new()
+            };
+            let rows = db
+                .simple_query(&format!(
+                    "SELECT id FROM docs {filter} ORDER BY embedding <-> {} LIMIT 10",
+                    literal(queries.row(q))
+                ))
+                .unwrap();
+            let keys: Vec<i64> = rows.iter().map(|r| r[0].as_deref().unwrap().parse().unwrap()).collect();
+            independent.push(brute_force_recall(
+                &generated,
+                queries.row(q),
+                filtered.then_some(cat),
+                &keys,
+                10,
+            ));
+            answers.push(keys);
+        }
+        let harness = data.recall(&spec, &queries, &truth, &answers);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        (mean(&harness), mean(&independent))
+    };
+
+    // Exact search: a sequential scan sorts every distance.
+    for filtered in [false, true] {
+        let (harness, independent) = check(&mut db, filtered);
+        assert_eq!(harness, 1.0, "exact search, filtered: {filtered}");
+        assert_eq!(independent, 1.0);
+    }
+
+    // HNSW with a small graph and a small search list misses neighbours.
+    db.batch("CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 4, ef_construction = 8)")
+        .unwrap();
+    db.batch("SET hnsw.ef_search = 10").unwrap();
+    db.batch("SET enable_seqscan = off").unwrap();
+    let (harness, independent) = check(&mut db, false);
+    eprintln!("HNSW m=4, ef_construction=8, ef_search=10: recall {harness:.4} (independent {independent:.4})");
+    assert!((harness - independent).abs() <= 0.001, "{harness} vs {independent}");
+    assert!(harness > 0.0 && harness < 1.0, "{harness}");
+    // Filtered after the index: few of the 10 candidates are in the category.
+    let (harness, independent) = check(&mut db, true);
+    eprintln!("filtered HNSW: recall {harness:.4} (independent {independent:.4})");
+    assert!((harness - independent).abs() <= 0.001, "{harness} vs {independent}");
+    assert!(harness < 1.0, "{harness}");
+
+    // The truth was computed once per query set and filter, then cached.
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+}

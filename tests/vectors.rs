@@ -135,8 +135,8 @@ fn recall_of_exact_and_hnsw_search_matches_an_independent_brute_force() {
         let truth = data.ground_truth(&spec, &queries, filters, Some(cache.path()));
         let mut answers = Vec::new();
         let mut independent = Vec::new();
-        for q in 0..QUERIES {
-            let Value::Int(cat) = categories[q] else { panic!() };
+        for (q, category) in categories.iter().enumerate() {
+            let Value::Int(cat) = *category else { panic!() };
             let filter = if filtered {
                 format!("WHERE category = {cat}")
             } else {

@@ -160,6 +160,27 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// The two-sided `level` quantile of Student's t with `df` degrees of freedom.
+pub fn t_quantile(df: usize, level: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df as f64)
+        .expect("degrees of freedom are at least 1")
+        .inverse_cdf(1.0 - (1.0 - level) / 2.0)
+}
+
+/// The mean of `values` with its two-sided 95% Student's t interval (`None`
+/// with fewer than two values).
+pub fn mean_interval(values: &[f64]) -> (f64, Option<(f64, f64)>) {
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+    if n < 2 {
+        return (mean, None);
+    }
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let half = t_quantile(n - 1, 0.95) * (var / n as f64).sqrt();
+    (mean, Some((mean - half, mean + half)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,3 +188,109 @@ fn recall_of_exact_and_hnsw_search_matches_an_independent_brute_force() {
     // The truth was computed once per query set and filter, then cached.
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
 }
+
+/// A run: recall per round beside latency, exact search at 1.0, an
+/// approximate variant judged by recall (and failing a recall guard), and a
+/// variant that misses neighbours without being declared approximate ruled
+/// out as a wrong answer.
+#[test]
+fn a_run_reports_recall_per_variant_and_rules_out_undeclared_approximation() {
+    let dir = tempfile::tempdir().unwrap();
+    let hnsw = r#"setup = ["CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 4, ef_construction = 8)"]
+session = ["SET hnsw.ef_search = 10", "SET enable_seqscan = off"]"#;
+    let scenario = dir.path().join("vectors.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "vectors"
+question = "q"
+workload = "{}"
+backends = ["postgres"]
+[params]
+docs = 3000
+[load]
+clients = 1
+warmup = "100ms"
+duration = "300ms"
+rounds = 2
+[mix]
+nearest = 9
+add_document = 1
+[[variant]]
+name = "exact"
+[[variant]]
+name = "hnsw"
+approximate = true
+{hnsw}
+[[variant]]
+name = "hnsw_undeclared"
+{hnsw}
+[verdict]
+baseline = "exact"
+goal = {{ op = "nearest", metric = "p99" }}
+guards = [{{ op = "nearest", metric = "recall", min = 0.95 }}]
+"#,
+            common::root().join("workloads/embeddings.toml").display()
+        ),
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let out = common::bin()
+        .args(["run", "--quiet", "--provisioner", "local", "--out"])
+        .arg(&runs)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    // Differing answers (the undeclared variant) exit 1.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    let b = &result["backends"][0];
+    let recall = |variant: &str| {
+        let v = b["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == variant)
+            .unwrap();
+        v["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["op"] == "nearest")
+            .unwrap()["recall"]
+            .clone()
+    };
+    let exact = recall("exact");
+    assert_eq!(exact["mean"], 1.0, "{exact}");
+    assert_eq!(exact["rounds"].as_array().unwrap().len(), 2);
+    let approx = recall("hnsw");
+    let mean = approx["mean"].as_f64().unwrap();
+    assert!(mean > 0.0 && mean < 0.95, "{approx}");
+    assert!(approx["interval"].is_array(), "two rounds give an interval: {approx}");
+    // The answer check judged `nearest` by recall, not row by row.
+    assert_eq!(b["answers"]["recall_ops"], serde_json::json!(["nearest"]));
+    let mismatches = b["answers"]["mismatches"].as_array().unwrap();
+    assert!(
+        mismatches
+            .iter()
+            .all(|m| m["variant"] == "hnsw_undeclared" && m["op"] == "nearest"),
+        "{mismatches:?}"
+    );
+    assert!(!mismatches.is_empty());
+    // The recall guard fails the approximate variant; the report says so.
+    assert!(stdout.contains("nearest recall"), "{stdout}");
+    assert!(stdout.contains("FAIL"), "{stdout}");
+    let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    assert!(report.contains("`hnsw` recall@10"), "{report}");
+    let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
+    assert!(html.contains("recall against p99"), "the recall chart is drawn");
+}

@@ -29,6 +29,15 @@ pub const OP_METRICS: [Metric; 7] = [
 ];
 pub const VARIANT_METRICS: [Metric; 3] = [Metric::Storage, Metric::SetupTime, Metric::WalPerWrite];
 
+/// A variant's own value of a metric: of operation `op` for per-operation
+/// metrics (recall), else of the whole variant (evidence).
+fn own_value(variant: &VariantResult, op: Option<&str>, metric: Metric) -> Option<f64> {
+    match op.filter(|_| metric.is_per_op()) {
+        Some(op) => variant.op(op)?.metric(metric),
+        None => variant.metric(metric),
+    }
+}
+
 /// Whether a lower or higher ratio is an improvement for `metric`.
 pub fn improves(metric: Metric, ratio: f64) -> bool {
     if metric.lower_is_better() {
@@ -47,7 +56,8 @@ pub fn effect(
     metric: Metric,
     noise: f64,
 ) -> Option<Effect> {
-    let family = variant.ops.len() * OP_METRICS.len() + VARIANT_METRICS.len() + variant.evidence.len();
+    let searches = variant.ops.iter().filter(|o| o.recall.is_some()).count();
+    let family = variant.ops.len() * OP_METRICS.len() + searches + VARIANT_METRICS.len() + variant.evidence.len();
     let level = stats::class_level(family);
     // Fewest operations in any round on either side: a tail percentile of a
     // few hundred operations is one or two of them.
@@ -240,6 +250,9 @@ fn effects(result: &RunResult, b: &BackendResult, noise: f64) -> Vec<EffectEntry
                 for metric in OP_METRICS {
                     push(Some(&o.op), metric);
                 }
+                if o.recall.is_some() {
+                    push(Some(&o.op), Metric::Recall);
+                }
             }
             let whole = if equal_load {
                 &[Metric::WalPerWrite][..]
@@ -349,7 +362,10 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
             .iter()
             .map(|g| {
                 let op = g.op.map(|i| op_names[i.0].as_str());
-                let judged_equal = equal.is_some() && (op.is_some() || g.metric == Metric::WalPerWrite);
+                // Recall does not depend on the load: it is measured once
+                // per round, before the window.
+                let judged_equal =
+                    equal.is_some() && g.metric != Metric::Recall && (op.is_some() || g.metric == Metric::WalPerWrite);
                 let e = match &equal {
                     Some((v, b)) if judged_equal => effect(v, b, op, g.metric, rule.noise),
                     _ => effect(variant, baseline, op, g.metric, rule.noise),
@@ -362,9 +378,9 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                 };
                 let pass = match absolute {
                     // The variant's own value against the bound.
-                    Some((at_most, bound)) => variant
-                        .metric(g.metric)
-                        .is_some_and(|v| if at_most { v <= bound } else { v >= bound }),
+                    Some((at_most, bound)) => {
+                        own_value(variant, op, g.metric).is_some_and(|v| if at_most { v <= bound } else { v >= bound })
+                    }
                     // Compared as shown: "1.25× (limit 1.25×)" passes.
                     None => e.as_ref().is_some_and(|e| {
                         let shown = shown_ratio(e.ratio);
@@ -388,7 +404,7 @@ fn verdict(result: &RunResult, b: &BackendResult, rule: &VerdictRule, op_names: 
                     absolute: absolute.map(|(at_most, bound)| AbsoluteLimit {
                         at_most,
                         bound,
-                        value: variant.metric(g.metric),
+                        value: own_value(variant, op, g.metric),
                     }),
                     metric: g.metric,
                     effect: e,

@@ -18,8 +18,6 @@
 //! (|x − median| > 3 × 1.4826 × MAD, with at least five rounds), never
 //! dropped.
 
-use statrs::distribution::{ContinuousCDF, StudentsT};
-
 /// The confidence level of every interval the tool prints.
 pub const LEVEL: f64 = 0.95;
 /// Fewer rounds than this cannot support a claim (with two, the t quantile
@@ -43,12 +41,7 @@ pub struct RoundEstimate {
     pub rounds: usize,
 }
 
-/// The two-sided `level` quantile of Student's t with `df` degrees of freedom.
-pub fn t_quantile(df: usize, level: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df as f64)
-        .expect("degrees of freedom are at least 1")
-        .inverse_cdf(1.0 - (1.0 - level) / 2.0)
-}
+pub use crate::util::t_quantile;
 
 /// The level at which each of a variant's `family` effects is classified,
 /// so that the chance of calling any of them better or worse when the

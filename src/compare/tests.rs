@@ -40,6 +40,7 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
             })
             .collect(),
         histogram: String::new(),
+        recall: None,
     }
 }
 
@@ -170,6 +171,7 @@ fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) -> RunResult 
             answers: AnswerReport {
                 checked_ops: vec!["read".into()],
                 unchecked_ops: vec![],
+                recall_ops: vec![],
                 samples_per_op: 20,
                 writes_applied: 0,
                 mismatches,
@@ -557,4 +559,43 @@ fn evidence_metrics_are_goals_with_a_direction_and_guards_with_absolute_bounds()
     let cmp = compare(&r, &rule, &names());
     let e = cmp.effect(BackendKind::Sqlite, "good", None, chunks).unwrap();
     assert!((e.ratio - 38.0 / 30.0).abs() < 1e-9 && e.rounds == 3);
+}
+
+#[test]
+fn recall_is_a_per_operation_metric_with_absolute_guards_and_higher_is_better() {
+    let with_recall = |v: &mut VariantResult, rounds: &[f64]| {
+        let o = v.ops.iter_mut().find(|o| o.op == "read").unwrap();
+        o.recall = Some(crate::result::OpRecall {
+            k: 10,
+            queries_per_round: 100,
+            rounds: rounds.to_vec(),
+            mean: rounds.iter().sum::<f64>() / rounds.len() as f64,
+            interval: None,
+            worst_query: 0.5,
+        });
+    };
+    let mut base = variant("base", &[1000, 1000, 1000], &[100, 100, 100], 1000);
+    with_recall(&mut base, &[1.0, 1.0, 1.0]);
+    // Faster, but misses neighbours.
+    let mut lossy = variant("lossy", &[100, 100, 100], &[100, 100, 100], 1000);
+    with_recall(&mut lossy, &[0.80, 0.82, 0.81]);
+    let mut good = variant("good", &[300, 300, 300], &[100, 100, 100], 1000);
+    with_recall(&mut good, &[0.97, 0.98, 0.97]);
+    let r = result(vec![base, lossy, good], vec![]);
+    let rule = rule(vec![Guard {
+        op: Some(crate::scenario::OpId(0)),
+        metric: Metric::Recall,
+        limit: GuardLimit::AtLeast(0.95),
+    }]);
+    let (v, text) = judge(&r, &rule);
+    assert_eq!(v.winner.as_deref(), Some("good"), "{text}");
+    assert!(text.contains("read recall 0.81 (limit ≥ 0.95) FAIL"), "{text}");
+    assert!(text.contains("read recall 0.97 (limit ≥ 0.95) pass"), "{text}");
+    // Recall has an effect of its own, where lower is worse.
+    let cmp = compare(&r, &rule, &names());
+    let e = cmp
+        .effect(BackendKind::Sqlite, "lossy", Some("read"), Metric::Recall)
+        .unwrap();
+    assert!((e.ratio - 0.81).abs() < 0.01, "{}", e.ratio);
+    assert_eq!(e.class, Class::Worse);
 }

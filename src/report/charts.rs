@@ -123,6 +123,41 @@ pub fn timeline(title: &str, y_desc: &str, series: &[Series], format: &dyn Fn(f6
     })
 }
 
+/// Recall (y, 0 to 1) against p99 latency (x, log scale, in ns): one point
+/// per variant, or a curve per series of settings; up and to the left is
+/// better.
+pub fn recall_latency(title: &str, series: &[Series], format_x: &dyn Fn(f64) -> String) -> String {
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .filter(|x| *x > 0.0);
+    let (lo, hi) = xs.fold((f64::INFINITY, 0.0f64), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let (lo, hi) = if lo.is_finite() {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (1.0, 10.0)
+    };
+    svg(|root| {
+        let mut chart = builder(root, title)
+            .build_cartesian_2d((lo..hi).log_scale(), 0f64..1.05)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc("p99 latency")
+            .y_desc("recall")
+            .x_label_formatter(&|x| format_x(*x))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (i, s) in series.iter().enumerate() {
+            let c = colour(i);
+            chart
+                .draw_series(s.points.iter().map(|&p| Circle::new(p, 5, c.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+        lines(&mut chart, series, SeriesLabelPosition::LowerRight)
+    })
+}
+
 /// One bar per variant.
 pub fn bars(title: &str, labels: &[String], values: &[f64], format: &dyn Fn(f64) -> String) -> String {
     let hi = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;

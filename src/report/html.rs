@@ -7,7 +7,7 @@
 //! --html` redraws it from result.json.
 
 use super::charts::{self, Series};
-use super::verdict::{Style, banners, sentence};
+use super::verdict::{Style, banners, recall_text, sentence};
 use crate::record::decode_histogram;
 use crate::result::{BackendResult, OpResult, RunResult, VariantResult};
 use crate::util::{format_bytes, format_ns, format_number};
@@ -114,6 +114,24 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
         }
         let _ = writeln!(h, "<h3 id=\"op-{}-{i}\">{}</h3>", b.backend, escape(&op.op));
         op_table(h, &per_variant);
+        let recall: Vec<Series> = per_variant
+            .iter()
+            .filter_map(|(v, o)| {
+                let r = o.recall.as_ref()?;
+                let _ = writeln!(h, "<p>{}: {}</p>", escape(&v.name), escape(&recall_text(r)));
+                Some(Series {
+                    name: v.name.clone(),
+                    points: vec![(o.latency_ns.p99 as f64, r.mean)],
+                })
+            })
+            .collect();
+        if !recall.is_empty() {
+            figure(
+                h,
+                "recall",
+                &charts::recall_latency(&format!("{} recall against p99", op.op), &recall, &|x| format_ns(x)),
+            );
+        }
         let spectrum: Vec<Series> = per_variant
             .iter()
             .filter_map(|(v, o)| spectrum_series(&v.name, o))

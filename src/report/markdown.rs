@@ -197,6 +197,11 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         }
         md.push('\n');
         for v in &b.variants {
+            if let Some(recall) = v.op(&m.op).and_then(|o| o.recall.as_ref()) {
+                let _ = writeln!(md, "- `{}` {}", v.name, crate::report::verdict::recall_text(recall));
+            }
+        }
+        for v in &b.variants {
             if let Some(s) = v.op(&m.op).and_then(|o| o.service_ns) {
                 let _ = writeln!(
                     md,

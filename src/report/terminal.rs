@@ -48,6 +48,19 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
             }
         }
         for v in &b.variants {
+            for o in &v.ops {
+                if let Some(recall) = &o.recall {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}: {}",
+                        v.name,
+                        o.op,
+                        crate::report::verdict::recall_text(recall)
+                    );
+                }
+            }
+        }
+        for v in &b.variants {
             for i in &v.unused_indexes {
                 let _ = writeln!(
                     out,

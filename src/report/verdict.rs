@@ -32,6 +32,20 @@ impl Style {
     }
 }
 
+/// "recall@10 0.962 (95% CI 0.951–0.973 over 3 rounds of 100 queries;
+/// worst query 0.600)".
+pub fn recall_text(r: &crate::result::OpRecall) -> String {
+    let rounds = r.rounds.len();
+    let spread = match r.interval {
+        Some((lo, hi)) => format!("95% CI {lo:.3}–{hi:.3} over {rounds} rounds"),
+        None => format!("{rounds} round"),
+    };
+    format!(
+        "recall@{} {:.3} ({spread} of {} queries; worst query {:.3})",
+        r.k, r.mean, r.queries_per_round, r.worst_query
+    )
+}
+
 /// Formats a metric value with its unit.
 pub fn format_metric(metric: Metric, v: f64) -> String {
     match metric {
@@ -39,6 +53,7 @@ pub fn format_metric(metric: Metric, v: f64) -> String {
         Metric::Storage | Metric::WalPerWrite => format_bytes(v as u64),
         Metric::SetupTime => format_ns(v * 1e9),
         Metric::Evidence(_) => crate::util::format_number(v),
+        Metric::Recall => format!("{v:.2}"),
         _ => format_ns(v),
     }
 }
@@ -100,9 +115,9 @@ fn guard_list<'a>(guards: impl IntoIterator<Item = &'a GuardOutcome>) -> String 
                 "{} {} (limit {} {}) {}",
                 g.guard,
                 a.value
-                    .map_or_else(|| "not measured".to_string(), crate::util::format_number),
+                    .map_or_else(|| "not measured".to_string(), |v| format_metric(g.metric, v)),
                 if a.at_most { "≤" } else { "≥" },
-                crate::util::format_number(a.bound),
+                format_metric(g.metric, a.bound),
                 if g.pass { "pass" } else { "FAIL" }
             ),
             (Some(e), None) => format!(

@@ -324,6 +324,26 @@ pub struct OpResult {
     pub rounds: Vec<RoundOp>,
     /// HdrHistogram V2 (deflate) of latency in ns, base64.
     pub histogram: String,
+    /// Recall@k of a similarity search (`[op.neighbours]`), measured by the
+    /// harness before each round's window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<OpRecall>,
+}
+
+/// Recall@k of one operation on one variant (docs/vectors.md).
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OpRecall {
+    pub k: usize,
+    /// Queries per round (the same queries on every variant in a round).
+    pub queries_per_round: u32,
+    /// Mean recall of each round's queries, in round order.
+    pub rounds: Vec<f64>,
+    /// Mean over all rounds' queries.
+    pub mean: f64,
+    /// 95% Student's t interval of the mean across rounds (two or more).
+    pub interval: Option<(f64, f64)>,
+    /// The lowest recall of any single query.
+    pub worst_query: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -354,11 +374,20 @@ pub struct Latency {
 impl OpResult {
     /// The value of a per-operation metric, all rounds merged.
     pub fn metric(&self, metric: Metric) -> Option<f64> {
+        if metric == Metric::Recall {
+            return self.recall.as_ref().map(|r| r.mean);
+        }
         metric_of(&self.latency_ns, self.throughput_per_s, self.count, metric)
     }
 
     /// The value of a per-operation metric in each round.
     pub fn round_metric(&self, metric: Metric) -> Vec<Option<f64>> {
+        if metric == Metric::Recall {
+            return self
+                .recall
+                .as_ref()
+                .map_or_else(Vec::new, |r| r.rounds.iter().map(|&x| Some(x)).collect());
+        }
         self.rounds
             .iter()
             .map(|r| metric_of(&r.latency_ns, r.throughput_per_s, r.count, metric))
@@ -378,7 +407,9 @@ fn metric_of(l: &Latency, throughput: f64, count: u64, metric: Metric) -> Option
         Metric::Max => l.max as f64,
         Metric::Mean => l.mean,
         Metric::Throughput => throughput,
-        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite | Metric::Evidence(_) => return None,
+        Metric::Storage | Metric::SetupTime | Metric::WalPerWrite | Metric::Evidence(_) | Metric::Recall => {
+            return None;
+        }
     })
 }
 

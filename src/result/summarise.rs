@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::record::{OpRecord, Schedule, encode_histogram};
+use crate::run::recall::RecallRound;
 use crate::run::{Records, RunPlan, Window};
 use crate::scenario::GuardLimit;
 use time::format_description::well_known::Rfc3339;
@@ -231,7 +232,32 @@ fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
         service_ns: all.service.as_ref().map(Latency::of_histogram),
         rounds,
         histogram: encode_histogram(&all.latency),
+        recall: None,
     }
+}
+
+/// An operation's recall from its per-round, per-query readings.
+fn op_recall(plan: &RunPlan, readings: &[Vec<RecallRound>], op: OpId) -> Option<OpRecall> {
+    let decl = plan.scenario.workload.ops[op.0].neighbours.as_ref()?;
+    let rounds: Vec<&Vec<f64>> = readings
+        .iter()
+        .filter_map(|r| r.iter().find(|x| x.op == op).map(|x| &x.per_query))
+        .filter(|q| !q.is_empty())
+        .collect();
+    if rounds.is_empty() {
+        return None;
+    }
+    let means: Vec<f64> = rounds.iter().map(|q| q.iter().sum::<f64>() / q.len() as f64).collect();
+    let all: Vec<f64> = rounds.iter().flat_map(|q| q.iter().copied()).collect();
+    let (_, interval) = crate::util::mean_interval(&means);
+    Some(OpRecall {
+        k: decl.k,
+        queries_per_round: decl.queries,
+        mean: all.iter().sum::<f64>() / all.len() as f64,
+        interval: interval.map(|(lo, hi)| (lo.max(0.0), hi.min(1.0))),
+        worst_query: all.iter().copied().fold(f64::INFINITY, f64::min),
+        rounds: means,
+    })
 }
 
 /// Summarises a run's records. The comparison starts empty; `compare` fills it.
@@ -295,7 +321,14 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                                 .collect(),
                             sizes: v.sizes.clone(),
                             rounds_completed: v.rounds.len(),
-                            ops: ops(&windows),
+                            ops: ops(&windows)
+                                .into_iter()
+                                .zip(&mix_ops)
+                                .map(|(mut o, &op)| {
+                                    o.recall = op_recall(plan, &v.recall_rounds, op);
+                                    o
+                                })
+                                .collect(),
                             plans: v.plans.clone(),
                             added_indexes: v.added_indexes.clone(),
                             unused_indexes: v.unused_indexes.clone(),

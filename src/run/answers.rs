@@ -70,6 +70,10 @@ pub struct AnswerReport {
     /// Read operations marked `check = "none"`: reported as not checked.
     #[serde(default)]
     pub unchecked_ops: Vec<String>,
+    /// Similarity searches (`[op.neighbours]`): judged by recall@k against
+    /// exact neighbours instead of row by row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recall_ops: Vec<String>,
     pub samples_per_op: u64,
     /// Writes applied to every variant before the second check (0: the mix
     /// has no writes, or the run stopped before it).
@@ -101,6 +105,13 @@ pub fn check_answers(
         }
         if def.check == AnswerCheck::None {
             report.unchecked_ops.push(def.name.clone());
+            continue;
+        }
+        // Similarity searches are judged by recall against exact neighbours
+        // (run/recall.rs): exact variants may order ties differently, and
+        // approximate ones may miss neighbours by design.
+        if def.neighbours.is_some() {
+            report.recall_ops.push(def.name.clone());
             continue;
         }
         report.checked_ops.push(def.name.clone());

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod footprint;
 pub mod neighbours;
 pub mod plan;
+pub mod recall;
 pub mod slo;
 pub mod statements;
 pub mod workers;
@@ -76,6 +77,9 @@ pub struct VariantRecords {
     pub evidence_after_run: Vec<Vec<Option<f64>>>,
     /// The maximum-throughput-at-SLO search, if the scenario asks for one.
     pub slo: Option<slo::SloResult>,
+    /// Recall of the similarity searches measured before each main round's
+    /// window (one inner vector per round; empty without `[op.neighbours]`).
+    pub recall_rounds: Vec<Vec<recall::RecallRound>>,
 }
 
 /// Everything measured on one backend.
@@ -232,6 +236,7 @@ fn run_backend(
             evidence_after_setup,
             evidence_after_run: Vec::new(),
             slo: None,
+            recall_rounds: Vec::new(),
         });
     }
 
@@ -245,8 +250,9 @@ fn run_backend(
         .find(|t| t.variant == plan.scenario.verdict.baseline)
         .unwrap_or(&plan.targets[targets[0]]);
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline, stop)?;
+    let mut recall = recall::RecallCheck::new(plan, kind)?;
 
-    measure_rounds(engine.as_mut(), plan, observer, rec, Phase::Main, stop)?;
+    measure_rounds(engine.as_mut(), plan, observer, rec, Phase::Main(recall.as_mut()), stop)?;
     let measured = |rec: &BackendRecords| rec.variants.iter().all(|v| !v.rounds.is_empty());
     if !stop.load(Ordering::Relaxed) && measured(rec) {
         observer.checking_answers(kind);
@@ -311,10 +317,10 @@ fn equal_load_rate(rec: &BackendRecords) -> Option<std::num::NonZeroU32> {
 }
 
 /// Which measurements a series of rounds produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// The scenario's load model; decides goals.
-    Main,
+enum Phase<'a> {
+    /// The scenario's load model; decides goals. Recall is measured before
+    /// each window when the mix has similarity searches.
+    Main(Option<&'a mut recall::RecallCheck>),
     /// Every variant open-loop at one rate; decides guards.
     EqualLoad,
 }
@@ -324,15 +330,14 @@ fn measure_rounds(
     plan: &RunPlan,
     observer: &dyn Observer,
     rec: &mut BackendRecords,
-    phase: Phase,
+    mut phase: Phase<'_>,
     stop: &AtomicBool,
 ) -> Result<(), BackendError> {
+    let main = matches!(phase, Phase::Main(_));
+    let baseline = plan.scenario.variants[plan.scenario.verdict.baseline.0].name.clone();
     let rounds = plan.load.rounds.get();
     let total = plan.load.warmup + plan.load.duration;
-    let salt = match phase {
-        Phase::Main => 0x726f_756e_6400,
-        Phase::EqualLoad => 0x6571_6c6f_6164,
-    };
+    let salt = if main { 0x726f_756e_6400 } else { 0x6571_6c6f_6164 };
     // A balanced order: a random order for the first round, rotated by one
     // place each round after, so every variant runs in every position
     // equally often over as many rounds as variants (a cyclic Latin square).
@@ -347,7 +352,7 @@ fn measure_rounds(
         let mut order = first.clone();
         let n = order.len().max(1);
         order.rotate_left((offset + round as usize) % n);
-        if phase == Phase::Main {
+        if main {
             rec.round_order.push(Vec::new());
         }
         for v in order {
@@ -358,13 +363,24 @@ fn measure_rounds(
             // land in the interval instead of posing as design effects. The
             // equal-load phase starts from fresh copies too: the main
             // rounds' writes changed the last one.
-            if round > 0 || phase == Phase::EqualLoad {
+            if round > 0 || !main {
                 observer.preparing(rec.backend, &target.name);
                 let setup = engine.create_variant(&target.name, &target.setup)?;
-                if phase == Phase::Main {
+                if main {
                     rec.variants[v].round_setups.push(setup);
                     let readings = evidence::read(&*engine, plan, target)?;
                     rec.variants[v].evidence_after_setup.push(readings);
+                }
+            }
+            // Recall on the copy as set up, before the window's writes.
+            if let Phase::Main(Some(check)) = &mut phase {
+                let (readings, mismatches) = check.measure(&*engine, plan, target, &baseline, round, stop)?;
+                rec.variants[v].recall_rounds.push(readings);
+                for m in mismatches {
+                    let known = |k: &answers::Mismatch| k.variant == m.variant && k.op == m.op;
+                    if !rec.answers.mismatches.iter().any(known) {
+                        rec.answers.mismatches.push(m);
+                    }
                 }
             }
             if plan.load.cache == crate::scenario::CachePolicy::Cold {
@@ -392,7 +408,7 @@ fn measure_rounds(
                 });
             }
             match phase {
-                Phase::Main => {
+                Phase::Main(_) => {
                     let readings = evidence::read(&*engine, plan, target)?;
                     rec.variants[v].evidence_after_run.push(readings);
                     rec.variants[v].rounds.push(window);

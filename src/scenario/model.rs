@@ -132,6 +132,8 @@ pub struct OpDef {
     /// Whether the steps run in one transaction.
     pub transaction: bool,
     pub check: AnswerCheck,
+    /// `[op.neighbours]`: a similarity search, judged by recall.
+    pub neighbours: Option<super::neighbours::NeighbourDecl>,
 }
 
 #[derive(Debug, Clone)]
@@ -420,6 +422,8 @@ pub struct Variant {
     pub backends: Vec<BackendKind>,
     /// Replacement steps per operation.
     pub overrides: BTreeMap<OpId, Vec<Step>>,
+    /// Its similarity searches may miss neighbours: judged by recall.
+    pub approximate: bool,
 }
 
 impl Variant {
@@ -447,6 +451,8 @@ pub enum Metric {
     /// A scenario's `[[evidence]]` query (`evidence.NAME`): its number after
     /// each measured window.
     Evidence(EvidenceRef),
+    /// Recall@k of a similarity search (`[op.neighbours]`), per round.
+    Recall,
 }
 
 /// Which `[[evidence]]` query a metric is, and which way is better.
@@ -470,7 +476,7 @@ pub struct EvidenceQuery {
 impl Metric {
     pub fn lower_is_better(self) -> bool {
         match self {
-            Metric::Throughput => false,
+            Metric::Throughput | Metric::Recall => false,
             Metric::Evidence(e) => !e.higher_is_better,
             _ => true,
         }
@@ -497,6 +503,7 @@ impl Metric {
             Metric::SetupTime => "setup time",
             Metric::WalPerWrite => "WAL per write",
             Metric::Evidence(_) => "evidence",
+            Metric::Recall => "recall",
         }
     }
 

@@ -83,6 +83,33 @@ pub struct RawOp {
     pub transaction: Option<bool>,
     #[serde(default)]
     pub check: Option<RawCheck>,
+    #[serde(default)]
+    pub neighbours: Option<RawNeighbours>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNeighbours {
+    pub table: S<String>,
+    pub column: S<String>,
+    #[serde(default)]
+    pub id: Option<S<String>>,
+    #[serde(default)]
+    pub distance: Option<S<crate::vectors::Distance>>,
+    pub k: S<i64>,
+    #[serde(default)]
+    pub query: Option<S<String>>,
+    #[serde(default)]
+    pub filter: Option<RawNeighbourFilter>,
+    #[serde(default)]
+    pub queries: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNeighbourFilter {
+    pub column: S<String>,
+    pub param: S<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +257,8 @@ pub struct RawVariant {
     pub backends: Option<S<Vec<S<BackendKind>>>>,
     #[serde(default)]
     pub ops: IndexMap<S<String>, RawOpOverride>,
+    #[serde(default)]
+    pub approximate: bool,
 }
 
 /// A variant's replacement SQL for one operation; the parameters stay the

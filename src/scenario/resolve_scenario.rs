@@ -169,6 +169,14 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     // After a misspelt mix entry, "not in the mix" would only repeat that error.
     let mix_complete = mix.len() == raw.mix.get_ref().len();
     let evidence = resolve_evidence(&mut p, &raw.evidence, &backends);
+    // Similarity searches: the operations recall is measured for.
+    let searches: Vec<OpId> = workload
+        .ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.neighbours.is_some())
+        .map(|(i, _)| OpId(i))
+        .collect();
     let verdict = resolve_verdict(
         &mut p,
         raw.verdict.as_ref(),
@@ -179,6 +187,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         &op_index,
         &unknown_op,
         &evidence,
+        &searches,
     );
 
     let slo = raw
@@ -406,5 +415,6 @@ fn resolve_variant(
         session: v.session.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default(),
         backends,
         overrides,
+        approximate: v.approximate,
     }
 }

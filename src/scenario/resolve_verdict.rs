@@ -13,7 +13,7 @@ use super::resolve_workload::Problems;
 use crate::suggest::did_you_mean;
 use std::time::Duration;
 /// Built-in metric names as scenarios write them.
-const METRICS: [(&str, Metric); 11] = [
+const METRICS: [(&str, Metric); 12] = [
     ("p50", Metric::P50),
     ("p90", Metric::P90),
     ("p99", Metric::P99),
@@ -25,6 +25,7 @@ const METRICS: [(&str, Metric); 11] = [
     ("storage", Metric::Storage),
     ("setup_time", Metric::SetupTime),
     ("wal_per_write", Metric::WalPerWrite),
+    ("recall", Metric::Recall),
 ];
 
 /// Parses a metric name: a built-in one, or `evidence.NAME` for one of the
@@ -119,6 +120,7 @@ pub(super) fn resolve_verdict(
     op_index: &dyn Fn(&str) -> Option<OpId>,
     unknown_op: &dyn Fn(&str) -> String,
     evidence: &[EvidenceQuery],
+    searches: &[OpId],
 ) -> VerdictRule {
     // Default goal: p99 of the most heavily weighted operation.
     let heaviest = mix.iter().max_by_key(|(_, w)| *w).map(|(i, _)| *i);
@@ -194,6 +196,18 @@ pub(super) fn resolve_verdict(
             };
             match (op, metric.is_per_op()) {
                 (Some(o), true) => match op_index(o.get_ref()) {
+                    Some(i) if metric == Metric::Recall && !searches.contains(&i) => {
+                        p.at(
+                            o,
+                            format!("{field}.op"),
+                            format!(
+                                "recall is measured for similarity searches; `{}` has no `[op.neighbours]` \
+                                 (docs/vectors.md)",
+                                o.get_ref()
+                            ),
+                        );
+                        None
+                    }
                     Some(i) if mix.iter().any(|(k, w)| *k == i && *w > 0) => Some((Some(i), metric)),
                     Some(_) => {
                         if mix_complete {
@@ -268,7 +282,7 @@ pub(super) fn resolve_verdict(
                     continue;
                 }
             },
-            (None, Some(b), None) | (None, None, Some(b)) if matches!(metric, Metric::Evidence(_)) => {
+            (None, Some(b), None) | (None, None, Some(b)) if matches!(metric, Metric::Evidence(_) | Metric::Recall) => {
                 if g.max.is_some() {
                     GuardLimit::AtMost(*b.get_ref())
                 } else {
@@ -280,7 +294,7 @@ pub(super) fn resolve_verdict(
                     b,
                     field.clone(),
                     format!(
-                        "absolute `max`/`min` limits are for evidence metrics; for `{}` write \
+                        "absolute `max`/`min` limits are for evidence metrics and recall; for `{}` write \
                          max_regression = \"25%\" (relative to the baseline)",
                         metric.name_in(evidence)
                     ),

@@ -192,6 +192,7 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
         }
     }
 
+    super::neighbours::check_tables(&mut p, &ops, &raw.op, &tables);
     let workload = Workload {
         name: raw.name.get_ref().clone(),
         description: raw.description.clone(),
@@ -308,6 +309,15 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
         Some(RawCheck::None) => AnswerCheck::None,
         Some(RawCheck::Unordered) | None => AnswerCheck::Unordered,
     };
+    let sql_text: String = steps
+        .iter()
+        .flat_map(|s: &Step| s.sql.entries().map(|(_, q)| q.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let neighbours = match &op.neighbours {
+        Some(n) => Some(super::neighbours::resolve(p, name, n, &vars, &sql_text)?),
+        None => None,
+    };
     Some(OpDef {
         name: name.clone(),
         description: op.description.clone(),
@@ -316,6 +326,7 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
         vars,
         steps,
         check,
+        neighbours,
     })
 }
 

@@ -505,4 +505,6 @@ fn decide(v: &mut Verdict, metric: Metric, noise: f64) {
 }
 
 #[cfg(test)]
+mod bound_tests;
+#[cfg(test)]
 mod tests;

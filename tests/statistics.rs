@@ -238,3 +238,43 @@ fn the_more_baseline_runs_the_smaller_the_slowdown_that_is_caught() {
         assert!(caught >= at_least, "{runs} runs, {slowdown}×: {caught}");
     }
 }
+
+/// The recall interval (`ops[].recall.interval`): each round builds a fresh
+/// index (a graph as good as chance makes it: the copy's recall varies by
+/// 0.01 around the true one) and asks 100 queries of varying difficulty,
+/// each a share of 10 neighbours found. The 95% interval of the mean across
+/// rounds must cover the true recall 95% of the time.
+#[test]
+fn the_recall_interval_covers_the_true_recall_95_percent_of_the_time() {
+    let true_recall: f64 = 0.92;
+    for rounds in [3, 5, 10] {
+        let mut rng = ChaCha8Rng::seed_from_u64(17 + rounds as u64);
+        let copy = Normal::new(0.0, 0.01).unwrap();
+        let difficulty = Normal::new(0.0, 0.05).unwrap();
+        let covered = (0..EXPERIMENTS)
+            .filter(|_| {
+                let means: Vec<f64> = (0..rounds)
+                    .map(|_| {
+                        let built = true_recall + copy.sample(&mut rng);
+                        let found: u32 = (0..100)
+                            .map(|_| {
+                                let p = (built + difficulty.sample(&mut rng)).clamp(0.0, 1.0);
+                                (0..10).filter(|_| rng.random_bool(p)).count() as u32
+                            })
+                            .sum();
+                        f64::from(found) / 1000.0
+                    })
+                    .collect();
+                let (_, interval) = schemabench::util::mean_interval(&means);
+                let (lo, hi) = interval.unwrap();
+                lo <= true_recall && true_recall <= hi
+            })
+            .count();
+        let rate = covered as f64 / EXPERIMENTS as f64;
+        eprintln!(
+            "recall interval, {rounds} rounds: covers the true recall in {:.1}%",
+            rate * 100.0
+        );
+        assert!((0.93..=0.97).contains(&rate), "{rounds} rounds: {rate}");
+    }
+}

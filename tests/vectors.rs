@@ -294,3 +294,93 @@ guards = [{{ op = "nearest", metric = "recall", min = 0.95 }}]
     let html = std::fs::read_to_string(folder.join("report.html")).unwrap();
     assert!(html.contains("recall against p99"), "the recall chart is drawn");
 }
+
+/// A sweep of `hnsw.ef_search`: one variant per value, recall rising with
+/// the search list (within noise), and the report naming the best value
+/// that passes the recall guard.
+#[test]
+fn a_sweep_of_ef_search_draws_recall_rising_with_the_search_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("sweep.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "sweep"
+question = "q"
+workload = "{}"
+backends = ["postgres"]
+[params]
+docs = 3000
+[load]
+clients = 1
+warmup = "100ms"
+duration = "300ms"
+rounds = 2
+[mix]
+nearest = 1
+[[variant]]
+name = "exact"
+[[variant]]
+name = "hnsw"
+approximate = true
+setup = ["CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)"]
+session = ["SET enable_seqscan = off"]
+sweep = {{ "hnsw.ef_search" = [10, 20, 200] }}
+[verdict]
+baseline = "exact"
+goal = {{ op = "nearest", metric = "p99" }}
+guards = [{{ op = "nearest", metric = "recall", min = 0.9 }}]
+"#,
+            common::root().join("workloads/embeddings.toml").display()
+        ),
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let out = common::bin()
+        .args(["run", "--quiet", "--provisioner", "local", "--out"])
+        .arg(&runs)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    let variants = result["backends"][0]["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["exact", "hnsw-ef_search-10", "hnsw-ef_search-20", "hnsw-ef_search-200"]
+    );
+    let recalls: Vec<f64> = variants[1..]
+        .iter()
+        .map(|v| v["ops"][0]["recall"]["mean"].as_f64().unwrap())
+        .collect();
+    eprintln!("recall at ef_search 10, 20, 200: {recalls:?}");
+    // More candidates searched never finds fewer neighbours, beyond noise.
+    for pair in recalls.windows(2) {
+        assert!(pair[1] >= pair[0] - 0.02, "{recalls:?}");
+    }
+    assert!(recalls[2] > recalls[0], "{recalls:?}");
+    let summary = &result["scenario"]["variants"][3]["sweep"];
+    assert_eq!(summary["setting"], "hnsw.ef_search");
+    assert_eq!(summary["value"], "200");
+    let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
+    let line = report
+        .lines()
+        .find(|l| l.contains("sweep of hnsw over hnsw.ef_search"))
+        .expect(&report)
+        .to_string();
+    eprintln!("{line}");
+    assert!(line.contains("10 → ") && line.contains("200 → "), "{line}");
+    assert!(
+        line.contains("the best value that passes every guard") || line.contains("no value passes"),
+        "{line}"
+    );
+}

@@ -100,6 +100,9 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
             escape(&b.relaxed_durability.join(", "))
         );
     }
+    for line in super::sweeps::lines(r, b) {
+        let _ = writeln!(h, "<p>{}</p>", escape(&line));
+    }
     let names: Vec<String> = b.variants.iter().map(|v| v.name.clone()).collect();
     // Whole seconds of the window: a last, partial second would show as a drop.
     let seconds = (r.scenario.load.duration.as_secs() as usize).max(1);
@@ -114,17 +117,27 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
         }
         let _ = writeln!(h, "<h3 id=\"op-{}-{i}\">{}</h3>", b.backend, escape(&op.op));
         op_table(h, &per_variant);
-        let recall: Vec<Series> = per_variant
-            .iter()
-            .filter_map(|(v, o)| {
-                let r = o.recall.as_ref()?;
-                let _ = writeln!(h, "<p>{}: {}</p>", escape(&v.name), escape(&recall_text(r)));
-                Some(Series {
-                    name: v.name.clone(),
-                    points: vec![(o.latency_ns.p99 as f64, r.mean)],
-                })
-            })
-            .collect();
+        // One point per variant; the values of a sweep form one curve.
+        let mut recall: Vec<Series> = Vec::new();
+        for (v, o) in &per_variant {
+            let Some(rc) = o.recall.as_ref() else { continue };
+            let _ = writeln!(h, "<p>{}: {}</p>", escape(&v.name), escape(&recall_text(rc)));
+            let point = (o.latency_ns.p99 as f64, rc.mean);
+            let family = r
+                .scenario
+                .variants
+                .iter()
+                .find(|s| s.name == v.name)
+                .and_then(|s| s.sweep.as_ref())
+                .map(|s| format!("{} ({})", s.of, s.setting));
+            match family.and_then(|f| recall.iter_mut().find(|s| s.name == f).map(|s| (f, s))) {
+                Some((_, series)) => series.points.push(point),
+                None => recall.push(Series {
+                    name: family_name(r, &v.name),
+                    points: vec![point],
+                }),
+            }
+        }
         if !recall.is_empty() {
             figure(
                 h,
@@ -216,6 +229,16 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
     for v in &b.variants {
         variant_details(h, r, b, v);
     }
+}
+
+/// A variant's name in charts: its sweep's "variant (setting)" for swept ones.
+fn family_name(r: &RunResult, variant: &str) -> String {
+    r.scenario
+        .variants
+        .iter()
+        .find(|s| s.name == variant)
+        .and_then(|s| s.sweep.as_ref())
+        .map_or_else(|| variant.to_string(), |s| format!("{} ({})", s.of, s.setting))
 }
 
 /// One row per variant: throughput, percentiles, errors.

@@ -140,6 +140,21 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             a.unchecked_ops.join(", ")
         );
     }
+    if !a.recall_ops.is_empty() {
+        let _ = writeln!(
+            md,
+            "Judged by recall against exact neighbours the harness computed, not row by row: {}.\n",
+            a.recall_ops.join(", ")
+        );
+    }
+    let sweeps = crate::report::sweeps::lines(r, b);
+    if !sweeps.is_empty() {
+        let _ = writeln!(md, "## Sweeps ({})\n", b.backend);
+        for line in sweeps {
+            let _ = writeln!(md, "- {line}");
+        }
+        md.push('\n');
+    }
 
     let _ = writeln!(md, "## Operations ({})\n", b.backend);
     let _ = writeln!(

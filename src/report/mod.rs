@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod markdown;
 mod phases;
 pub mod progress;
+pub mod sweeps;
 pub mod terminal;
 pub mod verdict;
 

@@ -150,6 +150,9 @@ pub struct VariantSummary {
     pub session: PerBackend<Vec<String>>,
     /// Operations whose SQL this variant replaces.
     pub overridden_ops: Vec<String>,
+    /// The sweep value this variant measures (`sweep = {...}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<crate::scenario::SweepPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

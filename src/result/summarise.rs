@@ -428,6 +428,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                     setup: v.setup.clone(),
                     session: v.session.clone(),
                     overridden_ops: v.overrides.keys().map(|&op| sc.op_name(op).to_string()).collect(),
+                    sweep: v.sweep.clone(),
                 })
                 .collect(),
             verdict_rule: VerdictRuleSummary {

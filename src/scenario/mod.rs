@@ -14,6 +14,7 @@ mod resolve_load;
 mod resolve_scenario;
 mod resolve_verdict;
 mod resolve_workload;
+mod sweep;
 
 pub use backend_kind::BackendKind;
 pub use bind::{BoundWorkload, bind};
@@ -25,6 +26,7 @@ pub use resolve_load::{DEFAULT_LOAD, DEFAULT_OP_TIMEOUT, QUICK_LOAD, parse_durat
 pub use resolve_scenario::{DEFAULT_SEED, load_scenario, resolve_scenario};
 pub use resolve_verdict::{parse_fraction, parse_metric};
 pub use resolve_workload::{load_workload, resolve_workload};
+pub use sweep::{MAX_SWEEP_VALUES, SweepPoint};
 
 use std::path::{Path, PathBuf};
 

@@ -424,6 +424,8 @@ pub struct Variant {
     pub overrides: BTreeMap<OpId, Vec<Step>>,
     /// Its similarity searches may miss neighbours: judged by recall.
     pub approximate: bool,
+    /// The sweep value this variant measures, if it came from a sweep.
+    pub sweep: Option<super::sweep::SweepPoint>,
 }
 
 impl Variant {

@@ -259,6 +259,8 @@ pub struct RawVariant {
     pub ops: IndexMap<S<String>, RawOpOverride>,
     #[serde(default)]
     pub approximate: bool,
+    #[serde(default)]
+    pub sweep: Option<S<IndexMap<String, Vec<toml::Value>>>>,
 }
 
 /// A variant's replacement SQL for one operation; the parameters stay the

@@ -156,14 +156,17 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     }
     for v in &raw.variant {
         check_name(&mut p, &v.name, "variant.name", "variant");
-        if !seen.insert(v.name.get_ref().clone()) {
-            p.at(
-                &v.name,
-                "variant.name",
-                format!("variant `{}` is defined twice", v.name.get_ref()),
-            );
+        let resolved = resolve_variant(&mut p, v, &workload, &backends, &op_index, &unknown_op);
+        for variant in super::sweep::expand(&mut p, v, resolved) {
+            if !seen.insert(variant.name.clone()) {
+                p.at(
+                    &v.name,
+                    "variant.name",
+                    format!("variant `{}` is defined twice", variant.name),
+                );
+            }
+            variants.push(variant);
         }
-        variants.push(resolve_variant(&mut p, v, &workload, &backends, &op_index, &unknown_op));
     }
 
     // After a misspelt mix entry, "not in the mix" would only repeat that error.
@@ -416,5 +419,6 @@ fn resolve_variant(
         backends,
         overrides,
         approximate: v.approximate,
+        sweep: None,
     }
 }

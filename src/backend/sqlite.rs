@@ -55,6 +55,7 @@ impl SqliteEngine {
     /// Creates the engine's work folder inside `parent` (the system temp
     /// folder when `None`).
     pub fn new(parent: Option<&Path>) -> Result<Self, BackendError> {
+        vec::register();
         let mut builder = tempfile::Builder::new();
         builder.prefix("schemabench-sqlite-");
         let dir = match parent {
@@ -115,9 +116,14 @@ impl ToSql for Bind<'_> {
                 ToSqlOutput::Owned(rusqlite::types::Value::Text(s))
             }
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            // Documents, arrays and vectors as JSON text (SQLite's JSON
-            // functions read it); UUIDs, intervals and addresses as text.
-            Value::Json(_) | Value::Array(_) | Value::Vector(_) => {
+            // Vectors as little-endian float32 blobs: sqlite-vec's own
+            // format, read without parsing.
+            Value::Vector(v) => ToSqlOutput::Owned(rusqlite::types::Value::Blob(
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            )),
+            // Documents and arrays as JSON text (SQLite's JSON functions
+            // read it); UUIDs, intervals and addresses as text.
+            Value::Json(_) | Value::Array(_) => {
                 ToSqlOutput::Owned(rusqlite::types::Value::Text(self.0.to_json().to_string()))
             }
             Value::Uuid(_) | Value::Interval { .. } | Value::Inet(_) => {
@@ -560,3 +566,4 @@ fn classify(e: rusqlite::Error) -> OpError {
 mod tests;
 
 pub mod check;
+pub mod vec;

@@ -74,6 +74,18 @@ impl Value {
         })
     }
 
+    /// The value for messages and reports: vectors abbreviated to their
+    /// first values and length.
+    pub fn brief(&self) -> String {
+        match self {
+            Value::Vector(xs) if xs.len() > 4 => {
+                let head: Vec<String> = xs.iter().take(3).map(|x| format!("{x:.3}")).collect();
+                format!("[{}, … ({} values)]", head.join(", "), xs.len())
+            }
+            _ => self.to_string(),
+        }
+    }
+
     /// The value as JSON (arrays and vectors on SQLite, JSON documents).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;

@@ -143,7 +143,7 @@ pub fn check_answers(
                     op: def.name.clone(),
                     variant: targets[i].name.clone(),
                     baseline: targets[base_index].name.clone(),
-                    params: params.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
+                    params: params.iter().map(Value::brief).collect::<Vec<_>>().join(", "),
                     differing_samples: 0,
                     samples: ANSWER_SAMPLES,
                     detail,

@@ -43,6 +43,7 @@ pub fn statements(spec: &BaseSpec, check: &Statements<'_>) -> Result<(), Stateme
             message: e.to_string(),
         }
     };
+    super::vec::register();
     let conn = Connection::open_in_memory().map_err(fail("sqlite".into(), ""))?;
     let v = check.variant;
     let batches = [

@@ -292,7 +292,8 @@ impl Engine for PostgresEngine {
             a.simple_query(
                 "SELECT name, setting || COALESCE(' ' || unit, '') FROM pg_settings \
                  WHERE source NOT IN ('default', 'override', 'client') \
-                    OR name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem') \
+                    OR name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem', \
+                                 'maintenance_work_mem', 'max_parallel_maintenance_workers') \
                  ORDER BY name",
             )
         });

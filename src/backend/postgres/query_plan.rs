@@ -32,6 +32,16 @@ fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut Vec<Str
     if let Some(r) = s("Relation Name") {
         line.push_str(&format!(" on {r}"));
     }
+    // A filter on an index scan ordered by the index (a nearest-neighbour
+    // search) is applied to what the index hands back: an approximate index
+    // returns its nearest candidates and the filter drops some of them (the
+    // filtered-ANN pitfall). Said in the summary so reports show it.
+    if s("Index Name").is_some()
+        && node.get("Order By").is_some()
+        && let Some(filter) = s("Filter")
+    {
+        line.push_str(&format!(" [filter after the index: {filter}]"));
+    }
     nodes.push(line);
     if let Some(children) = node.get("Plans").and_then(|p| p.as_array()) {
         for child in children {
@@ -53,5 +63,18 @@ mod tests {
         let p = summarise(json);
         assert_eq!(p.summary, "Limit → Index Only Scan using orders_user_cov on orders");
         assert_eq!(p.indexes, ["orders_user_cov"]);
+    }
+
+    #[test]
+    fn a_filter_applied_after_an_ordered_index_scan_is_named() {
+        let json = serde_json::json!([{"Plan": {
+            "Node Type": "Limit",
+            "Plans": [{"Node Type": "Index Scan", "Index Name": "docs_hnsw", "Relation Name": "docs",
+                       "Order By": "(embedding <-> $1)", "Filter": "(category = $2)"}]
+        }}]);
+        assert_eq!(
+            summarise(json).summary,
+            "Limit → Index Scan using docs_hnsw on docs [filter after the index: (category = $2)]"
+        );
     }
 }

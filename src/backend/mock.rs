@@ -95,7 +95,7 @@ impl Engine for MockEngine {
         _: &str,
         _: &OpPlan,
         _: &[Value],
-        _: Option<std::time::Duration>,
+        _: &crate::backend::SessionOptions<'_>,
     ) -> Result<Vec<QueryPlan>, BackendError> {
         Ok(Vec::new())
     }

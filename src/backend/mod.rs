@@ -331,14 +331,16 @@ pub trait Engine: Send + Sync {
     }
 
     /// The plan of every step of `op` with `params` on a variant. Writes are
-    /// rolled back.
-    /// PostgreSQL runs it on a session whose operations stop after `op_timeout`.
+    /// rolled back. PostgreSQL explains on a session opened as `session`
+    /// says: its statements first (a variant's `SET`s change plans) and its
+    /// operations stopped after its `op_timeout`. SQLite's plans do not
+    /// depend on its session `PRAGMA`s, which are not run.
     fn explain(
         &self,
         variant: &str,
         op: &OpPlan,
         params: &[Value],
-        op_timeout: Option<Duration>,
+        session: &SessionOptions<'_>,
     ) -> Result<Vec<QueryPlan>, BackendError>;
 }
 

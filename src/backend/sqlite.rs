@@ -250,7 +250,7 @@ impl Engine for SqliteEngine {
         variant: &str,
         op: &OpPlan,
         params: &[Value],
-        _op_timeout: Option<Duration>,
+        _session: &crate::backend::SessionOptions<'_>,
     ) -> Result<Vec<QueryPlan>, BackendError> {
         let conn = Connection::open_with_flags(self.variant_path(variant)?, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db_error(format!("explaining `{}`", op.name)))?;

@@ -46,7 +46,7 @@ pub fn query_plans(engine: &dyn Engine, plan: &RunPlan, target: &Target) -> Resu
             let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x706c_616e ^ op.0 as u64)));
             let params = plan.sample_params(op, &mut rng, 0);
             let shown = params.iter().map(Value::brief).collect::<Vec<_>>().join(", ");
-            match engine.explain(&target.name, &target.ops[op], &params, plan.load.op_timeout) {
+            match engine.explain(&target.name, &target.ops[op], &params, &target.session_options(plan)) {
                 Ok(steps) => OpQueryPlan {
                     op: target.ops[op].name.clone(),
                     params: shown,

@@ -516,16 +516,16 @@ impl Engine for PostgresEngine {
         variant: &str,
         op: &OpPlan,
         params: &[Value],
-        op_timeout: Option<std::time::Duration>,
+        options: &SessionOptions<'_>,
     ) -> Result<Vec<QueryPlan>, BackendError> {
         let info = self.session_conninfo(self.variant_db(variant)?);
         let ops = std::slice::from_ref(op);
         let mut session = PgSession::open(
             &info,
             &SessionOptions {
+                statements: options.statements,
                 ops,
-                op_timeout,
-                ..Default::default()
+                op_timeout: options.op_timeout,
             },
             &self.cancel,
         )?;

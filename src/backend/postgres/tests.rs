@@ -134,13 +134,28 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
         false,
         &[("SELECT id FROM orders WHERE user_id = $1", &[0])],
     );
-    let plans = e.explain("indexed", &by_user, &[Value::Int(3)], None).unwrap();
+    let plans = e
+        .explain("indexed", &by_user, &[Value::Int(3)], &SessionOptions::default())
+        .unwrap();
     assert!(
         plans[0].indexes.contains(&"orders_user".to_string()),
         "{:?}",
         plans[0].summary
     );
-    let plans = e.explain("plain", &by_user, &[Value::Int(3)], None).unwrap();
+    let plans = e
+        .explain("plain", &by_user, &[Value::Int(3)], &SessionOptions::default())
+        .unwrap();
+    assert!(plans[0].summary.contains("Seq Scan on orders"), "{}", plans[0].summary);
+    // The variant's session statements apply to its plans as to its runs.
+    let no_index_scans = [
+        "SET enable_indexscan = off".to_string(),
+        "SET enable_bitmapscan = off".to_string(),
+    ];
+    let session = SessionOptions {
+        statements: &no_index_scans,
+        ..SessionOptions::default()
+    };
+    let plans = e.explain("indexed", &by_user, &[Value::Int(3)], &session).unwrap();
     assert!(plans[0].summary.contains("Seq Scan on orders"), "{}", plans[0].summary);
 
     // Writes move the WAL position; EXPLAIN ANALYZE of a write is rolled back.
@@ -163,7 +178,8 @@ fn loads_with_copy_clones_variants_and_reports_plans_sizes_and_counters() {
     }
     let after = e.counters("indexed").unwrap().unwrap();
     assert!(after.wal_bytes > before.wal_bytes + 100 * 50, "{before:?} {after:?}");
-    e.explain("indexed", &insert, &params, None).unwrap();
+    e.explain("indexed", &insert, &params, &SessionOptions::default())
+        .unwrap();
     assert_eq!(s.fetch(&count, &[]).unwrap()[0][0], Value::Int(20_100));
 }
 

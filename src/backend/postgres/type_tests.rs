@@ -290,7 +290,7 @@ fn every_type_round_trips_through_copy_parameters_results_and_explain() {
                 &[0],
             );
             let plans = e
-                .explain("v", &filtered, std::slice::from_ref(input), None)
+                .explain("v", &filtered, std::slice::from_ref(input), &SessionOptions::default())
                 .unwrap_or_else(|e| panic!("EXPLAIN with a {} parameter: {e}", case.ty));
             assert!(
                 plans[0].summary.contains(&format!("t{i}")),

@@ -456,6 +456,7 @@ k = 5
     let bound = bind(&w, &w.params).unwrap();
     let decl = w.ops[0].neighbours.clone().unwrap();
     assert_eq!(decl.distance, Distance::Cosine, "the distance comes from the SQL's <=>");
+    assert!(!decl.approximate, "exact unless declared");
     let spec = NeighbourSpec {
         table: "docs".into(),
         column: "embedding".into(),

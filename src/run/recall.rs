@@ -109,7 +109,7 @@ impl RecallCheck {
         stop: &AtomicBool,
     ) -> Result<(Vec<RecallRound>, Vec<Mismatch>), BackendError> {
         let mut session = engine.open_session(&target.name, &target.session_options(plan))?;
-        let approximate = plan.scenario.variants[target.variant.0].approximate;
+        let variant_approximate = plan.scenario.variants[target.variant.0].approximate;
         let (mut out, mut mismatches) = (Vec::new(), Vec::new());
         for o in &mut self.ops {
             let set = o
@@ -139,7 +139,9 @@ impl RecallCheck {
             }
             let per_query = o.dataset.recall(&o.spec, &set.vectors, &set.truth, &answers);
             let missed: Vec<usize> = (0..per_query.len()).filter(|&q| per_query[q] < 1.0).collect();
-            if !approximate && let Some(&first) = missed.first() {
+            if !(variant_approximate || o.decl.approximate)
+                && let Some(&first) = missed.first()
+            {
                 let name = &plan.scenario.workload.ops[o.op.0].name;
                 mismatches.push(Mismatch {
                     backend: target.backend,

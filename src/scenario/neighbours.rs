@@ -12,6 +12,7 @@
 //! query = "$1"                   # the parameter holding the query vector
 //! filter = { column = "category", param = "$2" }   # WHERE column = param
 //! queries = 100                  # recall queries per round
+//! approximate = false            # true: every variant may miss neighbours
 //! ```
 
 use super::model::{OpDef, OpKind, TableDef, VarDef};
@@ -35,6 +36,10 @@ pub struct NeighbourDecl {
     pub filter: Option<(String, usize)>,
     /// Recall queries per round.
     pub queries: u32,
+    /// Every variant's answers may miss neighbours (e.g. the operation
+    /// itself asks for an approximate search); else only variants declared
+    /// `approximate` may.
+    pub approximate: bool,
 }
 
 /// Resolves an operation's `[op.neighbours]` against its variables and SQL.
@@ -129,6 +134,7 @@ pub(super) fn resolve(
         query,
         filter,
         queries,
+        approximate: raw.approximate,
     })
 }
 

@@ -103,6 +103,8 @@ pub struct RawNeighbours {
     pub filter: Option<RawNeighbourFilter>,
     #[serde(default)]
     pub queries: Option<S<i64>>,
+    #[serde(default)]
+    pub approximate: bool,
 }
 
 #[derive(Debug, Deserialize)]

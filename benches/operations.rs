@@ -18,12 +18,18 @@ use std::time::Duration;
 
 fn benches(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // `cargo test --benches` (no `--bench`) runs every benchmark once to prove
+    // it works: at each scenario's small `[quick]` scale, not its full one.
+    let options = RunOptions {
+        quick: !std::env::args().any(|a| a == "--bench"),
+        ..RunOptions::default()
+    };
     let postgres_missing = provision::unavailable(&Request::default());
     for path in toml_files(&root.join("scenarios")).expect("scenarios/ is readable") {
         let Ok(Document::Scenario(scenario)) = load_any(&path) else {
             continue;
         };
-        let plan = plan(&scenario, &RunOptions::default()).expect("shipped scenarios plan");
+        let plan = plan(&scenario, &options).expect("shipped scenarios plan");
         let both = scenario.backends.len() > 1;
         for &kind in &scenario.backends {
             if kind == BackendKind::Postgres

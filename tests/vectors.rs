@@ -189,15 +189,19 @@ fn recall_of_exact_and_hnsw_search_matches_an_independent_brute_force() {
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
 }
 
-/// A run: recall per round beside latency, exact search at 1.0, an
-/// approximate variant judged by recall (and failing a recall guard), and a
-/// variant that misses neighbours without being declared approximate ruled
-/// out as a wrong answer.
-#[test]
-fn a_run_reports_recall_per_variant_and_rules_out_undeclared_approximation() {
+/// Runs a scenario on the embeddings workload (3,000 documents, one client,
+/// two 300 ms rounds, a local cluster) whose mix, variants and verdict are
+/// `body`: its exit code, terminal output, result.json and run folder.
+fn run_embeddings(
+    body: &str,
+) -> (
+    Option<i32>,
+    String,
+    serde_json::Value,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let hnsw = r#"setup = ["CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 4, ef_construction = 8)"]
-session = ["SET hnsw.ef_search = 10", "SET enable_seqscan = off"]"#;
     let scenario = dir.path().join("vectors.toml");
     std::fs::write(
         &scenario,
@@ -213,7 +217,39 @@ clients = 1
 warmup = "100ms"
 duration = "300ms"
 rounds = 2
-[mix]
+{body}
+"#,
+            common::root().join("workloads/embeddings.toml").display()
+        ),
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let out = common::bin()
+        .args(["run", "--quiet", "--provisioner", "local", "--out"])
+        .arg(&runs)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let result = serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    (out.status.code(), text, result, dir, folder)
+}
+
+/// A run: recall per round beside latency, exact search at 1.0, an
+/// approximate variant judged by recall (and failing a recall guard), and a
+/// variant that misses neighbours without being declared approximate ruled
+/// out as a wrong answer.
+#[test]
+fn a_run_reports_recall_per_variant_and_rules_out_undeclared_approximation() {
+    let hnsw = r#"setup = ["CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 4, ef_construction = 8)"]
+session = ["SET hnsw.ef_search = 10", "SET enable_seqscan = off"]"#;
+    let (code, stdout, result, _dir, folder) = run_embeddings(&format!(
+        r#"[mix]
 nearest = 8
 nearest_in_category = 1
 add_document = 1
@@ -229,31 +265,10 @@ name = "hnsw_undeclared"
 [verdict]
 baseline = "exact"
 goal = {{ op = "nearest", metric = "p99" }}
-guards = [{{ op = "nearest", metric = "recall", min = 0.95 }}]
-"#,
-            common::root().join("workloads/embeddings.toml").display()
-        ),
-    )
-    .unwrap();
-    let runs = dir.path().join("runs");
-    let out = common::bin()
-        .args(["run", "--quiet", "--provisioner", "local", "--out"])
-        .arg(&runs)
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{stdout}");
+guards = [{{ op = "nearest", metric = "recall", min = 0.95 }}]"#
+    ));
     // Differing answers (the undeclared variant) exit 1.
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(code, Some(1), "{stdout}");
     let b = &result["backends"][0];
     let recall = |variant: &str| {
         let v = b["variants"]
@@ -320,23 +335,8 @@ guards = [{{ op = "nearest", metric = "recall", min = 0.95 }}]
 /// that passes the recall guard.
 #[test]
 fn a_sweep_of_ef_search_draws_recall_rising_with_the_search_list() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("sweep.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"name = "sweep"
-question = "q"
-workload = "{}"
-backends = ["postgres"]
-[params]
-docs = 3000
-[load]
-clients = 1
-warmup = "100ms"
-duration = "300ms"
-rounds = 2
-[mix]
+    let (code, stdout, result, _dir, folder) = run_embeddings(
+        r#"[mix]
 nearest = 1
 [[variant]]
 name = "exact"
@@ -345,33 +345,13 @@ name = "hnsw"
 approximate = true
 setup = ["CREATE INDEX docs_hnsw ON docs USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)"]
 session = ["SET enable_seqscan = off"]
-sweep = {{ "hnsw.ef_search" = [10, 20, 200] }}
+sweep = { "hnsw.ef_search" = [10, 20, 200] }
 [verdict]
 baseline = "exact"
-goal = {{ op = "nearest", metric = "p99" }}
-guards = [{{ op = "nearest", metric = "recall", min = 0.9 }}]
-"#,
-            common::root().join("workloads/embeddings.toml").display()
-        ),
-    )
-    .unwrap();
-    let runs = dir.path().join("runs");
-    let out = common::bin()
-        .args(["run", "--quiet", "--provisioner", "local", "--out"])
-        .arg(&runs)
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+goal = { op = "nearest", metric = "p99" }
+guards = [{ op = "nearest", metric = "recall", min = 0.9 }]"#,
     );
-    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    assert_eq!(code, Some(0), "{stdout}");
     let variants = result["backends"][0]["variants"].as_array().unwrap();
     let names: Vec<&str> = variants.iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!(

@@ -260,7 +260,32 @@ fn write_truth(file: &Path, truth: &[Vec<Neighbour>]) -> std::io::Result<()> {
     // Written whole, then renamed: a reader never sees half a file.
     let tmp = file.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, &bytes)?;
-    std::fs::rename(&tmp, file)
+    std::fs::rename(&tmp, file)?;
+    if let Some(dir) = file.parent() {
+        prune(dir, CACHE_FILES);
+    }
+    Ok(())
+}
+
+/// Truth files a cache folder keeps; the least recently written go first.
+pub const CACHE_FILES: usize = 256;
+
+/// Removes the oldest `.truth` files of `dir` beyond `keep`.
+fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "truth"))
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .collect();
+    if files.len() <= keep {
+        return;
+    }
+    files.sort();
+    for (_, p) in &files[..files.len() - keep] {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 fn read_truth(file: &Path) -> Option<Vec<Vec<Neighbour>>> {
@@ -284,4 +309,30 @@ fn read_truth(file: &Path) -> Option<Vec<Vec<Neighbour>>> {
         truth.push(list);
     }
     Some(truth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_the_newest_truth_files_and_reads_back_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..CACHE_FILES + 5 {
+            let p = dir.path().join(format!("old{i}.truth"));
+            std::fs::write(&p, b"").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let truth = vec![vec![Neighbour { row: 3, distance: 0.5 }], vec![]];
+        let file = dir.path().join("new.truth");
+        write_truth(&file, &truth).unwrap();
+        assert_eq!(read_truth(&file), Some(truth));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), CACHE_FILES);
+    }
 }

@@ -13,7 +13,7 @@ use schemabench::backend::postgres::PostgresEngine;
 use schemabench::backend::{BackendKind, BaseSpec, Engine};
 use schemabench::datagen::{TablePlan, Value};
 use schemabench::provision::{self, Choice, Request, Server};
-use schemabench::run::neighbours::{Dataset, NeighbourSpec};
+use schemabench::run::neighbours::Dataset;
 use schemabench::scenario::{bind, load_workload};
 use schemabench::vectors::{Distance, VectorSet};
 
@@ -122,14 +122,18 @@ fn recall_of_exact_and_hnsw_search_matches_an_independent_brute_force() {
     let generated = generated_rows(table);
     let cache = tempfile::tempdir().unwrap();
     let check = |db: &mut schemabench::pgwire::Wire, filtered: bool| -> (f64, f64) {
-        let spec = NeighbourSpec {
-            table: "docs".into(),
-            column: "embedding".into(),
-            id: "id".into(),
-            distance: Distance::L2,
-            k: 10,
-            filter: filtered.then(|| "category".into()),
-        };
+        // The workload's own declarations: `nearest` and, filtered by
+        // category, `nearest_in_category`.
+        let name = if filtered { "nearest_in_category" } else { "nearest" };
+        let spec = workload
+            .ops
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap()
+            .neighbours
+            .clone()
+            .unwrap();
+        assert_eq!((spec.distance, spec.k), (Distance::L2, 10));
         let data = Dataset::regenerate(table, &spec, SEED).unwrap();
         let filters = filtered.then_some(&categories[..]);
         let truth = data.ground_truth(&spec, &queries, filters, Some(cache.path()));
@@ -437,17 +441,9 @@ k = 5
     let decl = w.ops[0].neighbours.clone().unwrap();
     assert_eq!(decl.distance, Distance::Cosine, "the distance comes from the SQL's <=>");
     assert!(!decl.approximate, "exact unless declared");
-    let spec = NeighbourSpec {
-        table: "docs".into(),
-        column: "embedding".into(),
-        id: "id".into(),
-        distance: decl.distance,
-        k: 5,
-        filter: None,
-    };
-    let data = Dataset::regenerate(&bound.tables[0], &spec, SEED).unwrap();
+    let data = Dataset::regenerate(&bound.tables[0], &decl, SEED).unwrap();
     let query_set = schemabench::vectors::read_vectors(&dir.path().join("queries.fvecs")).unwrap();
-    let truth = data.ground_truth(&spec, &query_set, None, None);
+    let truth = data.ground_truth(&decl, &query_set, None, None);
     let cosine = |a: &[f32], b: &[f32]| {
         let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();

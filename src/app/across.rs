@@ -2,7 +2,7 @@
 
 use super::{Error, Exit};
 use crate::cli::{BaselineAction, CompareArgs};
-use crate::compare::across::{Thresholds, across_runs, differences};
+use crate::compare::across::{Thresholds, compare_runs};
 use crate::report::across::{Sides, junit, markdown, terminal};
 use crate::report::baseline;
 
@@ -36,12 +36,8 @@ pub(super) fn compare_command(args: &CompareArgs) -> Result<Exit, Error> {
         (None, Some(other)) => (vec![baseline::read_run(other)?], format!("`{}`", other.display())),
         (None, None) => unreachable!("clap requires --baseline or --against"),
     };
-    let differ: Vec<String> = earlier.iter().flat_map(|e| differences(&now, e)).collect();
-    if !differ.is_empty() && !args.allow_different {
-        return Err(Error::Incomparable(differ));
-    }
     let thresholds = Thresholds(args.thresholds.iter().copied().collect());
-    let c = across_runs(&now, &earlier, &thresholds);
+    let c = compare_runs(&now, &earlier, &thresholds, args.allow_different).map_err(Error::Incomparable)?;
     let sides = Sides {
         now: &now,
         earlier: &earlier[0],

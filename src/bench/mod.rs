@@ -14,7 +14,7 @@ mod args;
 pub use args::{BenchArgs, Layout};
 
 use crate::backend::BackendKind;
-use crate::compare::across::{Thresholds, across_runs, differences};
+use crate::compare::across::{Thresholds, compare_runs};
 use crate::provision::{self, Request};
 use crate::report::across::{Sides, terminal};
 use crate::report::baseline::{self, BaselineError};
@@ -260,18 +260,19 @@ fn compare_with(
             return false;
         }
     };
-    let differ: Vec<String> = earlier.iter().flat_map(|e| differences(&f.result, e)).collect();
-    if !differ.is_empty() {
-        let _ = writeln!(
-            out,
-            "  FAILED: this run cannot be compared with baseline `{name}` ({}); run it as the baseline was run, \
-             or save a new one",
-            differ.join("; ")
-        );
-        return false;
-    }
     let thresholds = Thresholds(args.thresholds.iter().copied().collect());
-    let c = across_runs(&f.result, &earlier, &thresholds);
+    let c = match compare_runs(&f.result, &earlier, &thresholds, false) {
+        Ok(c) => c,
+        Err(differ) => {
+            let _ = writeln!(
+                out,
+                "  FAILED: this run cannot be compared with baseline `{name}` ({}); run it as the baseline was \
+                 run, or save a new one",
+                differ.join("; ")
+            );
+            return false;
+        }
+    };
     let sides = Sides {
         now: &f.result,
         earlier: &earlier[0],

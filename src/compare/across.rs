@@ -174,6 +174,23 @@ pub fn differences(now: &RunResult, earlier: &RunResult) -> Vec<String> {
     out
 }
 
+/// [`across_runs`] after checking the runs may be compared: the ways `now`
+/// differs from any of `earlier` (scenario, seed, scale, load model) are the
+/// error, unless `allow_different`.
+pub fn compare_runs(
+    now: &RunResult,
+    earlier: &[RunResult],
+    thresholds: &Thresholds,
+    allow_different: bool,
+) -> Result<RunComparison, Vec<String>> {
+    let differ: Vec<String> = earlier.iter().flat_map(|e| differences(now, e)).collect();
+    if differ.is_empty() || allow_different {
+        Ok(across_runs(now, earlier, thresholds))
+    } else {
+        Err(differ)
+    }
+}
+
 /// Compares `now` with the baseline runs `earlier` (at least one), variant
 /// by variant (matched by name). Plans, guards and missing parts are
 /// compared with the first baseline run.

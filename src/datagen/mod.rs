@@ -14,7 +14,7 @@ pub use signatures::SIGNATURES;
 pub use size::{MAX_VALUE_LEN, data_bytes};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};
 pub use value::{Checksum, MICROS, Value, write_pg_timestamp, write_timestamp};
-pub use vector_gen::{MAX_DIM, VectorFile};
+pub use vector_gen::{MAX_DIM, SearchColumn, VectorFile};
 pub use words::{email, mix64, person_name};
 
 #[cfg(test)]

@@ -123,17 +123,12 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
             let Some(rc) = o.recall.as_ref() else { continue };
             let _ = writeln!(h, "<p>{}: {}</p>", escape(&v.name), escape(&recall_text(rc)));
             let point = (o.latency_ns.p99 as f64, rc.mean);
-            let family = r
-                .scenario
-                .variants
-                .iter()
-                .find(|s| s.name == v.name)
-                .and_then(|s| s.sweep.as_ref())
-                .map(|s| format!("{} ({})", s.of, s.setting));
-            match family.and_then(|f| recall.iter_mut().find(|s| s.name == f).map(|s| (f, s))) {
-                Some((_, series)) => series.points.push(point),
+            // Names are unique, so a series of this name is this sweep's.
+            let name = family_name(r, &v.name);
+            match recall.iter_mut().find(|s| s.name == name) {
+                Some(series) => series.points.push(point),
                 None => recall.push(Series {
-                    name: family_name(r, &v.name),
+                    name,
                     points: vec![point],
                 }),
             }

@@ -30,35 +30,19 @@ pub fn lines(r: &RunResult, b: &BackendResult) -> Vec<String> {
             .filter(|(_, s)| s.of == of && s.setting == setting)
             .filter(|(name, _)| b.variant(name).is_some())
             .collect();
-        let recall_of = |name: &str| {
-            b.variant(name).and_then(|v| {
-                v.ops
-                    .iter()
-                    .find_map(|o| o.recall.as_ref().map(|rc| (o.op.as_str(), rc)))
-            })
-        };
-        let ratio_of = |name: &str| {
-            verdict
-                .candidates
-                .iter()
-                .find(|c| c.variant == name)
-                .and_then(|c| c.goal.as_ref())
-                .map(|e| e.ratio)
-        };
+        let recall_of = |name: &str| b.variant(name)?.ops.iter().find_map(|o| o.recall.as_ref());
+        let candidate = |name: &str| verdict.candidates.iter().find(|c| c.variant == name);
+        let ratio_of = |name: &str| candidate(name)?.goal.as_ref().map(|e| e.ratio);
+        let qualified = |name: &str| candidate(name).is_some_and(|c| c.qualified);
         let shown: Vec<String> = members
             .iter()
             .map(|(name, s)| {
                 let mut parts = vec![ratio_of(name).map_or_else(|| "—".into(), format_ratio)];
-                if let Some((_, rc)) = recall_of(name) {
+                if let Some(rc) = recall_of(name) {
                     parts.push(format!("recall@{} {:.2}", rc.k, rc.mean));
                 }
-                let passes = verdict.candidates.iter().any(|c| c.variant == *name && c.qualified);
-                format!(
-                    "{} → {}{}",
-                    s.value,
-                    parts.join(", "),
-                    if passes { "" } else { " (ruled out)" }
-                )
+                let ruled_out = if qualified(name) { "" } else { " (ruled out)" };
+                format!("{} → {}{ruled_out}", s.value, parts.join(", "))
             })
             .collect();
         let mut line = format!(
@@ -69,7 +53,7 @@ pub fn lines(r: &RunResult, b: &BackendResult) -> Vec<String> {
         );
         let cheapest = members
             .iter()
-            .filter(|(name, _)| verdict.candidates.iter().any(|c| c.variant == *name && c.qualified))
+            .filter(|(name, _)| qualified(name))
             .filter_map(|(name, s)| ratio_of(name).map(|x| (name, s, x)))
             .min_by(|a, b| {
                 let (x, y) = (a.2, b.2);
@@ -82,7 +66,7 @@ pub fn lines(r: &RunResult, b: &BackendResult) -> Vec<String> {
         match cheapest {
             Some((name, s, ratio)) => {
                 let recall = recall_of(name)
-                    .map(|(_, rc)| format!(" reaches recall@{} {:.2} and", rc.k, rc.mean))
+                    .map(|rc| format!(" reaches recall@{} {:.2} and", rc.k, rc.mean))
                     .unwrap_or_default();
                 line.push_str(&format!(
                     " — the best value that passes every guard: {setting} = {}{recall} has {} at {} {}'s",

@@ -5,25 +5,12 @@
 //! on disk, and an answer's recall@k counts the returned rows whose true
 //! distance is within the k-th ([`crate::vectors::recall_at_k`]).
 
-use crate::datagen::{Generator, TablePlan, Value};
-use crate::vectors::{Distance, Neighbour, VectorSet, exact_neighbours, recall_at_k};
+use crate::datagen::{SearchColumn, TablePlan, Value};
+use crate::scenario::NeighbourDecl;
+use crate::vectors::{Neighbour, VectorSet, exact_neighbours, recall_at_k};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// Which rows a similarity search ranks, and how.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NeighbourSpec {
-    pub table: String,
-    /// The vector column.
-    pub column: String,
-    /// The key column whose values the search returns first in each row.
-    pub id: String,
-    pub distance: Distance,
-    pub k: usize,
-    /// A column the search filters on by equality (`WHERE category = $2`).
-    pub filter: Option<String>,
-}
 
 /// A table's vectors, keys and filter values, as loaded.
 #[derive(Debug)]
@@ -31,6 +18,9 @@ pub struct Dataset {
     pub vectors: VectorSet,
     row_of: HashMap<i64, u32>,
     filter: Option<Vec<Value>>,
+    /// SHA-256 of the vectors and filter values: the data part of the
+    /// ground-truth cache key, computed once.
+    digest: [u8; 32],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +44,8 @@ pub enum NeighbourError {
 }
 
 impl Dataset {
-    /// Generates the spec's columns of `table` again, as the load did.
-    pub fn regenerate(table: &TablePlan, spec: &NeighbourSpec, seed: u64) -> Result<Dataset, NeighbourError> {
+    /// Generates the searched columns of `table` again, as the load did.
+    pub fn regenerate(table: &TablePlan, spec: &NeighbourDecl, seed: u64) -> Result<Dataset, NeighbourError> {
         let find = |name: &str| {
             table
                 .columns
@@ -66,33 +56,26 @@ impl Dataset {
                     column: name.to_string(),
                 })
         };
-        let vector = find(&spec.column)?;
-        if !matches!(vector.generator, Generator::Vector(_) | Generator::VectorFile { .. }) {
-            return Err(NeighbourError::WrongGenerator {
-                table: table.name.clone(),
-                column: vector.name.clone(),
-                expr: vector.expr.clone(),
-                needs: "a similarity search ranks a vector(...), unit_vector(...) or vector_file(...) column",
-            });
-        }
-        let id = find(&spec.id)?;
-        if id.generator.key_range(table.rows).is_none() {
-            return Err(NeighbourError::WrongGenerator {
-                table: table.name.clone(),
-                column: id.name.clone(),
-                expr: id.expr.clone(),
-                needs: "the key a similarity search returns must be a seq column",
-            });
-        }
-        let filter = spec.filter.as_deref().map(find).transpose()?;
-        let wanted: Vec<&str> = [
-            Some(spec.column.as_str()),
-            Some(spec.id.as_str()),
-            spec.filter.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let checked = |name: &str, part: SearchColumn| {
+            let c = find(name)?;
+            match part.problem(&c.generator, table.rows) {
+                None => Ok(c),
+                Some(needs) => Err(NeighbourError::WrongGenerator {
+                    table: table.name.clone(),
+                    column: c.name.clone(),
+                    expr: c.expr.clone(),
+                    needs,
+                }),
+            }
+        };
+        checked(&spec.column, SearchColumn::Vector)?;
+        checked(&spec.id, SearchColumn::Key)?;
+        let filter_column = spec.filter.as_ref().map(|(c, _)| c.as_str());
+        let filter = filter_column.map(find).transpose()?;
+        let wanted: Vec<&str> = [Some(spec.column.as_str()), Some(spec.id.as_str()), filter_column]
+            .into_iter()
+            .flatten()
+            .collect();
         let only = TablePlan {
             name: table.name.clone(),
             rows: table.rows,
@@ -134,10 +117,19 @@ impl Dataset {
             }
             Ok(())
         })?;
+        let vectors = vectors.unwrap_or_else(|| VectorSet::new(0));
+        let mut h = Sha256::new();
+        h.update(format!("dim={} ", vectors.dim));
+        hash_floats(&mut h, &vectors.data);
+        for v in filter_values.iter().flatten() {
+            h.update(v.to_string());
+            h.update([0]);
+        }
         Ok(Dataset {
-            vectors: vectors.unwrap_or_else(|| VectorSet::new(0)),
+            vectors,
             row_of,
             filter: filter_values,
+            digest: h.finalize().into(),
         })
     }
 
@@ -151,7 +143,7 @@ impl Dataset {
     /// the spec filters), from the cache in `cache` when computed before.
     pub fn ground_truth(
         &self,
-        spec: &NeighbourSpec,
+        spec: &NeighbourDecl,
         queries: &VectorSet,
         filters: Option<&[Value]>,
         cache: Option<&Path>,
@@ -190,7 +182,7 @@ impl Dataset {
     /// returned for query q, nearest first.
     pub fn recall(
         &self,
-        spec: &NeighbourSpec,
+        spec: &NeighbourDecl,
         queries: &VectorSet,
         truth: &[Vec<Neighbour>],
         answers: &[Vec<i64>],
@@ -213,23 +205,26 @@ impl Dataset {
 
     /// What the truth depends on: the data, the queries, their filters, k
     /// and the distance.
-    fn cache_key(&self, spec: &NeighbourSpec, queries: &VectorSet, filters: Option<&[Value]>) -> String {
+    fn cache_key(&self, spec: &NeighbourDecl, queries: &VectorSet, filters: Option<&[Value]>) -> String {
         let mut h = Sha256::new();
-        let floats = |h: &mut Sha256, xs: &[f32]| {
-            for x in xs {
-                h.update(x.to_le_bytes());
-            }
-        };
-        h.update(format!("v1 {:?} k={} dim={} ", spec.distance, spec.k, self.vectors.dim));
-        floats(&mut h, &self.vectors.data);
-        floats(&mut h, &queries.data);
-        if let (Some(values), Some(wanted)) = (&self.filter, filters) {
-            for v in values.iter().chain(wanted) {
+        h.update(format!("v2 {:?} k={} ", spec.distance, spec.k));
+        h.update(self.digest);
+        hash_floats(&mut h, &queries.data);
+        if let (Some(_), Some(wanted)) = (&self.filter, filters) {
+            for v in wanted {
                 h.update(v.to_string());
                 h.update([0]);
             }
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Feeds floats to a hash as little-endian bytes, a block at a time.
+fn hash_floats(h: &mut Sha256, xs: &[f32]) {
+    for block in xs.chunks(4096) {
+        let bytes: Vec<u8> = block.iter().flat_map(|x| x.to_le_bytes()).collect();
+        h.update(&bytes);
     }
 }
 

@@ -7,7 +7,7 @@
 //! find every neighbour; one that misses is a mismatch, as a wrong answer is.
 
 use super::answers::{CheckPhase, Mismatch};
-use super::neighbours::{Dataset, NeighbourSpec, default_cache};
+use super::neighbours::{Dataset, default_cache};
 use super::plan::{RunPlan, Target};
 use crate::backend::{BackendError, BackendKind, Engine};
 use crate::datagen::{Value, mix64};
@@ -36,7 +36,6 @@ struct QuerySet {
 struct OpRecallPlan {
     op: OpId,
     decl: NeighbourDecl,
-    spec: NeighbourSpec,
     dataset: Dataset,
     rounds: HashMap<u32, QuerySet>,
 }
@@ -69,20 +68,11 @@ impl RecallCheck {
                 .iter()
                 .find(|t| t.name == decl.table)
                 .ok_or_else(|| backend_error(backend, context.clone(), format!("no table `{}`", decl.table)))?;
-            let spec = NeighbourSpec {
-                table: decl.table.clone(),
-                column: decl.column.clone(),
-                id: decl.id.clone(),
-                distance: decl.distance,
-                k: decl.k,
-                filter: decl.filter.as_ref().map(|(c, _)| c.clone()),
-            };
-            let dataset = Dataset::regenerate(table, &spec, plan.seed)
+            let dataset = Dataset::regenerate(table, &decl, plan.seed)
                 .map_err(|e| backend_error(backend, context.clone(), e.to_string()))?;
             ops.push(OpRecallPlan {
                 op,
                 decl,
-                spec,
                 dataset,
                 rounds: HashMap::new(),
             });
@@ -115,7 +105,7 @@ impl RecallCheck {
             let set = o
                 .rounds
                 .entry(round)
-                .or_insert_with(|| query_set(plan, o.op, &o.decl, &o.spec, &o.dataset, round));
+                .or_insert_with(|| query_set(plan, o.op, &o.decl, &o.dataset, round));
             let mut answers = Vec::with_capacity(set.params.len());
             let mut failure = None;
             for params in &set.params {
@@ -137,7 +127,7 @@ impl RecallCheck {
                     }
                 }
             }
-            let per_query = o.dataset.recall(&o.spec, &set.vectors, &set.truth, &answers);
+            let per_query = o.dataset.recall(&o.decl, &set.vectors, &set.truth, &answers);
             let missed: Vec<usize> = (0..per_query.len()).filter(|&q| per_query[q] < 1.0).collect();
             if !(variant_approximate || o.decl.approximate)
                 && let Some(&first) = missed.first()
@@ -176,14 +166,7 @@ impl RecallCheck {
 
 /// Round `round`'s queries for an operation: drawn from its parameters with
 /// a seed of the run, the operation and the round.
-fn query_set(
-    plan: &RunPlan,
-    op: OpId,
-    decl: &NeighbourDecl,
-    spec: &NeighbourSpec,
-    dataset: &Dataset,
-    round: u32,
-) -> QuerySet {
+fn query_set(plan: &RunPlan, op: OpId, decl: &NeighbourDecl, dataset: &Dataset, round: u32) -> QuerySet {
     let mut rng = ChaCha8Rng::seed_from_u64(mix64(
         plan.seed ^ mix64(0x7265_6361_6c6c ^ ((op.0 as u64) << 20) ^ round as u64),
     ));
@@ -202,6 +185,6 @@ fn query_set(
         .filter
         .as_ref()
         .map(|(_, var)| params.iter().map(|p| p[*var].clone()).collect());
-    let truth = dataset.ground_truth(spec, &vectors, filters.as_deref(), default_cache().as_deref());
+    let truth = dataset.ground_truth(decl, &vectors, filters.as_deref(), default_cache().as_deref());
     QuerySet { params, vectors, truth }
 }

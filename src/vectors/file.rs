@@ -27,7 +27,9 @@ pub fn read_vectors(path: &Path) -> Result<VectorSet, FileError> {
     };
     match extension(path).as_str() {
         "npy" => parse_npy(&bytes).map_err(bad),
-        "fvecs" => parse_vecs(&bytes, f32::from_le_bytes).map_err(bad),
+        "fvecs" => parse_vecs(&bytes, f32::from_le_bytes)
+            .map(|(dim, data)| VectorSet { dim, data })
+            .map_err(bad),
         other => Err(bad(format!(
             "vectors are read from `.npy` (float32, 2-D) or `.fvecs` files, not `.{other}`"
         ))),
@@ -37,13 +39,11 @@ pub fn read_vectors(path: &Path) -> Result<VectorSet, FileError> {
 /// Reads an `.ivecs` file (lists of int32, e.g. true neighbour ids).
 pub fn read_ivecs(path: &Path) -> Result<Vec<Vec<i32>>, FileError> {
     let bytes = read(path)?;
-    let set = parse_vecs(&bytes, |b| i32::from_le_bytes(b) as f32).map_err(|problem| FileError::Format {
+    let (dim, ids) = parse_vecs(&bytes, i32::from_le_bytes).map_err(|problem| FileError::Format {
         path: path.to_path_buf(),
         problem,
     })?;
-    Ok((0..set.len())
-        .map(|i| set.row(i).iter().map(|&x| x as i32).collect())
-        .collect())
+    Ok(ids.chunks(dim).map(<[i32]>::to_vec).collect())
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, FileError> {
@@ -60,8 +60,9 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-/// `dim, values...` records, all of one dimension.
-fn parse_vecs(bytes: &[u8], value: impl Fn([u8; 4]) -> f32) -> Result<VectorSet, String> {
+/// `dim, values...` records, all of one dimension: the dimension and the
+/// values, row after row.
+fn parse_vecs<T>(bytes: &[u8], value: impl Fn([u8; 4]) -> T) -> Result<(usize, Vec<T>), String> {
     let word = |at: usize| -> [u8; 4] { bytes[at..at + 4].try_into().expect("four bytes") };
     if bytes.len() < 4 {
         return Err("empty: expected records of a little-endian int32 dimension and that many values".into());
@@ -78,16 +79,15 @@ fn parse_vecs(bytes: &[u8], value: impl Fn([u8; 4]) -> f32) -> Result<VectorSet,
             bytes.len()
         ));
     }
-    let mut set = VectorSet::new(dim);
-    set.data.reserve(bytes.len() / record * dim);
+    let mut data = Vec::with_capacity(bytes.len() / record * dim);
     for (n, at) in (0..bytes.len()).step_by(record).enumerate() {
         let d = i32::from_le_bytes(word(at));
         if d as usize != dim {
             return Err(format!("record {n} has dimension {d}; the first has {dim}"));
         }
-        set.data.extend((0..dim).map(|i| value(word(at + 4 + 4 * i))));
+        data.extend((0..dim).map(|i| value(word(at + 4 + 4 * i))));
     }
-    Ok(set)
+    Ok((dim, data))
 }
 
 /// NumPy's format: magic, version, a header dict, then the array.

@@ -110,6 +110,8 @@ pub enum Generator {
         file: std::sync::Arc<super::vector_gen::VectorFile>,
         by_row: bool,
     },
+    /// `series`, `series_time`, `series_value` (time series by row).
+    Series(Box<super::series_gen::SeriesGen>),
 }
 
 /// What a name or email is derived from: the row number, or another generator.
@@ -220,6 +222,7 @@ impl Generator {
                 let i = if *by_row { row % n } else { rng.random_range(0..n) };
                 Value::Vector(file.set.row(i as usize).to_vec())
             }
+            Generator::Series(g) => g.sample(rng, row),
         }
     }
 
@@ -263,7 +266,7 @@ fn not_a_generator(err: ExprError, ctx: &BuildCtx<'_>) -> ExprError {
     )
 }
 
-fn signature(name: &str) -> &'static str {
+pub(super) fn signature(name: &str) -> &'static str {
     SIGNATURES
         .iter()
         .find(|(n, _)| *n == name)
@@ -293,8 +296,8 @@ fn build_call(
             ))
         }
     };
-    if name != "choice"
-        && name != "json"
+    if !matches!(name, "choice" | "json")
+        && !super::series_gen::takes_labels(name)
         && let Some(label) = args.iter().find_map(|a| a.label.as_ref())
     {
         return Err(ExprError::new(
@@ -455,11 +458,12 @@ fn build_call(
         }
         "timestamp" => {
             arity(&[2])?;
-            let ts = |i: usize| match &args[i].value.kind {
-                ExprKind::Timestamp(t) => Ok(*t),
-                _ => Err(bad(
+            // A date, or a date plus seconds: `2024-01-01 + days * 86400`.
+            let ts = |i: usize| match super::series_gen::mentions_date(&args[i].value) {
+                true => Ok(num(i)?.round() as i64),
+                false => Err(bad(
                     i,
-                    "expected a date such as 2024-01-01 or 2024-01-01T08:00:00".into(),
+                    "expected a date such as 2024-01-01 or 2024-01-01T08:00:00, or a date plus seconds".into(),
                 )),
             };
             let (lo, hi) = (ts(0)?, ts(1)?);
@@ -578,6 +582,7 @@ fn build_call(
             })
         }
         "vector" | "unit_vector" | "vector_file" => super::vector_gen::build(name, args, span, ctx),
+        "series" | "series_time" | "series_value" => super::series_gen::build(name, args, span, ctx),
         _ => {
             let names = SIGNATURES.iter().map(|(n, _)| *n);
             let hint = did_you_mean(name, names)

@@ -2,6 +2,7 @@
 //! data on every run and every backend, proven by a checksum.
 
 mod generator;
+mod series_gen;
 mod signatures;
 mod size;
 mod table;
@@ -10,6 +11,7 @@ mod vector_gen;
 mod words;
 
 pub use generator::{BuildCtx, Generator, Key, KeyRange, Place};
+pub use series_gen::{SeriesGen, walk_at};
 pub use signatures::SIGNATURES;
 pub use size::{MAX_VALUE_LEN, data_bytes};
 pub use table::{CHUNK_ROWS, Chunk, ColumnPlan, TableChecksum, TablePlan, combine_checksums, stream_seed};

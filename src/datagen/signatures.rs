@@ -15,7 +15,7 @@ pub const SIGNATURES: &[(&str, &str)] = &[
     ("email", "email() or email(key)"),
     (
         "timestamp",
-        "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01)",
+        "timestamp(from, to), e.g. timestamp(2023-01-01, 2025-01-01) or timestamp(2024-01-01, 2024-01-01 + days * 86400)",
     ),
     ("ref", "ref(table.column) — a key of a seq column"),
     ("nullable", "nullable(null_rate, generator)"),
@@ -36,5 +36,17 @@ pub const SIGNATURES: &[(&str, &str)] = &[
     (
         "vector_file",
         "vector_file(\"file.npy\") — float32 vectors from .npy or .fvecs: row i for row i; a random row for parameters",
+    ),
+    (
+        "series",
+        "series(n) — the series of a row (1..=n, rows time-major); any series as a parameter",
+    ),
+    (
+        "series_time",
+        "series_time(from: 2024-01-01, every: seconds, series: n, jitter: seconds, out_of_order: share, late: share, late_by: seconds)",
+    ),
+    (
+        "series_value",
+        "series_value(series: n, start: x, walk: step_sd, amplitude: a, period: points, noise: sd)",
     ),
 ];

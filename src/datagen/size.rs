@@ -42,7 +42,8 @@ impl Generator {
             | Generator::Normal(_)
             | Generator::Zipf { .. }
             | Generator::Timestamp(_)
-            | Generator::Ref { .. } => 8.0,
+            | Generator::Ref { .. }
+            | Generator::Series(_) => 8.0,
             Generator::Choice { labels, .. } => {
                 labels.iter().map(value_bytes).sum::<f64>() / labels.len().max(1) as f64
             }

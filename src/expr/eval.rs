@@ -30,6 +30,8 @@ pub fn eval_number(expr: &Expr, params: &Params) -> Result<f64, ExprError> {
                 ));
             }
         },
+        // A date counts as its seconds since the epoch (`2024-01-01 + 3600`).
+        ExprKind::Timestamp(t) => *t as f64,
         ExprKind::Neg(inner) => -eval_number(inner, params)?,
         ExprKind::Binary(op, lhs, rhs) => {
             let (a, b) = (eval_number(lhs, params)?, eval_number(rhs, params)?);
@@ -45,7 +47,7 @@ pub fn eval_number(expr: &Expr, params: &Params) -> Result<f64, ExprError> {
                 }
             }
         }
-        ExprKind::Timestamp(_) | ExprKind::Str(_) | ExprKind::Call { .. } => {
+        ExprKind::Str(_) | ExprKind::Call { .. } => {
             return Err(ExprError::new(
                 expr.span.clone(),
                 "expected a number or an arithmetic expression over parameters here",

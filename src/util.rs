@@ -45,6 +45,24 @@ pub mod option_duration_ms {
 }
 
 /// Formats nanoseconds with a unit that keeps three significant digits.
+/// For `skip_serializing_if`: a zero count.
+pub fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A whole number with a comma every three digits: `20,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn format_ns(ns: f64) -> String {
     if ns < 1_000.0 {
         format!("{ns:.0} ns")

@@ -53,8 +53,9 @@ impl Engine for MockEngine {
     fn settings(&self) -> Vec<(String, String)> {
         Vec::new()
     }
-    fn load_base(
+    fn load_named_base(
         &mut self,
+        _: &str,
         _: &BaseSpec,
         tables: &[TablePlan],
         _: u64,
@@ -71,7 +72,7 @@ impl Engine for MockEngine {
             })
             .collect())
     }
-    fn create_variant(&mut self, _: &str, _: &[String]) -> Result<VariantSetup, BackendError> {
+    fn create_variant_from(&mut self, _: &str, _: &str, _: &[String]) -> Result<VariantSetup, BackendError> {
         Ok(VariantSetup::new(0.0, Vec::new(), 0.0))
     }
     fn open_session(&self, _: &str, _: &super::SessionOptions<'_>) -> Result<Box<dyn Session>, BackendError> {
@@ -87,7 +88,7 @@ impl Engine for MockEngine {
             objects: Vec::new(),
         })
     }
-    fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
+    fn indexes_of_base(&self, _: &str) -> Result<Vec<String>, BackendError> {
         Ok(Vec::new())
     }
     fn explain(

@@ -185,6 +185,10 @@ pub struct ObjectSize {
     pub bytes: u64,
     /// Out-of-line storage of large values (PostgreSQL TOAST; 0 on SQLite).
     pub toast_bytes: u64,
+    /// Partitions or TimescaleDB chunks counted in this table or index
+    /// (0: a plain one).
+    #[serde(default, skip_serializing_if = "crate::util::is_zero")]
+    pub parts: u64,
 }
 
 /// Storage of one variant after setup.
@@ -195,17 +199,23 @@ pub struct Sizes {
     pub objects: Vec<ObjectSize>,
 }
 
+/// The base every variant without a schema of its own is cloned from.
+pub const DEFAULT_BASE: &str = "base";
+
 /// Callback for loading progress: rows inserted since the last call.
 pub type LoadProgress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// What to create before and after loading the generated tables.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BaseSpec {
     pub schema: Vec<String>,
     /// Run after every table is loaded (e.g. primary keys, like `pgbench -i`).
     pub after_load: Vec<String>,
     /// Extensions to create first (PostgreSQL).
     pub extensions: Vec<String>,
+    /// TimescaleDB features of the scenario that only its TSL build has
+    /// (PostgreSQL refuses to load without that build).
+    pub tsl_features: Vec<String>,
 }
 
 impl BaseSpec {
@@ -220,6 +230,7 @@ impl BaseSpec {
             } else {
                 Vec::new()
             },
+            tsl_features: Vec::new(),
         }
     }
 }
@@ -252,6 +263,10 @@ pub struct QueryPlan {
     pub summary: String,
     /// Indexes the plan uses.
     pub indexes: Vec<String>,
+    /// Tables, partitions and chunks the plan scans, in plan order (after
+    /// pruning at plan time and at executor startup).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relations: Vec<String>,
     /// PostgreSQL: whether the plan cache ran the prepared statement with a
     /// `generic` or a `custom` plan (`None`: not a prepared statement).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,20 +300,43 @@ pub trait Engine: Send + Sync {
         }
     }
 
-    /// Creates the base schema and loads every table once.
-    fn load_base(
+    /// Creates the base schema and loads every table once, as base `base`
+    /// ([`DEFAULT_BASE`] unless a variant has its own schema).
+    fn load_named_base(
         &mut self,
+        base: &str,
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
         progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError>;
 
-    /// Clones the loaded base for `variant`, runs its setup and refreshes
-    /// statistics. Called again for the same variant, it replaces the copy
-    /// with a fresh one (each round measures a fresh copy of the design) and
-    /// removes the old one; the variant's sessions must be closed.
-    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError>;
+    /// [`Engine::load_named_base`] of the [`DEFAULT_BASE`].
+    fn load_base(
+        &mut self,
+        spec: &BaseSpec,
+        tables: &[TablePlan],
+        seed: u64,
+        progress: LoadProgress<'_>,
+    ) -> Result<Vec<TableLoad>, BackendError> {
+        self.load_named_base(DEFAULT_BASE, spec, tables, seed, progress)
+    }
+
+    /// Clones loaded base `base` for `variant`, runs its setup and
+    /// refreshes statistics. Called again for the same variant, it replaces
+    /// the copy with a fresh one (each round measures a fresh copy of the
+    /// design) and removes the old one; the variant's sessions must be closed.
+    fn create_variant_from(
+        &mut self,
+        variant: &str,
+        base: &str,
+        setup: &[String],
+    ) -> Result<VariantSetup, BackendError>;
+
+    /// [`Engine::create_variant_from`] the [`DEFAULT_BASE`].
+    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
+        self.create_variant_from(variant, DEFAULT_BASE, setup)
+    }
 
     /// Opens a client session on a variant: runs its session statements and
     /// prepares the operations it will run.
@@ -307,8 +345,13 @@ pub trait Engine: Send + Sync {
     /// Table and index sizes of a variant.
     fn sizes(&self, variant: &str) -> Result<Sizes, BackendError>;
 
-    /// Names of the indexes in the loaded base (before any variant setup).
-    fn base_indexes(&self) -> Result<Vec<String>, BackendError>;
+    /// Names of the indexes in loaded base `base` (before any variant setup).
+    fn indexes_of_base(&self, base: &str) -> Result<Vec<String>, BackendError>;
+
+    /// [`Engine::indexes_of_base`] of the [`DEFAULT_BASE`].
+    fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
+        self.indexes_of_base(DEFAULT_BASE)
+    }
 
     /// Empties the engine's caches before a cold-cache window. PostgreSQL:
     /// restarts the server (shared buffers start empty; the OS page cache is

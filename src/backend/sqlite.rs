@@ -79,8 +79,8 @@ impl SqliteEngine {
         self
     }
 
-    fn base_path(&self) -> PathBuf {
-        self.dir.path().join("base.sqlite")
+    fn base_path(&self, base: &str) -> PathBuf {
+        self.dir.path().join(format!("{base}.sqlite"))
     }
 
     /// The database file of a variant.
@@ -234,8 +234,8 @@ impl Engine for SqliteEngine {
         )
     }
 
-    fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
-        let conn = Connection::open_with_flags(self.base_path(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+    fn indexes_of_base(&self, base: &str) -> Result<Vec<String>, BackendError> {
+        let conn = Connection::open_with_flags(self.base_path(base), OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db_error("listing base indexes"))?;
         let mut stmt = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'index'")
@@ -272,14 +272,15 @@ impl Engine for SqliteEngine {
         ]
     }
 
-    fn load_base(
+    fn load_named_base(
         &mut self,
+        base: &str,
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
         progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError> {
-        let path = self.base_path();
+        let path = self.base_path(base);
         let conn = Connection::open(&path).map_err(db_error("creating the base database"))?;
         // Nothing to protect while loading: a failed load is thrown away.
         conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;")
@@ -317,7 +318,12 @@ impl Engine for SqliteEngine {
         Ok(loads)
     }
 
-    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
+    fn create_variant_from(
+        &mut self,
+        variant: &str,
+        base: &str,
+        setup: &[String],
+    ) -> Result<VariantSetup, BackendError> {
         // A prefix keeps every variant name (even `base`) clear of the base
         // file. Every copy gets a new file, made before the previous copy is
         // removed: a copy written into the blocks and pages its predecessor
@@ -329,7 +335,7 @@ impl Engine for SqliteEngine {
             .path()
             .join(format!("variant-{variant}-{}.sqlite", self.copies));
         let start = Instant::now();
-        std::fs::copy(self.base_path(), &path)
+        std::fs::copy(self.base_path(base), &path)
             .map_err(io_error(format!("copying the base for variant `{variant}`")))?;
         let clone_seconds = secs(start.elapsed());
         let conn = Connection::open(&path).map_err(db_error(format!("opening variant `{variant}`")))?;
@@ -400,6 +406,7 @@ impl Engine for SqliteEngine {
                     table: r.get(2)?,
                     bytes: r.get::<_, i64>(3)? as u64,
                     toast_bytes: 0,
+                    parts: 0,
                 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -439,6 +446,7 @@ fn explain_step(conn: &Connection, sql: &str, args: &[usize], params: &[Value]) 
     Ok(QueryPlan {
         summary: lines.join("; "),
         indexes,
+        relations: Vec::new(),
         plan_cache: None,
         detail: serde_json::Value::from(lines),
     })

@@ -71,6 +71,8 @@ pub(super) fn variant(name: &str, read: &[u64], write: &[u64], bytes: u64) -> Va
         machine_busy_max: None,
         equal_load: None,
         evidence: vec![],
+        groups: vec![],
+        own_load: None,
     }
 }
 
@@ -109,6 +111,7 @@ pub(super) fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) ->
         rounds: NonZeroU32::MIN,
         cache: Default::default(),
         op_timeout: None,
+        groups: Vec::new(),
     };
     RunResult {
         schema_version: SCHEMA_VERSION,

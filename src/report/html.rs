@@ -100,7 +100,7 @@ fn backend(h: &mut String, r: &RunResult, b: &BackendResult) {
             escape(&b.relaxed_durability.join(", "))
         );
     }
-    for line in super::sweeps::lines(r, b) {
+    for line in super::sweeps::lines(r, b).into_iter().chain(super::groups::lines(b)) {
         let _ = writeln!(h, "<p>{}</p>", escape(&line));
     }
     let names: Vec<String> = b.variants.iter().map(|v| v.name.clone()).collect();

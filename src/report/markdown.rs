@@ -156,6 +156,15 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
         md.push('\n');
     }
 
+    let groups = crate::report::groups::lines(b);
+    if !groups.is_empty() {
+        let _ = writeln!(md, "## Load groups and own schemas ({})\n", b.backend);
+        for line in groups {
+            let _ = writeln!(md, "- {line}");
+        }
+        md.push('\n');
+    }
+
     let _ = writeln!(md, "## Operations ({})\n", b.backend);
     let _ = writeln!(
         md,
@@ -263,15 +272,19 @@ fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {
             .objects
             .iter()
             .map(|o| {
+                let parts = match o.parts {
+                    0 => String::new(),
+                    n => format!(" in {n} partitions/chunks"),
+                };
                 if o.toast_bytes > 0 {
                     format!(
-                        "{} {} (+{} TOAST)",
+                        "{} {}{parts} (+{} TOAST)",
                         o.name,
                         format_bytes(o.bytes),
                         format_bytes(o.toast_bytes)
                     )
                 } else {
-                    format!("{} {}", o.name, format_bytes(o.bytes))
+                    format!("{} {}{parts}", o.name, format_bytes(o.bytes))
                 }
             })
             .collect();

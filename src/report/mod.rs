@@ -7,6 +7,7 @@ pub mod baseline;
 mod charts;
 pub mod exports;
 pub mod folder;
+pub mod groups;
 pub mod html;
 pub mod manifest;
 pub mod markdown;

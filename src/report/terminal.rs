@@ -50,6 +50,9 @@ pub fn render(r: &RunResult, folder: &Path) -> String {
         for line in crate::report::sweeps::lines(r, b) {
             let _ = writeln!(out, "  {line}");
         }
+        for line in crate::report::groups::lines(b) {
+            let _ = writeln!(out, "  {line}");
+        }
         for v in &b.variants {
             for o in &v.ops {
                 if let Some(recall) = &o.recall {

@@ -6,11 +6,13 @@
 //! back so an old run can be rendered again.
 
 mod comparison;
+mod groups;
 pub mod schema;
 mod summarise;
 mod warning;
 
 pub use comparison::*;
+pub use groups::{GroupResult, HELD_LAG_NS, HELD_SHARE, group_results};
 pub use summarise::summarise;
 pub use warning::Warning;
 
@@ -243,6 +245,21 @@ pub struct VariantResult {
     /// `[[evidence]]` readings, one per query in the scenario's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceResult>,
+    /// `[load.groups]`: each group's offered and achieved load.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupResult>,
+    /// A variant with its own schema: the load of its own base (the same
+    /// generated data) into that schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_load: Option<OwnLoad>,
+}
+
+/// The load of a variant's own base.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OwnLoad {
+    pub rows: u64,
+    pub seconds: f64,
+    pub rows_per_sec: f64,
 }
 
 /// One evidence query's readings on one variant: on each measured round's

@@ -311,6 +311,16 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                                 warnings: warnings(plan, &windows, embedded),
                             }
                         });
+                        let groups = group_results(plan, &windows);
+                        let mut warnings = warnings(plan, &windows, embedded);
+                        warnings.extend(groups.iter().filter(|g| g.held == Some(false)).map(|g| {
+                            Warning::RateNotHeld {
+                                group: g.name.clone(),
+                                target_per_s: g.target_per_s.unwrap_or(0.0),
+                                worst_per_s: g.worst_per_s(),
+                                lag_p99_ns: g.schedule.as_ref().map_or(0, |s| s.lag_ns.p99),
+                            }
+                        }));
                         VariantResult {
                             name: plan.targets[v.target].name.clone(),
                             setup: v.setup.clone(),
@@ -338,7 +348,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             machine_busy_max: busiest(&windows),
                             notices: windows.iter().map(|w| w.notices).sum(),
                             reconnects: windows.iter().map(|w| w.reconnects).sum(),
-                            warnings: warnings(plan, &windows, embedded),
+                            warnings,
                             slo: v.slo.clone(),
                             equal_load,
                             evidence: sc
@@ -358,6 +368,15 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                                     }
                                 })
                                 .collect(),
+                            groups,
+                            own_load: v.own_load.as_ref().map(|l| {
+                                let rows = l.loads.iter().map(|t| t.rows).sum::<u64>();
+                                OwnLoad {
+                                    rows,
+                                    seconds: l.seconds,
+                                    rows_per_sec: rows as f64 / l.seconds.max(1e-9),
+                                }
+                            }),
                         }
                     })
                     .collect(),

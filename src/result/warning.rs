@@ -19,6 +19,13 @@ pub enum Warning {
     MachineSaturated { rounds: usize, of: usize, busy: f64 },
     /// The server sent the sessions notices or warnings.
     Notices { round: usize, count: u64 },
+    /// An open-loop operation group (`[load.groups]`) did not hold its rate.
+    RateNotHeld {
+        group: String,
+        target_per_s: f64,
+        worst_per_s: f64,
+        lag_p99_ns: u64,
+    },
     /// Open loop: operations started more than 1 ms after their intended time.
     LateStarts {
         round: usize,
@@ -44,6 +51,22 @@ impl fmt::Display for Warning {
                 "the machine's CPUs were {:.0}% busy (server and client together) in {rounds} of {of} round(s): \
                  operations competed for CPU, so each one's latency includes the others' work",
                 busy * 100.0
+            ),
+            Warning::RateNotHeld {
+                group,
+                target_per_s,
+                worst_per_s,
+                lag_p99_ns,
+            } => write!(
+                f,
+                "group {group} did not hold its rate: {:.0}/s achieved in the worst round, {:.1}% of the {:.0}/s \
+                 offered ({:.0}/s short), start lag p99 {}: the other groups' figures were measured under less load \
+                 than the scenario asks",
+                worst_per_s,
+                100.0 * worst_per_s / target_per_s.max(1e-9),
+                target_per_s,
+                target_per_s - worst_per_s,
+                format_ns(*lag_p99_ns as f64)
             ),
             Warning::Notices { round, count } => write!(
                 f,

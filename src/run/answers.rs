@@ -181,7 +181,7 @@ pub fn check_after_writes(
     }
     let targets: Vec<&Target> = plan.targets_on(backend).collect();
     for t in &targets {
-        engine.create_variant(&t.name, &t.setup)?;
+        engine.create_variant_from(&t.name, &t.base, &t.setup)?;
     }
     let base_index = targets.iter().position(|t| t.name == baseline.name).unwrap_or(0);
     let mut first_failure: Vec<Option<(String, String)>> = vec![None; targets.len()];

@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod explain;
 pub mod footprint;
 pub mod neighbours;
+pub mod partitions;
 pub mod plan;
 pub mod recall;
 pub mod slo;
@@ -80,6 +81,16 @@ pub struct VariantRecords {
     /// Recall of the similarity searches measured before each main round's
     /// window (one inner vector per round; empty without `[op.neighbours]`).
     pub recall_rounds: Vec<Vec<recall::RecallRound>>,
+    /// The load of the variant's own base (a variant with its own schema;
+    /// shared with the variants of the same schema).
+    pub own_load: Option<BaseLoad>,
+}
+
+/// One base's load: per table, and the whole load's wall time.
+#[derive(Debug, Clone)]
+pub struct BaseLoad {
+    pub loads: Vec<TableLoad>,
+    pub seconds: f64,
 }
 
 /// Everything measured on one backend.
@@ -171,26 +182,59 @@ fn run_backend(
     let stop = options.cancel.flag();
     let mut engine = backend::open(kind, &engine_options)?;
     observer.provisioned(kind, &engine.describe());
-    let spec = BaseSpec::for_workload(workload, kind);
-    observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
-    let loaded = AtomicU64::new(0);
-    let start = Instant::now();
-    let loads = engine.load_base(&spec, plan.tables(), plan.seed, &|n| {
-        let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
-        observer.loaded_rows(total);
+    let targets: Vec<usize> = (0..plan.targets.len())
+        .filter(|&i| plan.targets[i].backend == kind)
+        .collect();
+    // Every base once: the workload's, and those of variants with a schema
+    // of their own, each loaded with the same generated data.
+    let mut bases: Vec<(&str, &BaseSpec)> = Vec::new();
+    for t in targets.iter().map(|&i| &plan.targets[i]) {
+        if !bases.iter().any(|(name, _)| *name == t.base) {
+            bases.push((&t.base, &t.base_spec));
+        }
+    }
+    let mut base_loads: Vec<(String, BaseLoad)> = Vec::new();
+    for (name, spec) in &bases {
+        observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
+        let loaded = AtomicU64::new(0);
+        let start = Instant::now();
+        let loads = engine.load_named_base(name, spec, plan.tables(), plan.seed, &|n| {
+            let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
+            observer.loaded_rows(total);
+        })?;
+        let seconds = start.elapsed().as_secs_f64();
+        tracing::debug!(backend = %kind, base = name, seconds, "base loaded");
+        base_loads.push((name.to_string(), BaseLoad { loads, seconds }));
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    let (_, first) = base_loads.first().cloned().ok_or_else(|| BackendError::Database {
+        backend: kind,
+        context: "loading".into(),
+        message: "the plan has no variant on this backend".into(),
     })?;
-    let load_seconds = start.elapsed().as_secs_f64();
-    tracing::debug!(backend = %kind, load_seconds, "base loaded");
-    let base_indexes = engine.base_indexes()?;
+    let checksum = |b: &BaseLoad| combine_checksums(b.loads.iter().map(|l| l.checksum.as_str()));
+    if let Some((name, other)) = base_loads.iter().find(|(_, b)| checksum(b) != checksum(&first)) {
+        return Err(BackendError::Database {
+            backend: kind,
+            context: format!("loading base `{name}`"),
+            message: format!(
+                "its data checksum {} differs from the first base's {}: the generated data was not identical",
+                checksum(other),
+                checksum(&first)
+            ),
+        });
+    }
     records.backends.push(BackendRecords {
         backend: kind,
         version: engine.version(),
         server: engine.describe(),
         placement: engine.placement(),
         settings: engine.settings(),
-        data_checksum: combine_checksums(loads.iter().map(|l| l.checksum.as_str())),
-        loads,
-        load_seconds,
+        data_checksum: checksum(&first),
+        loads: first.loads.clone(),
+        load_seconds: first.seconds,
         variants: Vec::new(),
         answers: AnswerReport::default(),
         round_order: Vec::new(),
@@ -198,20 +242,18 @@ fn run_backend(
     });
     let rec = records.backends.last_mut().expect("just pushed");
 
-    let targets: Vec<usize> = (0..plan.targets.len())
-        .filter(|&i| plan.targets[i].backend == kind)
-        .collect();
     for &ti in &targets {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         let t = &plan.targets[ti];
         observer.preparing(kind, &t.name);
-        let setup = engine.create_variant(&t.name, &t.setup)?;
+        let setup = engine.create_variant_from(&t.name, &t.base, &t.setup)?;
         tracing::debug!(backend = %kind, variant = %t.name, setup_seconds = setup.setup_seconds, "variant ready");
         let sizes = engine.sizes(&t.name)?;
         let evidence_after_setup = vec![evidence::read(engine.as_ref(), plan, t)?];
         let plans = explain::query_plans(engine.as_ref(), plan, t)?;
+        let base_indexes = engine.indexes_of_base(&t.base)?;
         let added_indexes: Vec<String> = sizes
             .objects
             .iter()
@@ -237,6 +279,9 @@ fn run_backend(
             evidence_after_run: Vec::new(),
             slo: None,
             recall_rounds: Vec::new(),
+            own_load: (t.base != backend::DEFAULT_BASE)
+                .then(|| base_loads.iter().find(|(n, _)| *n == t.base).map(|(_, b)| b.clone()))
+                .flatten(),
         });
     }
 
@@ -268,14 +313,13 @@ fn run_backend(
     {
         rec.equal_load_rate = Some(rate.get());
         observer.equal_load(kind, rate.get());
-        let mut open = plan.clone();
         let parts = plan.load.model.parts();
-        open.load.model = crate::scenario::LoadModel::Open {
+        let open = plan.with_model(crate::scenario::LoadModel::Open {
             clients: parts.clients,
             rate_per_s: rate,
             arrivals: parts.arrivals,
             ramp: Vec::new(),
-        };
+        });
         measure_rounds(engine.as_mut(), &open, observer, rec, Phase::EqualLoad, stop)?;
     }
     // The SLO search is a long series of probes: not part of a smoke run.
@@ -365,7 +409,7 @@ fn measure_rounds(
             // rounds' writes changed the last one.
             if round > 0 || !main {
                 observer.preparing(rec.backend, &target.name);
-                let setup = engine.create_variant(&target.name, &target.setup)?;
+                let setup = engine.create_variant_from(&target.name, &target.base, &target.setup)?;
                 if main {
                     rec.variants[v].round_setups.push(setup);
                     let readings = evidence::read(&*engine, plan, target)?;

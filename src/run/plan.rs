@@ -69,6 +69,13 @@ pub enum PlanError {
          given by URL is not schemabench's to restart (use --provisioner local or docker, or a warm cache)"
     )]
     ColdOnUrl,
+    #[error(
+        "--clients, --rate, --arrivals and --pipeline set one load model; this scenario has `[load.groups]`, each with \
+         its own (change them in the scenario file)"
+    )]
+    GroupsOverridden,
+    #[error("variant `{variant}`: partitions: {message}")]
+    Partitions { variant: String, message: String },
     #[error("--backend {backend}: the scenario runs on {scenario} only")]
     Backend {
         backend: crate::scenario::BackendKind,
@@ -116,6 +123,11 @@ pub struct Target {
     pub session: Vec<String>,
     /// Indexed by [`OpId`], like `Workload::ops`.
     pub ops: Vec<OpPlan>,
+    /// The base its copies are cloned from: [`crate::backend::DEFAULT_BASE`]
+    /// (the workload's schema), or one of its own (shared by variants on
+    /// the same backend with the same schema).
+    pub base: String,
+    pub base_spec: crate::backend::BaseSpec,
 }
 
 /// The weighted operation mix, sampled with one uniform draw.
@@ -170,6 +182,66 @@ pub struct RunPlan {
     /// Whether guards are judged in an equal-load phase after the rounds
     /// (see [`Scenario::wants_equal_load`]).
     pub equal_load: bool,
+    /// Who runs what: `[load.groups]`, or one group of the whole mix in
+    /// the plan's load model. Clients are numbered across groups.
+    pub groups: Vec<GroupPlan>,
+}
+
+/// One operation group as run: its mix, load model and clients.
+#[derive(Debug, Clone)]
+pub struct GroupPlan {
+    pub name: String,
+    pub mix: Mix,
+    pub model: LoadModel,
+    /// Its clients' numbers among all the window's clients.
+    pub clients: std::ops::Range<u32>,
+    pub rows_per_op: Option<u32>,
+}
+
+impl GroupPlan {
+    /// The groups `load` runs `mix` in.
+    fn of(scenario: &Scenario, load: &LoadShape, mix: &Mix) -> Vec<GroupPlan> {
+        if load.groups.is_empty() {
+            return vec![GroupPlan {
+                name: "all".into(),
+                mix: mix.clone(),
+                model: load.model.clone(),
+                clients: 0..load.clients().get(),
+                rows_per_op: None,
+            }];
+        }
+        let mut first = 0;
+        load.groups
+            .iter()
+            .map(|g| {
+                let n = g.model.clients().get();
+                let weights: Vec<(OpId, u32)> = scenario
+                    .mix
+                    .iter()
+                    .filter(|(op, _)| g.ops.iter().any(|name| *name == scenario.workload.ops[*op].name))
+                    .copied()
+                    .collect();
+                first += n;
+                GroupPlan {
+                    name: g.name.clone(),
+                    mix: Mix::new(&weights),
+                    model: g.model.clone(),
+                    clients: first - n..first,
+                    rows_per_op: g.rows_per_op,
+                }
+            })
+            .collect()
+    }
+
+    /// The group's position of client `client` (numbered across groups).
+    pub fn index_of(&self, client: u32) -> u32 {
+        client - self.clients.start
+    }
+
+    /// The open-loop rate at `elapsed` into a window with `warmup`.
+    pub fn rate_at(&self, warmup: std::time::Duration, elapsed: std::time::Duration) -> Option<f64> {
+        self.model.rate_at(warmup, elapsed)
+    }
 }
 
 impl RunPlan {
@@ -194,14 +266,36 @@ impl RunPlan {
 
     /// [`RunPlan::sample_params`] into a reused buffer (the timed path).
     pub fn sample_params_into<R: Rng + ?Sized>(&self, op: OpId, rng: &mut R, n: u64, out: &mut Vec<Value>) {
-        out.clear();
-        out.extend(self.bound.op_params[op].iter().map(|g| g.sample(rng, n)));
+        self.bound.sample_params_into(op, rng, n, out);
+    }
+
+    /// Whether `op` inserts a batch of generated rows.
+    pub fn is_batch(&self, op: OpId) -> bool {
+        self.bound.batches[op.0].is_some()
     }
 
     /// Seed of client `client`'s stream in `round`: the same for every
     /// variant, so all variants replay the same operations and parameters.
     pub fn client_seed(&self, round: u32, client: u32) -> u64 {
         mix64(self.seed ^ mix64(0x6c6f_6164 ^ mix64(((round as u64) << 32) | client as u64)))
+    }
+
+    /// This plan with every client in `model` (one group of the whole mix):
+    /// the equal-load phase and the SLO probes.
+    pub fn with_model(&self, model: LoadModel) -> RunPlan {
+        let mut p = self.clone();
+        p.load.model = model;
+        p.load.groups.clear();
+        p.groups = GroupPlan::of(&p.scenario, &p.load, &p.mix);
+        p
+    }
+
+    /// The group client `client` belongs to.
+    pub fn group_of(&self, client: u32) -> &GroupPlan {
+        self.groups
+            .iter()
+            .find(|g| g.clients.contains(&client))
+            .unwrap_or(&self.groups[0])
     }
 
     pub fn targets_on(&self, backend: BackendKind) -> impl Iterator<Item = &Target> {
@@ -254,6 +348,11 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         }
         params.insert(name.clone(), *value);
     }
+    let overridden =
+        options.clients.is_some() || options.rate.is_some() || options.arrivals.is_some() || options.pipeline.is_some();
+    if overridden && !base_load.groups.is_empty() {
+        return Err(PlanError::GroupsOverridden);
+    }
     let mut parts = base_load.model.parts();
     if let Some(c) = options.clients {
         parts.clients = c;
@@ -278,6 +377,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
             Some(t) => Some(t),
             None => base_load.op_timeout,
         },
+        groups: base_load.groups.clone(),
     };
     check_pipeline(scenario, &load)?;
     check_cold_on_url(scenario, &load, &options.postgres)?;
@@ -310,6 +410,14 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
                         .collect(),
                 })
                 .collect();
+            let base_spec = base_spec(scenario, vi, backend, &bound.tables)?;
+            let base = match &variant.base {
+                None => crate::backend::DEFAULT_BASE.to_string(),
+                Some(_) => targets
+                    .iter()
+                    .find(|t: &&Target| t.backend == backend && t.base_spec == base_spec)
+                    .map_or_else(|| format!("base-{}", variant.name), |t| t.base.clone()),
+            };
             targets.push(Target {
                 backend,
                 variant: vi,
@@ -317,12 +425,29 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
                 setup: variant.setup.get(backend).cloned().unwrap_or_default(),
                 session: variant.session.get(backend).cloned().unwrap_or_default(),
                 ops,
+                base,
+                base_spec,
             });
         }
     }
+    // A TSL-only TimescaleDB feature anywhere is refused before any load.
+    let tsl =
+        crate::backend::postgres::tsl_features(targets.iter().filter(|t| t.backend == BackendKind::Postgres).flat_map(
+            |t| {
+                let ops = t.ops.iter().flat_map(|o| o.steps.iter().map(|s| s.sql.as_str()));
+                let spec = t.base_spec.schema.iter().chain(&t.base_spec.after_load);
+                spec.chain(&t.setup).chain(&t.session).map(String::as_str).chain(ops)
+            },
+        ));
+    for t in targets.iter_mut().filter(|t| t.backend == BackendKind::Postgres) {
+        t.base_spec.tsl_features.clone_from(&tsl);
+    }
 
+    let mix = Mix::new(&scenario.mix);
     Ok(RunPlan {
-        equal_load: !load.model.is_open()
+        groups: GroupPlan::of(scenario, &load, &mix),
+        equal_load: load.groups.is_empty()
+            && !load.model.is_open()
             && options
                 .equal_load
                 .unwrap_or_else(|| scenario.wants_equal_load(&load.model)),
@@ -333,9 +458,38 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         order_seed: options.order_seed.unwrap_or_else(fresh_seed),
         quick: options.quick,
         bound,
-        mix: Mix::new(&scenario.mix),
+        mix,
         targets,
     })
+}
+
+/// What variant `v`'s base holds on `backend`: the workload's schema, or
+/// the variant's own with its partitions.
+fn base_spec(
+    scenario: &Scenario,
+    v: VariantId,
+    backend: BackendKind,
+    tables: &[crate::datagen::TablePlan],
+) -> Result<crate::backend::BaseSpec, PlanError> {
+    let mut spec = crate::backend::BaseSpec::for_workload(&scenario.workload, backend);
+    let variant = &scenario.variants[v.0];
+    let Some(own) = &variant.base else {
+        return Ok(spec);
+    };
+    if let Some(schema) = own.schema.get(backend) {
+        spec.schema.clone_from(schema);
+    }
+    if let Some(after) = own.after_load.as_ref() {
+        spec.after_load = after.get(backend).cloned().unwrap_or_default();
+    }
+    if let Some(decl) = &own.partitions {
+        let made = super::partitions::statements(decl, tables).map_err(|message| PlanError::Partitions {
+            variant: variant.name.clone(),
+            message,
+        })?;
+        spec.schema.extend(made);
+    }
+    Ok(spec)
 }
 
 /// A seed no earlier run used: the clock's nanoseconds mixed with the process id.

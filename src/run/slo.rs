@@ -49,14 +49,13 @@ pub fn search(
 ) -> Result<SloResult, BackendError> {
     let mut probes = Vec::new();
     let mut probe = |rate: u32| -> Result<bool, BackendError> {
-        let mut p = plan.clone();
         let base = plan.load.model.parts();
-        p.load.model = LoadModel::Open {
+        let mut p = plan.with_model(LoadModel::Open {
             clients: base.clients,
             rate_per_s: NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN),
             arrivals: base.arrivals,
             ramp: base.ramp,
-        };
+        });
         p.load.warmup = slo.step / 4;
         p.load.duration = slo.step;
         let w = workers::measure(engine, target, &p, 0, stop, &|_| {})?;

@@ -12,6 +12,32 @@ pub struct BoundWorkload {
     pub tables: Vec<TablePlan>,
     /// Parameter generators per operation, in `OpDef::vars` order.
     pub op_params: Vec<Vec<Generator>>,
+    /// Per operation: for a batch, its table's index in `tables` and rows.
+    pub batches: Vec<Option<(usize, u32)>>,
+}
+
+impl BoundWorkload {
+    /// Samples operation `op`'s parameters into `out`. `n` numbers the draw:
+    /// a batch operation's `n`th batch holds its table's rows
+    /// `rows + n * batch ..` (see `scenario::batch`).
+    pub fn sample_params_into<R: rand::Rng + ?Sized>(
+        &self,
+        op: super::OpId,
+        rng: &mut R,
+        n: u64,
+        out: &mut Vec<crate::datagen::Value>,
+    ) {
+        out.clear();
+        if let Some((t, rows)) = self.batches[op.0] {
+            let table = &self.tables[t];
+            let first = table.rows + n * rows as u64;
+            for r in 0..rows as u64 {
+                out.extend(table.columns.iter().map(|c| c.generator.sample(rng, first + r)));
+            }
+            return;
+        }
+        out.extend(self.op_params[op.0].iter().map(|g| g.sample(rng, n)));
+    }
 }
 
 pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors> {
@@ -147,8 +173,20 @@ pub fn bind(w: &Workload, params: &Params) -> Result<BoundWorkload, ConfigErrors
         }
     }
 
+    let batches = w
+        .ops
+        .iter()
+        .map(|o| {
+            let b = o.batch.as_ref()?;
+            Some((w.tables.iter().position(|t| t.name == b.table)?, b.rows))
+        })
+        .collect();
     if errors.is_empty() {
-        Ok(BoundWorkload { tables, op_params })
+        Ok(BoundWorkload {
+            tables,
+            op_params,
+            batches,
+        })
     } else {
         Err(ConfigErrors(errors))
     }

@@ -3,8 +3,11 @@
 //! located, actionable errors.
 
 mod backend_kind;
+mod batch;
 mod bind;
 mod diag;
+mod groups;
+mod load;
 mod model;
 mod neighbours;
 mod per_backend;
@@ -17,8 +20,10 @@ mod resolve_workload;
 mod sweep;
 
 pub use backend_kind::BackendKind;
+pub use batch::{BatchDecl, MAX_BATCH_VALUES};
 pub use bind::{BoundWorkload, bind};
 pub use diag::{ConfigError, ConfigErrors, Source};
+pub use load::*;
 pub use model::*;
 pub use neighbours::{DEFAULT_RECALL_QUERIES, NeighbourDecl};
 pub use per_backend::PerBackend;

@@ -85,6 +85,9 @@ pub struct RawOp {
     pub check: Option<RawCheck>,
     #[serde(default)]
     pub neighbours: Option<RawNeighbours>,
+    /// A batch of generated rows of a table, inserted in one statement.
+    #[serde(default)]
+    pub batch: Option<S<super::batch::RawBatch>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -220,6 +223,9 @@ pub struct RawLoad {
     /// Longest an operation may run (`30s`; `off` for no limit).
     #[serde(default)]
     pub op_timeout: Option<S<String>>,
+    /// Operation groups with load models of their own.
+    #[serde(default)]
+    pub groups: super::groups::RawGroups,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -263,6 +269,24 @@ pub struct RawVariant {
     pub approximate: bool,
     #[serde(default)]
     pub sweep: Option<S<IndexMap<String, Vec<toml::Value>>>>,
+    /// Replaces the workload's schema: this variant loads its own copy of
+    /// the generated data.
+    #[serde(default)]
+    pub schema: Option<S<PerBackend<Vec<String>>>>,
+    #[serde(default)]
+    pub after_load: Option<S<PerBackend<Vec<String>>>>,
+    /// Range partitions made for a partitioned table before the load.
+    #[serde(default)]
+    pub partitions: Option<S<RawPartitions>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartitions {
+    pub table: S<String>,
+    pub column: S<String>,
+    /// Partition width: `1 day`, `6h`.
+    pub every: S<String>,
 }
 
 /// A variant's replacement SQL for one operation; the parameters stay the

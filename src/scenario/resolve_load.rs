@@ -1,7 +1,7 @@
 //! `[load]` and `[quick.load]`: raw fields to a [`LoadShape`], with the
 //! load model resolved once (closed, pipelined or open).
 
-use super::model::{Arrivals, CachePolicy, LoadModel, LoadModelError, LoadModelParts, LoadShape};
+use super::load::{Arrivals, CachePolicy, LoadModel, LoadModelError, LoadModelParts, LoadShape};
 use super::raw::{RawArrivals, RawCache, RawLoad, S};
 use super::resolve_workload::Problems;
 use std::num::NonZeroU32;
@@ -19,6 +19,7 @@ pub const DEFAULT_LOAD: LoadShape = LoadShape {
     rounds: NonZeroU32::new(3).unwrap(),
     cache: CachePolicy::Warm,
     op_timeout: Some(DEFAULT_OP_TIMEOUT),
+    groups: Vec::new(),
 };
 
 /// Defaults of the `--quick` smoke profile.
@@ -31,6 +32,7 @@ pub const QUICK_LOAD: LoadShape = LoadShape {
     rounds: NonZeroU32::new(1).unwrap(),
     cache: CachePolicy::Warm,
     op_timeout: Some(DEFAULT_OP_TIMEOUT),
+    groups: Vec::new(),
 };
 
 /// Parses a duration such as `500ms`, `3s` or `2m`.
@@ -136,6 +138,7 @@ pub(super) fn load_shape(p: &mut Problems, raw: &RawLoad, defaults: &LoadShape, 
             },
             None => defaults.op_timeout,
         },
+        groups: defaults.groups.clone(),
     };
     if let Some(d) = &raw.duration
         && shape.duration.is_zero()

@@ -3,7 +3,8 @@
 
 use super::BackendKind;
 use super::diag::{ConfigErrors, Source, SourceRef};
-use super::model::{LoadShape, OpId, QuickProfile, Scenario, Variant, Workload};
+use super::load::LoadShape;
+use super::model::{OpId, QuickProfile, Scenario, Variant, Workload};
 use super::raw::{RawScenario, RawVariant, S};
 use super::resolve_load::{DEFAULT_LOAD, QUICK_LOAD, load_shape};
 use super::resolve_verdict::{resolve_evidence, resolve_slo, resolve_verdict};
@@ -98,25 +99,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     check_backend_sql(&mut p, &workload, &backends, &raw);
 
     let params = merged_params(&mut p, &workload, &raw.params, "params");
-    let load = load_shape(&mut p, &raw.load, &DEFAULT_LOAD, "load");
-    // The smoke profile keeps the scenario's load model and limits, with
-    // short phases and one round unless `[quick.load]` says otherwise.
-    let quick_defaults = LoadShape {
-        model: load.model.clone(),
-        cache: load.cache,
-        op_timeout: load.op_timeout,
-        ..QUICK_LOAD
-    };
-    let quick = match &raw.quick {
-        Some(q) => QuickProfile {
-            params: merged_params(&mut p, &workload, &q.params, "quick.params"),
-            load: load_shape(&mut p, &q.load, &quick_defaults, "quick.load"),
-        },
-        None => QuickProfile {
-            params: workload.params.clone(),
-            load: quick_defaults,
-        },
-    };
+    let mut load = load_shape(&mut p, &raw.load, &DEFAULT_LOAD, "load");
 
     let op_index = |name: &str| workload.ops.iter().position(|o| o.name == name).map(OpId);
     let op_names: Vec<&str> = workload.ops.iter().map(|o| o.name.as_str()).collect();
@@ -143,6 +126,37 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
             &raw.mix,
             "mix",
             "the mix needs at least one operation with a weight above 0, e.g. `[mix] recent_orders = 80`",
+        );
+    }
+    super::groups::resolve(&mut p, &raw.load, "load", &workload, &mix, &mut load);
+    // The smoke profile keeps the scenario's load model, groups and limits,
+    // with short phases and one round unless `[quick.load]` says otherwise.
+    let quick_defaults = LoadShape {
+        model: load.model.clone(),
+        cache: load.cache,
+        op_timeout: load.op_timeout,
+        groups: load.groups.clone(),
+        ..QUICK_LOAD
+    };
+    let quick = match &raw.quick {
+        Some(q) => {
+            let mut quick_load = load_shape(&mut p, &q.load, &quick_defaults, "quick.load");
+            super::groups::resolve(&mut p, &q.load, "quick.load", &workload, &mix, &mut quick_load);
+            QuickProfile {
+                params: merged_params(&mut p, &workload, &q.params, "quick.params"),
+                load: quick_load,
+            }
+        }
+        None => QuickProfile {
+            params: workload.params.clone(),
+            load: quick_defaults,
+        },
+    };
+    if let (Some(s), false) = (&raw.slo, load.groups.is_empty()) {
+        p.at(
+            &s.op,
+            "slo.op",
+            "an SLO search probes one load model; a scenario with `[load.groups]` cannot have one",
         );
     }
 
@@ -411,6 +425,7 @@ fn resolve_variant(
         }
         overrides.insert(i, steps);
     }
+    let base = resolve_variant_base(p, v, w, &backends);
     Variant {
         name: vname.clone(),
         description: v.description.clone(),
@@ -420,5 +435,80 @@ fn resolve_variant(
         overrides,
         approximate: v.approximate,
         sweep: None,
+        base,
     }
+}
+
+/// A variant's own schema and partitions, if it has them.
+fn resolve_variant_base(
+    p: &mut Problems,
+    v: &RawVariant,
+    w: &Workload,
+    backends: &[BackendKind],
+) -> Option<super::model::VariantBase> {
+    let vname = v.name.get_ref();
+    let partitions = v.partitions.as_ref().and_then(|raw| {
+        let field = format!("variant.{vname}.partitions");
+        if backends.contains(&BackendKind::Sqlite) {
+            p.at(
+                raw,
+                &field,
+                "partitions are PostgreSQL's declarative partitioning; give the variant backends = [\"postgres\"]",
+            );
+            return None;
+        }
+        let r = raw.get_ref();
+        let Some(table) = w.tables.iter().find(|t| t.name == *r.table.get_ref()) else {
+            let names: Vec<&str> = w.tables.iter().map(|t| t.name.as_str()).collect();
+            p.at(
+                &r.table,
+                format!("{field}.table"),
+                format!(
+                    "no generated table `{}` (tables: {})",
+                    r.table.get_ref(),
+                    names.join(", ")
+                ),
+            );
+            return None;
+        };
+        if !table.columns.iter().any(|c| c.name == *r.column.get_ref()) {
+            p.at(
+                &r.column,
+                format!("{field}.column"),
+                format!(
+                    "table `{}` has no generated column `{}`",
+                    table.name,
+                    r.column.get_ref()
+                ),
+            );
+            return None;
+        }
+        match super::parse_duration(r.every.get_ref()) {
+            Ok(every) if every >= std::time::Duration::from_secs(1) => Some(super::model::PartitionDecl {
+                table: table.name.clone(),
+                column: r.column.get_ref().clone(),
+                every,
+            }),
+            Ok(_) => {
+                p.at(
+                    &r.every,
+                    format!("{field}.every"),
+                    "partitions are at least 1 second wide",
+                );
+                None
+            }
+            Err(m) => {
+                p.at(&r.every, format!("{field}.every"), m);
+                None
+            }
+        }
+    });
+    if v.schema.is_none() && v.after_load.is_none() && partitions.is_none() {
+        return None;
+    }
+    Some(super::model::VariantBase {
+        schema: v.schema.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default(),
+        after_load: v.after_load.as_ref().map(|s| s.get_ref().clone()),
+        partitions,
+    })
 }

@@ -187,7 +187,11 @@ pub fn resolve_workload(source: &SourceRef) -> Result<Workload, ConfigErrors> {
                 format!("operation `{}` is defined twice", op.name.get_ref()),
             );
         }
-        if let Some(def) = resolve_op(&mut p, source, op) {
+        let def = match op.batch {
+            Some(_) => super::batch::resolve(&mut p, source, op, &tables),
+            None => resolve_op(&mut p, source, op),
+        };
+        if let Some(def) = def {
             ops.push(def);
         }
     }
@@ -327,6 +331,7 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
         steps,
         check,
         neighbours,
+        batch: None,
     })
 }
 

@@ -9,6 +9,9 @@ mod load;
 mod query_plan;
 mod session;
 mod sizes;
+mod timescale;
+
+pub use timescale::tsl_features;
 pub mod value;
 
 pub use session::{CLIENT_GRACE, PgSession};
@@ -52,7 +55,8 @@ fn check_transport(server: &dyn Server, transport: provision::Transport) -> Resu
 pub struct PostgresEngine {
     admin: Mutex<Wire>,
     prefix: String,
-    base: Option<String>,
+    /// Loaded bases: name → database.
+    bases: BTreeMap<String, String>,
     variants: BTreeMap<String, String>,
     created: Vec<String>,
     /// Variant copies made so far (names `{prefix}_v{n}`).
@@ -112,7 +116,7 @@ impl PostgresEngine {
             version: column(0),
             version_num: column(1).parse().unwrap_or(0),
             admin: Mutex::new(admin),
-            base: None,
+            bases: BTreeMap::new(),
             variants: BTreeMap::new(),
             created: Vec::new(),
             copies: 0,
@@ -305,7 +309,7 @@ impl Engine for PostgresEngine {
                     .map(|(k, v)| (k, crate::pgwire::conninfo::redact_conninfo(&v))),
             );
         }
-        if let Some(base) = &self.base
+        if let Some(base) = self.bases.values().next()
             && let Ok(mut c) = self.connect(base)
             && let Ok(rows) = c.simple_query("SELECT extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'")
         {
@@ -316,22 +320,27 @@ impl Engine for PostgresEngine {
         out
     }
 
-    fn load_base(
+    fn load_named_base(
         &mut self,
+        name: &str,
         spec: &BaseSpec,
         tables: &[TablePlan],
         seed: u64,
         progress: LoadProgress<'_>,
     ) -> Result<Vec<TableLoad>, BackendError> {
-        let base = format!("{}_base", self.prefix);
+        let base = match self.bases.len() {
+            0 => format!("{}_base", self.prefix),
+            n => format!("{}_base{}", self.prefix, n + 1),
+        };
         self.create_database(&base, None)?;
-        self.base = Some(base.clone());
+        self.bases.insert(name.to_string(), base.clone());
         let mut client = self.connect(&base)?;
         for ext in &spec.extensions {
             client
                 .batch(&format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)))
                 .map_err(db_error(format!("creating extension {ext}")))?;
         }
+        timescale::check_license(&mut client, spec)?;
         for (i, statement) in spec.schema.iter().enumerate() {
             client
                 .batch(statement)
@@ -410,11 +419,16 @@ impl Engine for PostgresEngine {
         Ok(loads)
     }
 
-    fn create_variant(&mut self, variant: &str, setup: &[String]) -> Result<VariantSetup, BackendError> {
-        let base = self.base.clone().ok_or_else(|| BackendError::Database {
+    fn create_variant_from(
+        &mut self,
+        variant: &str,
+        base: &str,
+        setup: &[String],
+    ) -> Result<VariantSetup, BackendError> {
+        let base = self.bases.get(base).cloned().ok_or_else(|| BackendError::Database {
             backend: BackendKind::Postgres,
             context: format!("variant `{variant}`"),
-            message: "the base has not been loaded".into(),
+            message: format!("base `{base}` has not been loaded"),
         })?;
         // A new name for every copy: a replaced copy is dropped after its
         // successor exists, so the names must not collide.
@@ -456,8 +470,8 @@ impl Engine for PostgresEngine {
         sizes::read(&mut c).map_err(db_error(format!("sizes of variant `{variant}`")))
     }
 
-    fn base_indexes(&self) -> Result<Vec<String>, BackendError> {
-        let base = self.base.as_deref().unwrap_or("postgres");
+    fn indexes_of_base(&self, base: &str) -> Result<Vec<String>, BackendError> {
+        let base = self.bases.get(base).map_or("postgres", String::as_str);
         let mut c = self.connect(base)?;
         let rows = c
             .simple_query(

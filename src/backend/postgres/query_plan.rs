@@ -9,18 +9,57 @@ use crate::backend::QueryPlan;
 pub fn summarise(json: serde_json::Value) -> QueryPlan {
     let mut nodes = Vec::new();
     let mut indexes = Vec::new();
+    let mut relations = Vec::new();
     if let Some(plan) = json.get(0).and_then(|p| p.get("Plan")) {
-        walk(plan, &mut nodes, &mut indexes);
+        walk(plan, &mut nodes, &mut indexes, &mut relations);
+    }
+    let mut summary = collapse(&nodes).join(" → ");
+    if relations.len() > 1 {
+        summary.push_str(&format!(" ({} relations scanned)", relations.len()));
     }
     QueryPlan {
-        summary: nodes.join(" → "),
+        summary,
         indexes,
+        relations,
         plan_cache: None,
         detail: json,
     }
 }
 
-fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut Vec<String>) {
+/// Runs of three or more scans of the same kind (an Append over
+/// partitions or chunks) as one entry: "Seq Scan on m_p0 … m_p29 (×30)".
+fn collapse(nodes: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        let kind = &nodes[i].1;
+        let run = nodes[i..]
+            .iter()
+            .take_while(|(_, k)| k == kind && !k.is_empty())
+            .count();
+        if run >= 3 {
+            out.push(format!(
+                "{} … {} (×{run})",
+                nodes[i].0,
+                nodes[i + run - 1].0.rsplit(" on ").next().unwrap_or("")
+            ));
+            i += run;
+        } else {
+            out.push(nodes[i].0.clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Appends `node` and its children in pre-order as (line, scan kind): the
+/// kind is the node type for scans of a relation, empty otherwise.
+fn walk(
+    node: &serde_json::Value,
+    nodes: &mut Vec<(String, String)>,
+    indexes: &mut Vec<String>,
+    relations: &mut Vec<String>,
+) {
     let s = |k: &str| node.get(k).and_then(|v| v.as_str());
     let mut line = s("Node Type").unwrap_or("?").to_string();
     if let Some(i) = s("Index Name") {
@@ -29,8 +68,13 @@ fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut Vec<Str
             indexes.push(i.to_string());
         }
     }
+    let mut kind = String::new();
     if let Some(r) = s("Relation Name") {
         line.push_str(&format!(" on {r}"));
+        kind = s("Node Type").unwrap_or("?").to_string();
+        if !relations.iter().any(|x| x == r) {
+            relations.push(r.to_string());
+        }
     }
     // A filter on an index scan ordered by the index (a nearest-neighbour
     // search) is applied to what the index hands back: an approximate index
@@ -42,10 +86,10 @@ fn walk(node: &serde_json::Value, nodes: &mut Vec<String>, indexes: &mut Vec<Str
     {
         line.push_str(&format!(" [filter after the index: {filter}]"));
     }
-    nodes.push(line);
+    nodes.push((line, kind));
     if let Some(children) = node.get("Plans").and_then(|p| p.as_array()) {
         for child in children {
-            walk(child, nodes, indexes);
+            walk(child, nodes, indexes, relations);
         }
     }
 }
@@ -63,6 +107,18 @@ mod tests {
         let p = summarise(json);
         assert_eq!(p.summary, "Limit → Index Only Scan using orders_user_cov on orders");
         assert_eq!(p.indexes, ["orders_user_cov"]);
+    }
+
+    #[test]
+    fn scans_of_many_partitions_collapse_and_are_counted() {
+        let scan = |i: usize| serde_json::json!({"Node Type": "Seq Scan", "Relation Name": format!("m_p{i}")});
+        let json = serde_json::json!([{"Plan": {
+            "Node Type": "Append",
+            "Plans": (0..5).map(scan).collect::<Vec<_>>()
+        }}]);
+        let p = summarise(json);
+        assert_eq!(p.summary, "Append → Seq Scan on m_p0 … m_p4 (×5) (5 relations scanned)");
+        assert_eq!(p.relations.len(), 5);
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub(super) fn read(c: &mut Wire) -> Result<Sizes, WireError> {
                 .collect(),
             _ => BTreeMap::new(),
         };
-    let mut grouped: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    // (bytes, TOAST bytes, relations rolled up)
+    let mut grouped: BTreeMap<(String, String, String), (u64, u64, u64)> = BTreeMap::new();
     for r in rows {
         let text = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
         let num = |i: usize| text(i).parse::<u64>().unwrap_or(0);
@@ -54,15 +55,19 @@ pub(super) fn read(c: &mut Wire) -> Result<Sizes, WireError> {
         let e = grouped.entry((text(2), text(1), name)).or_default();
         e.0 += num(3);
         e.1 += num(4);
+        e.2 += 1;
     }
     let mut objects: Vec<ObjectSize> = grouped
         .into_iter()
-        .map(|((table, kind, name), (bytes, toast_bytes))| ObjectSize {
+        .map(|((table, kind, name), (bytes, toast_bytes, relations))| ObjectSize {
             name,
             kind: ObjectKind::from_catalog(&kind),
             table,
             bytes,
             toast_bytes,
+            // The parent itself is one of the relations of a partitioned
+            // table or hypertable.
+            parts: relations.saturating_sub(1),
         })
         .collect();
     objects.sort_by(|a, b| (&a.table, &b.kind, &a.name).cmp(&(&b.table, &a.kind, &b.name)));

@@ -247,7 +247,7 @@ fn workload_extensions_are_created_and_reported_with_timescaledb_preloaded() {
             "CREATE TABLE readings (at timestamptz NOT NULL, v vector(3))".into(),
             "SELECT create_hypertable('readings', 'at')".into(),
         ],
-        after_load: vec![],
+        ..Default::default()
     };
     e.load_base(&spec, &[], 1, &|_| {}).unwrap();
     let settings: std::collections::BTreeMap<String, String> = e.settings().into_iter().collect();

@@ -252,6 +252,7 @@ fn every_type_round_trips_through_copy_parameters_results_and_explain() {
         schema,
         extensions: vec!["vector".into()],
         after_load: vec![],
+        ..Default::default()
     };
     e.load_base(&spec, &tables, 1, &|_| {})
         .expect("every type loads through COPY");

@@ -43,10 +43,18 @@ fn lost_connection(outcome: &Result<u64, OpError>) -> bool {
 /// sequence for every variant.
 pub struct OpStream<'a> {
     plan: &'a RunPlan,
+    /// The mix of the client's group.
+    mix: &'a crate::run::Mix,
     rng: ChaCha8Rng,
     n: u64,
     /// The current operation's parameters (reused: no allocation per operation).
     params: Vec<crate::datagen::Value>,
+    /// Batches this client inserted, its number and the number of clients:
+    /// its `k`th batch is batch `k * clients + client` of the table, so no
+    /// two clients insert the same rows.
+    batches: u64,
+    client: u64,
+    clients: u64,
 }
 
 impl OpStream<'_> {
@@ -54,9 +62,14 @@ impl OpStream<'_> {
     /// [`OpStream::params`].
     #[inline]
     pub fn next_op(&mut self) -> OpId {
-        let op = self.plan.mix.pick(&mut self.rng);
-        self.plan
-            .sample_params_into(op, &mut self.rng, self.n, &mut self.params);
+        let op = self.mix.pick(&mut self.rng);
+        let n = if self.plan.is_batch(op) {
+            self.batches += 1;
+            (self.batches - 1) * self.clients + self.client
+        } else {
+            self.n
+        };
+        self.plan.sample_params_into(op, &mut self.rng, n, &mut self.params);
         self.n += 1;
         op
     }
@@ -91,9 +104,13 @@ impl<'a> Client<'a> {
             session,
             stream: OpStream {
                 plan,
+                mix: &plan.group_of(client).mix,
                 rng: ChaCha8Rng::seed_from_u64(plan.client_seed(round, client)),
                 n: 0,
                 params: Vec::new(),
+                batches: 0,
+                client: client as u64,
+                clients: plan.load.clients().get() as u64,
             },
             recorder: Recorder::new(target.ops.len()),
             reconnect: None,

@@ -46,6 +46,8 @@ pub struct Window {
     /// Sessions reopened after the server closed their connection
     /// (warmup included).
     pub reconnects: u64,
+    /// Per group of the plan (`RunPlan::groups`), its open-loop schedule.
+    pub group_schedules: Vec<Option<crate::record::Schedule>>,
 }
 
 /// CPU time of the calling thread.
@@ -66,7 +68,8 @@ fn thread_cpu() -> Duration {
 fn thread_groups(mut sessions: Vec<Box<dyn Session>>, plan: &RunPlan, target: &Target) -> Vec<Group> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let has_steps = plan.mix.ops().all(|op| !target.ops[op].steps.is_empty());
-    let multiplex = matches!(plan.load.model, LoadModel::Closed { .. })
+    let multiplex = plan.groups.len() == 1
+        && matches!(plan.load.model, LoadModel::Closed { .. })
         && sessions.len() > cpus
         && has_steps
         && sessions
@@ -99,7 +102,8 @@ enum Group {
 fn drive_one(client: &mut Client, id: u32, plan: &RunPlan, round: u32, begin: Instant, stop: &AtomicBool) -> Instant {
     let (measure_from, end) = (begin + plan.load.warmup, begin + plan.load.warmup + plan.load.duration);
     let mut last = begin;
-    match &plan.load.model {
+    let group = plan.group_of(id);
+    match &group.model {
         LoadModel::Closed { .. } => {
             while last < end && !stop.load(Ordering::Relaxed) {
                 last = client.step(measure_from);
@@ -110,10 +114,11 @@ fn drive_one(client: &mut Client, id: u32, plan: &RunPlan, round: u32, begin: In
         }
         LoadModel::Open { clients, arrivals, .. } => {
             let seed = plan.client_seed(round, id) ^ 0x6172_7269_7661_6c73;
-            let first = plan.rate_at(Duration::ZERO).unwrap_or(1.0);
-            let mut pacer = Pacer::new(begin, first, clients.get(), id, *arrivals, seed);
+            let rate_at = |elapsed| group.rate_at(plan.load.warmup, elapsed);
+            let first = rate_at(Duration::ZERO).unwrap_or(1.0);
+            let mut pacer = Pacer::new(begin, first, clients.get(), group.index_of(id), *arrivals, seed);
             loop {
-                if let Some(r) = plan.rate_at(pacer.next.saturating_duration_since(begin)) {
+                if let Some(r) = rate_at(pacer.next.saturating_duration_since(begin)) {
                     pacer.set_rate(r);
                 }
                 let intended = pacer.next_start();
@@ -192,7 +197,9 @@ pub fn measure(
                     }
                     let notices: u64 = clients.iter().map(|(_, c)| c.session.notices()).sum();
                     let reconnects: u64 = clients.iter().map(|(_, c)| c.reconnects).sum();
-                    (records, last, cpu / wall, notices, reconnects)
+                    // Threads of several clients exist only with one group.
+                    let group = clients.first().map_or(0, |(i, _)| *i);
+                    (records, last, cpu / wall, notices, reconnects, group)
                 })
             })
             .collect();
@@ -215,7 +222,7 @@ pub fn measure(
             }
             tick(start.elapsed());
         }
-        let recorders: Vec<(Recorder, Instant, f64, u64, u64)> = handles
+        let recorders: Vec<(Recorder, Instant, f64, u64, u64, u32)> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -237,13 +244,16 @@ pub fn measure(
             ),
         });
     }
-    let last = recorders.iter().map(|(_, t, _, _, _)| *t).max().unwrap_or(measure_from);
-    let client_cpu_max = recorders.iter().map(|(_, _, c, _, _)| *c).fold(0.0, f64::max);
-    let notices = recorders.iter().map(|(_, _, _, n, _)| n).sum();
-    let reconnects = recorders.iter().map(|(_, _, _, _, r)| r).sum();
+    let last = recorders.iter().map(|r| r.1).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|r| r.2).fold(0.0, f64::max);
+    let notices = recorders.iter().map(|r| r.3).sum();
+    let reconnects = recorders.iter().map(|r| r.4).sum();
     let mut records = Recorder::new(target.ops.len());
-    for (r, _, _, _, _) in &recorders {
+    let mut by_group: Vec<Recorder> = plan.groups.iter().map(|_| Recorder::new(0)).collect();
+    for (r, .., client) in &recorders {
         records.merge(r);
+        let g = plan.groups.iter().position(|g| g.clients.contains(client)).unwrap_or(0);
+        by_group[g].merge(r); // no operations: the schedule only
     }
     let counters = match first {
         Some(Ok(Some(a))) => engine.counters(&target.name)?.map(|b| (a, b)),
@@ -259,5 +269,6 @@ pub fn measure(
         notices,
         machine_busy,
         reconnects,
+        group_schedules: by_group.into_iter().map(|r| r.schedule).collect(),
     })
 }

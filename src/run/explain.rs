@@ -20,6 +20,9 @@ pub struct OpQueryPlan {
     pub error: Option<String>,
 }
 
+/// Most parameter values a plan shows.
+const SHOWN_PARAMS: usize = 8;
+
 impl OpQueryPlan {
     /// One line for reports: the steps' summaries.
     pub fn summary(&self) -> String {
@@ -45,7 +48,16 @@ pub fn query_plans(engine: &dyn Engine, plan: &RunPlan, target: &Target) -> Resu
         .map(|op| {
             let mut rng = ChaCha8Rng::seed_from_u64(mix64(plan.seed ^ mix64(0x706c_616e ^ op.0 as u64)));
             let params = plan.sample_params(op, &mut rng, 0);
-            let shown = params.iter().map(Value::brief).collect::<Vec<_>>().join(", ");
+            // A batch binds thousands of values: the first few say enough.
+            let mut shown = params
+                .iter()
+                .take(SHOWN_PARAMS)
+                .map(Value::brief)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if params.len() > SHOWN_PARAMS {
+                shown.push_str(&format!(", … ({} values)", params.len()));
+            }
             match engine.explain(&target.name, &target.ops[op], &params, &target.session_options(plan)) {
                 Ok(steps) => OpQueryPlan {
                     op: target.ops[op].name.clone(),

@@ -543,9 +543,27 @@ impl Engine for PostgresEngine {
             },
             &self.cancel,
         )?;
-        session
+        let mut plans = session
             .explain(op, params)
-            .map_err(db_error(format!("EXPLAIN of `{}`", op.name)))
+            .map_err(db_error(format!("EXPLAIN of `{}`", op.name)))?;
+        // Scans of a partition or chunk name its copy of the index; the
+        // variant added the top one.
+        let used: Vec<String> = plans.iter().flat_map(|p| p.indexes.iter().cloned()).collect();
+        if !used.is_empty() {
+            let mut c = self.connect(self.variant_db(variant)?)?;
+            let roots = sizes::root_indexes(&mut c, &used).map_err(db_error("finding the indexes plans use"))?;
+            for p in &mut plans {
+                let mut top: Vec<String> = Vec::new();
+                for i in &p.indexes {
+                    let root = roots.get(i).unwrap_or(i);
+                    if !top.contains(root) {
+                        top.push(root.clone());
+                    }
+                }
+                p.indexes = top;
+            }
+        }
+        Ok(plans)
     }
 }
 

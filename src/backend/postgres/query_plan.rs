@@ -62,6 +62,9 @@ fn walk(
 ) {
     let s = |k: &str| node.get(k).and_then(|v| v.as_str());
     let mut line = s("Node Type").unwrap_or("?").to_string();
+    if let Some(provider) = s("Custom Plan Provider") {
+        line.push_str(&format!(" ({provider})"));
+    }
     if let Some(i) = s("Index Name") {
         line.push_str(&format!(" using {i}"));
         if !indexes.iter().any(|x| x == i) {
@@ -71,9 +74,15 @@ fn walk(
     let mut kind = String::new();
     if let Some(r) = s("Relation Name") {
         line.push_str(&format!(" on {r}"));
-        kind = s("Node Type").unwrap_or("?").to_string();
-        if !relations.iter().any(|x| x == r) {
-            relations.push(r.to_string());
+        // A scan that reads the relation itself; not a parent node over its
+        // partitions or chunks (TimescaleDB's ChunkAppend names the
+        // hypertable) and not a write.
+        let leaf = node.get("Plans").is_none() || s("Node Type") == Some("Bitmap Heap Scan");
+        if leaf && s("Node Type").is_some_and(|t| t.ends_with("Scan") && t != "Custom Scan") {
+            kind = s("Node Type").unwrap_or("?").to_string();
+            if !relations.iter().any(|x| x == r) {
+                relations.push(r.to_string());
+            }
         }
     }
     // A filter on an index scan ordered by the index (a nearest-neighbour

@@ -6,6 +6,52 @@ use crate::backend::{ObjectKind, ObjectSize, Sizes};
 use crate::pgwire::{Wire, WireError};
 use std::collections::BTreeMap;
 
+/// TimescaleDB names each chunk's copy of a hypertable index: chunk index
+/// name → the hypertable's index name (empty without TimescaleDB).
+fn chunk_indexes(c: &mut Wire) -> Result<BTreeMap<String, String>, WireError> {
+    Ok(
+        match c.simple_query("SELECT to_regclass('_timescaledb_catalog.chunk_index') IS NOT NULL") {
+            Ok(r) if cell(&r, 0) == Some("t") => c
+                .simple_query("SELECT index_name, hypertable_index_name FROM _timescaledb_catalog.chunk_index")?
+                .into_iter()
+                .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
+                .collect(),
+            _ => BTreeMap::new(),
+        },
+    )
+}
+
+/// The index each of `names` belongs to at the top: a partition's index
+/// → the partitioned table's, a chunk's → the hypertable's, any other →
+/// itself. Plans name the index they scan; a variant's indexes are the
+/// top ones.
+pub(super) fn root_indexes(c: &mut Wire, names: &[String]) -> Result<BTreeMap<String, String>, WireError> {
+    let chunks = chunk_indexes(c)?;
+    let listed: Vec<String> = names.iter().map(|n| crate::pgwire::quote_literal(n)).collect();
+    let mut out = BTreeMap::new();
+    if !listed.is_empty() {
+        let rows = c.simple_query(&format!(
+            "WITH RECURSIVE up(idx, start) AS ( \
+               SELECT c.oid, c.relname FROM pg_class c WHERE c.relkind IN ('i', 'I') AND c.relname IN ({}) \
+               UNION ALL \
+               SELECT h.inhparent, up.start FROM pg_inherits h JOIN up ON h.inhrelid = up.idx) \
+             SELECT up.start, c.relname FROM up JOIN pg_class c ON c.oid = up.idx \
+             WHERE NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = up.idx)",
+            listed.join(", ")
+        ))?;
+        out.extend(
+            rows.into_iter()
+                .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?))),
+        );
+    }
+    for n in names {
+        if let Some(parent) = chunks.get(n) {
+            out.insert(n.clone(), parent.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Sizes of every user table and index in the connected database.
 pub(super) fn read(c: &mut Wire) -> Result<Sizes, WireError> {
     // Every relation rolls up to the top of its inheritance tree:
@@ -35,16 +81,7 @@ pub(super) fn read(c: &mut Wire) -> Result<Sizes, WireError> {
                AND n.nspname NOT LIKE '\\_timescaledb%'",
         )
         ?;
-    // TimescaleDB names each chunk's copy of a hypertable index.
-    let chunk_index: BTreeMap<String, String> =
-        match c.simple_query("SELECT to_regclass('_timescaledb_catalog.chunk_index') IS NOT NULL") {
-            Ok(r) if cell(&r, 0) == Some("t") => c
-                .simple_query("SELECT index_name, hypertable_index_name FROM _timescaledb_catalog.chunk_index")?
-                .into_iter()
-                .filter_map(|r| Some((r.first()?.clone()?, r.get(1)?.clone()?)))
-                .collect(),
-            _ => BTreeMap::new(),
-        };
+    let chunk_index = chunk_indexes(c)?;
     // (bytes, TOAST bytes, relations rolled up)
     let mut grouped: BTreeMap<(String, String, String), (u64, u64, u64)> = BTreeMap::new();
     for r in rows {

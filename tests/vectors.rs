@@ -205,43 +205,20 @@ fn run_embeddings(
     tempfile::TempDir,
     std::path::PathBuf,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("vectors.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"name = "vectors"
-question = "q"
-workload = "{}"
-backends = ["postgres"]
-[params]
+    let run = common::run_postgres(
+        "embeddings.toml",
+        &format!(
+            r#"[params]
 docs = 3000
 [load]
 clients = 1
 warmup = "100ms"
 duration = "300ms"
 rounds = 2
-{body}
-"#,
-            common::root().join("workloads/embeddings.toml").display()
+{body}"#
         ),
-    )
-    .unwrap();
-    let runs = dir.path().join("runs");
-    let out = common::bin()
-        .args(["run", "--quiet", "--provisioner", "local", "--out"])
-        .arg(&runs)
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
-    let folder = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
-    let result = serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
-    (out.status.code(), text, result, dir, folder)
+    (run.code, run.text, run.result, run.dir, run.folder)
 }
 
 /// A run: recall per round beside latency, exact search at 1.0, an

@@ -136,14 +136,22 @@ pub fn run(l: &Load<'_>) -> Option<Timings> {
         drop(engine);
 
         let db = format!("plain_copy_{pair}");
-        admin.batch(&format!("CREATE DATABASE {db}")).unwrap();
-        let mut c = endpoint.connect(&db).unwrap();
-        for ext in &spec.extensions {
-            c.batch(&format!("CREATE EXTENSION {ext}")).unwrap();
-        }
-        for statement in &spec.schema {
-            c.batch(statement).unwrap();
-        }
+        // A new database with the same empty schema.
+        let fresh = |admin: &mut schemabench::pgwire::Wire| {
+            admin.batch(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+            admin.batch(&format!("CREATE DATABASE {db}")).unwrap();
+            let mut c = endpoint.connect(&db).unwrap();
+            for statement in spec
+                .extensions
+                .iter()
+                .map(|e| format!("CREATE EXTENSION {e}"))
+                .chain(spec.schema.clone())
+            {
+                c.batch(&statement).unwrap();
+            }
+            c
+        };
+        let mut c = fresh(&mut admin);
         let start = Instant::now();
         c.batch(&format!(
             "COPY {} FROM '{}' WITH (FORMAT binary)",
@@ -155,15 +163,7 @@ pub fn run(l: &Load<'_>) -> Option<Timings> {
         // What a user does by hand: psql streams the file over loopback,
         // into the same schema made afresh.
         drop(c);
-        admin.batch(&format!("DROP DATABASE {db}")).unwrap();
-        admin.batch(&format!("CREATE DATABASE {db}")).unwrap();
-        let mut c = endpoint.connect(&db).unwrap();
-        for ext in &spec.extensions {
-            c.batch(&format!("CREATE EXTENSION {ext}")).unwrap();
-        }
-        for statement in &spec.schema {
-            c.batch(statement).unwrap();
-        }
+        let c = fresh(&mut admin);
         let start = Instant::now();
         let status = std::process::Command::new(bins.path("psql"))
             .args(["-X", "-q", "-h", "127.0.0.1", "-U", "postgres", "-p"])

@@ -302,7 +302,10 @@ fn build_call(
     {
         return Err(ExprError::new(
             label.span.clone(),
-            format!("labels (`{}:`) are only used by choice(...) and json(...)", label.text),
+            format!(
+                "labels (`{}:`) are only used by choice(...), json(...) and the series_* generators",
+                label.text
+            ),
         ));
     }
     let num = |i: usize| eval_number(&args[i].value, ctx.params);
@@ -458,21 +461,7 @@ fn build_call(
         }
         "timestamp" => {
             arity(&[2])?;
-            // A date, or a date plus seconds: `2024-01-01 + days * 86400`.
-            let ts = |i: usize| match super::series_gen::mentions_date(&args[i].value) {
-                true => Ok(num(i)?.round() as i64),
-                false => Err(bad(
-                    i,
-                    "expected a date such as 2024-01-01 or 2024-01-01T08:00:00, or a date plus seconds".into(),
-                )),
-            };
-            let (lo, hi) = (ts(0)?, ts(1)?);
-            if lo >= hi {
-                return Err(bad(1, "timestamp needs from < to".into()));
-            }
-            Ok(Generator::Timestamp(
-                Uniform::new(lo, hi).map_err(|e| bad(0, e.to_string()))?,
-            ))
+            super::series_gen::build_timestamp(args, ctx)
         }
         "ref" => {
             arity(&[1])?;

@@ -293,6 +293,26 @@ pub(super) fn build(
     }
 }
 
+/// `timestamp(from, to)`: uniform over whole seconds; each end a date, or a
+/// date plus seconds (`2024-01-01 + days * 86400`).
+pub(super) fn build_timestamp(args: &[Arg], ctx: &BuildCtx<'_>) -> Result<Generator, ExprError> {
+    let bad = |i: usize, msg: &str| ExprError::new(args[i].value.span.clone(), msg);
+    let ts = |i: usize| match mentions_date(&args[i].value) {
+        true => Ok(eval_number(&args[i].value, ctx.params)?.round() as i64),
+        false => Err(bad(
+            i,
+            "expected a date such as 2024-01-01 or 2024-01-01T08:00:00, or a date plus seconds",
+        )),
+    };
+    let (lo, hi) = (ts(0)?, ts(1)?);
+    if lo >= hi {
+        return Err(bad(1, "timestamp needs from < to"));
+    }
+    Ok(Generator::Timestamp(
+        rand::distr::Uniform::new(lo, hi).map_err(|e| bad(0, &e.to_string()))?,
+    ))
+}
+
 /// Whether an expression has a date in it (`2024-01-01 + days * 86400`).
 pub(super) fn mentions_date(e: &crate::expr::Expr) -> bool {
     match &e.kind {

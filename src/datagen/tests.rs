@@ -301,7 +301,10 @@ fn uuids_json_bytes_intervals_addresses_and_arrays_are_deterministic_and_well_fo
         ("json(a: 1, a: 2)", "appears twice"),
         ("bytes(5, 2)", "min_len <= max_len"),
         ("inet(5)", "4 or 6"),
-        ("uniform(x: 1, 2)", "only used by choice(...) and json(...)"),
+        (
+            "uniform(x: 1, 2)",
+            "only used by choice(...), json(...) and the series_",
+        ),
     ] {
         let e = build(bad, Place::Column).unwrap_err();
         assert!(e.message.contains(message), "{bad}: {}", e.message);

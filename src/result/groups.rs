@@ -59,17 +59,23 @@ pub fn group_results(plan: &RunPlan, windows: &[&Window]) -> Vec<GroupResult> {
         .zip(&plan.load.groups)
         .enumerate()
         .map(|(g, (run, declared))| {
-            // Per second of the planned window: an open loop's operations
-            // are those due in it, and the last one's overhang past its end
-            // is no shortfall.
+            // An open loop runs every operation due in the window, however
+            // late: a group behind its schedule runs on past the window's end,
+            // so its rate is over the time its own clients took (not the
+            // other groups': a slow reader ending late is no ingest
+            // shortfall). A last operation's overhang of a few milliseconds
+            // is within the rounding below.
             let duration = plan.load.duration.as_secs_f64().max(1e-9);
             let achieved_per_s: Vec<f64> = windows
                 .iter()
-                .map(|w| run.mix.ops().map(|op| w.records.ops[op].count()).sum::<u64>() as f64 / duration)
+                .map(|w| {
+                    let seconds = w.groups.get(g).map_or(w.seconds, |gw| gw.seconds);
+                    run.mix.ops().map(|op| w.records.ops[op].count()).sum::<u64>() as f64 / seconds.max(duration)
+                })
                 .collect();
             let mut merged: Option<crate::record::Schedule> = None;
             for w in windows {
-                if let Some(Some(s)) = w.group_schedules.get(g) {
+                if let Some(s) = w.groups.get(g).and_then(|gw| gw.schedule.as_ref()) {
                     let a = merged.get_or_insert_with(Default::default);
                     a.lag.add(&s.lag).expect("histograms share fixed bounds");
                     a.scheduled += s.scheduled;

@@ -50,19 +50,7 @@ pub(super) fn resolve(p: &mut Problems, _source: &SourceRef, op: &RawOp, tables:
         return None;
     }
     let r = raw.get_ref();
-    let Some(table) = tables.iter().find(|t| t.name == *r.table.get_ref()) else {
-        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-        p.at(
-            &r.table,
-            format!("{field}.table"),
-            format!(
-                "no generated table `{}` (tables: {})",
-                r.table.get_ref(),
-                names.join(", ")
-            ),
-        );
-        return None;
-    };
+    let table = super::resolve_workload::generated_table(p, tables, &r.table, &format!("{field}.table"))?;
     let rows = *r.rows.get_ref() as usize;
     let columns: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
     if rows == 0 || rows * columns.len() > MAX_BATCH_VALUES {

@@ -458,19 +458,7 @@ fn resolve_variant_base(
             return None;
         }
         let r = raw.get_ref();
-        let Some(table) = w.tables.iter().find(|t| t.name == *r.table.get_ref()) else {
-            let names: Vec<&str> = w.tables.iter().map(|t| t.name.as_str()).collect();
-            p.at(
-                &r.table,
-                format!("{field}.table"),
-                format!(
-                    "no generated table `{}` (tables: {})",
-                    r.table.get_ref(),
-                    names.join(", ")
-                ),
-            );
-            return None;
-        };
+        let table = super::resolve_workload::generated_table(p, &w.tables, &r.table, &format!("{field}.table"))?;
         if !table.columns.iter().any(|c| c.name == *r.column.get_ref()) {
             p.at(
                 &r.column,

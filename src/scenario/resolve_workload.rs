@@ -335,6 +335,25 @@ fn resolve_op(p: &mut Problems, source: &SourceRef, op: &RawOp) -> Option<OpDef>
     })
 }
 
+/// The workload table `name` names, or an error at it listing the tables.
+pub(super) fn generated_table<'a>(
+    p: &mut Problems,
+    tables: &'a [TableDef],
+    name: &S<String>,
+    field: &str,
+) -> Option<&'a TableDef> {
+    let found = tables.iter().find(|t| t.name == *name.get_ref());
+    if found.is_none() {
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        p.at(
+            name,
+            field,
+            format!("no generated table `{}` (tables: {})", name.get_ref(), names.join(", ")),
+        );
+    }
+    found
+}
+
 /// Resolves a `[[op.step]]` whose `args` name the operation's variables.
 pub(super) fn resolve_step(p: &mut Problems, step: &RawStep, vars: &[&str], field: &str) -> Step {
     let mut args = Vec::new();

@@ -84,6 +84,58 @@ goal = { op = "order_by_id", metric = "p99" }"#,
     path
 }
 
+/// What a run on a local PostgreSQL cluster left: exit code, stdout and
+/// stderr together, result.json, and the run folder (inside `dir`).
+pub struct PgRun {
+    pub code: Option<i32>,
+    pub text: String,
+    pub result: serde_json::Value,
+    pub folder: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+/// Runs a PostgreSQL-only scenario on `workload` (a file under
+/// `workloads/`) whose remaining keys are `body` (params, load, mix,
+/// variants, verdict), on a throwaway local cluster.
+pub fn run_postgres(workload: &str, body: &str) -> PgRun {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "name = \"s\"\nquestion = \"q\"\nworkload = \"{}\"\nbackends = [\"postgres\"]\n{body}\n",
+            root().join("workloads").join(workload).display()
+        ),
+    )
+    .unwrap();
+    let runs = dir.path().join("runs");
+    let out = bin()
+        .args(["run", "--quiet", "--provisioner", "local", "--out"])
+        .arg(&runs)
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folder = std::fs::read_dir(&runs)
+        .unwrap_or_else(|e| panic!("no run folder ({e}):\n{text}"))
+        .next()
+        .unwrap_or_else(|| panic!("no run folder:\n{text}"))
+        .unwrap()
+        .path();
+    let result = serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
+    PgRun {
+        code: out.status.code(),
+        text,
+        result,
+        folder,
+        dir,
+    }
+}
+
 /// Every file under `dir`, recursively.
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

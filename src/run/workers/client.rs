@@ -109,8 +109,9 @@ impl<'a> Client<'a> {
                 n: 0,
                 params: Vec::new(),
                 batches: 0,
-                client: client as u64,
-                clients: plan.load.clients().get() as u64,
+                // Numbered within the group: its batches follow each other.
+                client: plan.group_of(client).index_of(client) as u64,
+                clients: plan.group_of(client).clients.len() as u64,
             },
             recorder: Recorder::new(target.ops.len()),
             reconnect: None,

@@ -46,8 +46,19 @@ pub struct Window {
     /// Sessions reopened after the server closed their connection
     /// (warmup included).
     pub reconnects: u64,
-    /// Per group of the plan (`RunPlan::groups`), its open-loop schedule.
-    pub group_schedules: Vec<Option<crate::record::Schedule>>,
+    /// Per group of the plan (`RunPlan::groups`), in order.
+    pub groups: Vec<GroupWindow>,
+}
+
+/// What one operation group's clients did in a window.
+#[derive(Debug, Clone)]
+pub struct GroupWindow {
+    /// Open loop: how far starts lagged the schedule.
+    pub schedule: Option<crate::record::Schedule>,
+    /// From the start of the measured part until the group's last
+    /// operation ended (at least the planned duration's worth when it kept
+    /// up; longer when an open loop ran behind its schedule).
+    pub seconds: f64,
 }
 
 /// CPU time of the calling thread.
@@ -249,11 +260,12 @@ pub fn measure(
     let notices = recorders.iter().map(|r| r.3).sum();
     let reconnects = recorders.iter().map(|r| r.4).sum();
     let mut records = Recorder::new(target.ops.len());
-    let mut by_group: Vec<Recorder> = plan.groups.iter().map(|_| Recorder::new(0)).collect();
-    for (r, .., client) in &recorders {
+    let mut by_group: Vec<(Recorder, Instant)> = plan.groups.iter().map(|_| (Recorder::new(0), measure_from)).collect();
+    for (r, ended, .., client) in &recorders {
         records.merge(r);
         let g = plan.groups.iter().position(|g| g.clients.contains(client)).unwrap_or(0);
-        by_group[g].merge(r); // no operations: the schedule only
+        by_group[g].0.merge(r); // no operations: the schedule only
+        by_group[g].1 = by_group[g].1.max(*ended);
     }
     let counters = match first {
         Some(Ok(Some(a))) => engine.counters(&target.name)?.map(|b| (a, b)),
@@ -269,6 +281,12 @@ pub fn measure(
         notices,
         machine_busy,
         reconnects,
-        group_schedules: by_group.into_iter().map(|r| r.schedule).collect(),
+        groups: by_group
+            .into_iter()
+            .map(|(r, ended)| GroupWindow {
+                schedule: r.schedule,
+                seconds: ended.saturating_duration_since(measure_from).as_secs_f64(),
+            })
+            .collect(),
     })
 }

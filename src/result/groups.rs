@@ -70,7 +70,8 @@ pub fn group_results(plan: &RunPlan, windows: &[&Window]) -> Vec<GroupResult> {
                 .iter()
                 .map(|w| {
                     let seconds = w.groups.get(g).map_or(w.seconds, |gw| gw.seconds);
-                    run.mix.ops().map(|op| w.records.ops[op].count()).sum::<u64>() as f64 / seconds.max(duration)
+                    let mix = run.mix.as_ref().unwrap_or(&plan.mix);
+                    mix.ops().map(|op| w.records.ops[op].count()).sum::<u64>() as f64 / seconds.max(duration)
                 })
                 .collect();
             let mut merged: Option<crate::record::Schedule> = None;

@@ -191,7 +191,10 @@ pub struct RunPlan {
 #[derive(Debug, Clone)]
 pub struct GroupPlan {
     pub name: String,
-    pub mix: Mix,
+    /// The group's own mix; `None` for the one implicit group of a plan
+    /// without `[load.groups]`, which runs `RunPlan::mix` (so a caller
+    /// that narrows the plan's mix narrows what runs).
+    pub mix: Option<Mix>,
     pub model: LoadModel,
     /// Its clients' numbers among all the window's clients.
     pub clients: std::ops::Range<u32>,
@@ -200,11 +203,11 @@ pub struct GroupPlan {
 
 impl GroupPlan {
     /// The groups `load` runs `mix` in.
-    fn of(scenario: &Scenario, load: &LoadShape, mix: &Mix) -> Vec<GroupPlan> {
+    fn of(scenario: &Scenario, load: &LoadShape) -> Vec<GroupPlan> {
         if load.groups.is_empty() {
             return vec![GroupPlan {
                 name: "all".into(),
-                mix: mix.clone(),
+                mix: None,
                 model: load.model.clone(),
                 clients: 0..load.clients().get(),
                 rows_per_op: None,
@@ -224,7 +227,7 @@ impl GroupPlan {
                 first += n;
                 GroupPlan {
                     name: g.name.clone(),
-                    mix: Mix::new(&weights),
+                    mix: Some(Mix::new(&weights)),
                     model: g.model.clone(),
                     clients: first - n..first,
                     rows_per_op: g.rows_per_op,
@@ -286,8 +289,13 @@ impl RunPlan {
         let mut p = self.clone();
         p.load.model = model;
         p.load.groups.clear();
-        p.groups = GroupPlan::of(&p.scenario, &p.load, &p.mix);
+        p.groups = GroupPlan::of(&p.scenario, &p.load);
         p
+    }
+
+    /// The mix client `client` runs: its group's.
+    pub fn mix_of(&self, client: u32) -> &Mix {
+        self.group_of(client).mix.as_ref().unwrap_or(&self.mix)
     }
 
     /// The group client `client` belongs to.
@@ -445,7 +453,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
 
     let mix = Mix::new(&scenario.mix);
     Ok(RunPlan {
-        groups: GroupPlan::of(scenario, &load, &mix),
+        groups: GroupPlan::of(scenario, &load),
         equal_load: load.groups.is_empty()
             && !load.model.is_open()
             && options

@@ -104,7 +104,7 @@ impl<'a> Client<'a> {
             session,
             stream: OpStream {
                 plan,
-                mix: &plan.group_of(client).mix,
+                mix: plan.mix_of(client),
                 rng: ChaCha8Rng::seed_from_u64(plan.client_seed(round, client)),
                 n: 0,
                 params: Vec::new(),

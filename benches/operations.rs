@@ -9,11 +9,12 @@
 use criterion::Criterion;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use schemabench::backend::{self, BackendKind, BaseSpec, EngineOptions};
+use schemabench::backend::{self, BackendKind};
 use schemabench::provision::{self, Request};
-use schemabench::run::{RunOptions, plan};
+use schemabench::run::{self, RunOptions, plan};
 use schemabench::scenario::{Document, load_any, toml_files};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 fn benches(c: &mut Criterion) {
@@ -38,14 +39,13 @@ fn benches(c: &mut Criterion) {
                 println!("skipped {} on postgres: not available here ({reason})", scenario.name);
                 continue;
             }
-            let mut engine = backend::open(kind, &EngineOptions::default()).expect("engine starts");
-            let spec = BaseSpec::for_workload(&scenario.workload, kind);
-            engine
-                .load_base(&spec, plan.tables(), plan.seed, &|_| {})
-                .expect("loads");
+            let mut engine = backend::open(kind, &run::engine_options(&plan, &options)).expect("engine starts");
+            run::load_bases(engine.as_mut(), &plan, kind, &run::Silent, &AtomicBool::new(false)).expect("loads");
             let targets: Vec<_> = plan.targets_on(kind).collect();
             for t in &targets {
-                engine.create_variant(&t.name, &t.setup).expect("variant setup");
+                engine
+                    .create_variant_from(&t.name, &t.base, &t.setup)
+                    .expect("variant setup");
             }
             let mut group = c.benchmark_group(scenario.name.as_str());
             group

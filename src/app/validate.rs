@@ -91,15 +91,15 @@ fn describe(path: &Path, doc: &Document) -> String {
                 }
             }
             let l = &sc.load;
+            let who = if l.groups.is_empty() {
+                format!("{} clients", l.clients())
+            } else {
+                l.describe()
+            };
             let _ = writeln!(
                 s,
-                "    load: {} clients, warmup {:?}, duration {:?}, {} rounds (--quick: {:?} + {:?}, 1 round)",
-                l.clients(),
-                l.warmup,
-                l.duration,
-                l.rounds,
-                sc.quick.load.warmup,
-                sc.quick.load.duration
+                "    load: {who}, warmup {:?}, duration {:?}, {} rounds (--quick: {:?} + {:?}, 1 round)",
+                l.warmup, l.duration, l.rounds, sc.quick.load.warmup, sc.quick.load.duration
             );
             let mix: Vec<String> = sc
                 .mix

@@ -167,48 +167,13 @@ fn run_backend(
     observer: &dyn Observer,
     records: &mut Records,
 ) -> Result<(), BackendError> {
-    let workload = &plan.scenario.workload;
-    let mut postgres = options.postgres.clone();
-    postgres.work_dir = postgres.work_dir.or_else(|| options.work_dir.clone());
-    postgres.extensions = workload.extensions.clone();
-    if workload.extensions.iter().any(|e| e == "timescaledb") {
-        postgres.preload.push("timescaledb".into());
-    }
-    let engine_options = EngineOptions {
-        work_dir: options.work_dir.clone(),
-        postgres,
-        cancel: options.cancel.clone(),
-    };
     let stop = options.cancel.flag();
-    let mut engine = backend::open(kind, &engine_options)?;
+    let mut engine = backend::open(kind, &engine_options(plan, options))?;
     observer.provisioned(kind, &engine.describe());
     let targets: Vec<usize> = (0..plan.targets.len())
         .filter(|&i| plan.targets[i].backend == kind)
         .collect();
-    // Every base once: the workload's, and those of variants with a schema
-    // of their own, each loaded with the same generated data.
-    let mut bases: Vec<(&str, &BaseSpec)> = Vec::new();
-    for t in targets.iter().map(|&i| &plan.targets[i]) {
-        if !bases.iter().any(|(name, _)| *name == t.base) {
-            bases.push((&t.base, &t.base_spec));
-        }
-    }
-    let mut base_loads: Vec<(String, BaseLoad)> = Vec::new();
-    for (name, spec) in &bases {
-        observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
-        let loaded = AtomicU64::new(0);
-        let start = Instant::now();
-        let loads = engine.load_named_base(name, spec, plan.tables(), plan.seed, &|n| {
-            let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
-            observer.loaded_rows(total);
-        })?;
-        let seconds = start.elapsed().as_secs_f64();
-        tracing::debug!(backend = %kind, base = name, seconds, "base loaded");
-        base_loads.push((name.to_string(), BaseLoad { loads, seconds }));
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-    }
+    let base_loads = load_bases(engine.as_mut(), plan, kind, observer, stop)?;
     let (_, first) = base_loads.first().cloned().ok_or_else(|| BackendError::Database {
         backend: kind,
         context: "loading".into(),
@@ -334,6 +299,60 @@ fn run_backend(
         }
     }
     Ok(())
+}
+
+/// How a run starts its engines: its work folder, a PostgreSQL request
+/// with the workload's extensions (TimescaleDB preloaded, as it must be),
+/// and its cancellation.
+pub fn engine_options(plan: &RunPlan, options: &RunOptions) -> EngineOptions {
+    let workload = &plan.scenario.workload;
+    let mut postgres = options.postgres.clone();
+    postgres.work_dir = postgres.work_dir.or_else(|| options.work_dir.clone());
+    postgres.extensions = workload.extensions.clone();
+    if workload.extensions.iter().any(|e| e == "timescaledb") {
+        postgres.preload.push("timescaledb".into());
+    }
+    EngineOptions {
+        work_dir: options.work_dir.clone(),
+        postgres,
+        cancel: options.cancel.clone(),
+    }
+}
+
+/// Loads every base the plan's targets on `kind` are cloned from, once
+/// each: the workload's, and those of variants with a schema of their own,
+/// each with the same generated data. Stops after the base being loaded
+/// when `stop` is set.
+pub fn load_bases(
+    engine: &mut dyn Engine,
+    plan: &RunPlan,
+    kind: BackendKind,
+    observer: &dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Vec<(String, BaseLoad)>, BackendError> {
+    let mut bases: Vec<(&str, &BaseSpec)> = Vec::new();
+    for t in plan.targets_on(kind) {
+        if !bases.iter().any(|(name, _)| *name == t.base) {
+            bases.push((&t.base, &t.base_spec));
+        }
+    }
+    let mut base_loads: Vec<(String, BaseLoad)> = Vec::new();
+    for (name, spec) in &bases {
+        observer.loading(kind, plan.tables().iter().map(|t| t.rows).sum());
+        let loaded = AtomicU64::new(0);
+        let start = Instant::now();
+        let loads = engine.load_named_base(name, spec, plan.tables(), plan.seed, &|n| {
+            let total = loaded.fetch_add(n, Ordering::Relaxed) + n;
+            observer.loaded_rows(total);
+        })?;
+        let seconds = start.elapsed().as_secs_f64();
+        tracing::debug!(backend = %kind, base = name, seconds, "base loaded");
+        base_loads.push((name.to_string(), BaseLoad { loads, seconds }));
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    Ok(base_loads)
 }
 
 /// The share of the slowest variant's closed-loop throughput the

@@ -29,8 +29,9 @@ pub struct RawGroup {
 
 pub type RawGroups = IndexMap<S<String>, RawGroup>;
 
-/// Resolves `raw.groups` into `shape` (nothing without groups). The
-/// shape's own model becomes a closed loop over all groups' clients.
+/// Resolves `raw.groups` into `shape`; a `[quick.load]` without groups of
+/// its own keeps those it inherited. With groups, the shape's own model is
+/// a closed loop over all groups' clients.
 pub(super) fn resolve(
     p: &mut Problems,
     raw: &RawLoad,
@@ -39,7 +40,7 @@ pub(super) fn resolve(
     mix: &[(OpId, u32)],
     shape: &mut LoadShape,
 ) {
-    if raw.groups.is_empty() {
+    if raw.groups.is_empty() && shape.groups.is_empty() {
         return;
     }
     let whole: [(&str, Option<std::ops::Range<usize>>); 5] = [
@@ -55,10 +56,24 @@ pub(super) fn resolve(
                 &S::new(span, ()),
                 format!("{field}.{name}"),
                 format!(
-                    "with `[{field}.groups]`, each group sets its own `clients` and `rate`; move `{name}` into a group"
+                    "with `[load.groups]`, each group sets its own `clients` and `rate`; move `{name}` into a group"
                 ),
             );
         }
+    }
+    if raw.groups.is_empty() {
+        let total: u32 = shape.groups.iter().map(|g| g.model.clients().get()).sum();
+        shape.model = LoadModel::Closed {
+            clients: NonZeroU32::new(total).unwrap_or(NonZeroU32::MIN),
+        };
+        return;
+    }
+    if raw.groups.is_empty() {
+        let total: u32 = shape.groups.iter().map(|g| g.model.clients().get()).sum();
+        shape.model = LoadModel::Closed {
+            clients: NonZeroU32::new(total).unwrap_or(NonZeroU32::MIN),
+        };
+        return;
     }
     let mut groups: Vec<LoadGroup> = Vec::new();
     let mut owner: Vec<Option<&str>> = vec![None; w.ops.len()];

@@ -1,7 +1,7 @@
 //! Per operation group (`[load.groups]`): what load each group offered and
 //! whether an open-loop group held its rate while the others ran.
 
-use super::{Latency, ScheduleResult};
+use super::ScheduleResult;
 use crate::run::{RunPlan, Window};
 use serde::{Deserialize, Serialize};
 
@@ -74,21 +74,11 @@ pub fn group_results(plan: &RunPlan, windows: &[&Window]) -> Vec<GroupResult> {
                     mix.ops().map(|op| w.records.ops[op].count()).sum::<u64>() as f64 / seconds.max(duration)
                 })
                 .collect();
-            let mut merged: Option<crate::record::Schedule> = None;
-            for w in windows {
-                if let Some(s) = w.groups.get(g).and_then(|gw| gw.schedule.as_ref()) {
-                    let a = merged.get_or_insert_with(Default::default);
-                    a.lag.add(&s.lag).expect("histograms share fixed bounds");
-                    a.scheduled += s.scheduled;
-                    a.late += s.late;
-                }
-            }
-            let schedule = merged.map(|s| ScheduleResult {
-                scheduled: s.scheduled,
-                late: s.late,
-                late_fraction: s.late as f64 / s.scheduled.max(1) as f64,
-                lag_ns: Latency::of_histogram(&s.lag),
-            });
+            let schedule = super::summarise::schedule_of(
+                windows
+                    .iter()
+                    .filter_map(|w| w.groups.get(g).and_then(|gw| gw.schedule.as_ref())),
+            );
             let target_per_s = match &run.model {
                 crate::scenario::LoadModel::Open { rate_per_s, .. } => Some(rate_per_s.get() as f64),
                 _ => None,

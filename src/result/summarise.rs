@@ -62,14 +62,17 @@ fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters
 }
 
 fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
+    schedule_of(windows.iter().filter_map(|w| w.records.schedule.as_ref()))
+}
+
+/// Open-loop schedules (of several windows) merged; `None` for none.
+pub(super) fn schedule_of<'a>(schedules: impl Iterator<Item = &'a Schedule>) -> Option<ScheduleResult> {
     let mut all: Option<Schedule> = None;
-    for w in windows {
-        if let Some(s) = &w.records.schedule {
-            let a = all.get_or_insert_with(Default::default);
-            a.lag.add(&s.lag).expect("histograms share fixed bounds");
-            a.scheduled += s.scheduled;
-            a.late += s.late;
-        }
+    for s in schedules {
+        let a = all.get_or_insert_with(Default::default);
+        a.lag.add(&s.lag).expect("histograms share fixed bounds");
+        a.scheduled += s.scheduled;
+        a.late += s.late;
     }
     all.map(|s| ScheduleResult {
         scheduled: s.scheduled,

@@ -300,10 +300,15 @@ impl RunPlan {
 
     /// The group client `client` belongs to.
     pub fn group_of(&self, client: u32) -> &GroupPlan {
+        &self.groups[self.group_index(client)]
+    }
+
+    /// The index in [`RunPlan::groups`] of client `client`'s group.
+    pub fn group_index(&self, client: u32) -> usize {
         self.groups
             .iter()
-            .find(|g| g.clients.contains(&client))
-            .unwrap_or(&self.groups[0])
+            .position(|g| g.clients.contains(&client))
+            .unwrap_or(0)
     }
 
     pub fn targets_on(&self, backend: BackendKind) -> impl Iterator<Item = &Target> {

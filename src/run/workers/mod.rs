@@ -61,6 +61,19 @@ pub struct GroupWindow {
     pub seconds: f64,
 }
 
+/// What one client thread hands back when its window ends.
+struct ThreadResult {
+    records: Recorder,
+    /// When its last operation ended.
+    last: Instant,
+    /// Its CPU time as a fraction of its wall time.
+    cpu: f64,
+    notices: u64,
+    reconnects: u64,
+    /// Index of its clients' group in `RunPlan::groups`.
+    group: usize,
+}
+
 /// CPU time of the calling thread.
 fn thread_cpu() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -206,11 +219,16 @@ pub fn measure(
                     for (_, c) in &clients {
                         records.merge(&c.recorder);
                     }
-                    let notices: u64 = clients.iter().map(|(_, c)| c.session.notices()).sum();
-                    let reconnects: u64 = clients.iter().map(|(_, c)| c.reconnects).sum();
-                    // Threads of several clients exist only with one group.
-                    let group = clients.first().map_or(0, |(i, _)| *i);
-                    (records, last, cpu / wall, notices, reconnects, group)
+                    ThreadResult {
+                        records,
+                        last,
+                        cpu: cpu / wall,
+                        notices: clients.iter().map(|(_, c)| c.session.notices()).sum(),
+                        reconnects: clients.iter().map(|(_, c)| c.reconnects).sum(),
+                        // A thread drives clients of one group only (several
+                        // share a thread only when there is one group).
+                        group: clients.first().map_or(0, |(i, _)| plan.group_index(*i)),
+                    }
                 })
             })
             .collect();
@@ -233,7 +251,7 @@ pub fn measure(
             }
             tick(start.elapsed());
         }
-        let recorders: Vec<(Recorder, Instant, f64, u64, u64, u32)> = handles
+        let recorders: Vec<ThreadResult> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -255,17 +273,17 @@ pub fn measure(
             ),
         });
     }
-    let last = recorders.iter().map(|r| r.1).max().unwrap_or(measure_from);
-    let client_cpu_max = recorders.iter().map(|r| r.2).fold(0.0, f64::max);
-    let notices = recorders.iter().map(|r| r.3).sum();
-    let reconnects = recorders.iter().map(|r| r.4).sum();
+    let last = recorders.iter().map(|r| r.last).max().unwrap_or(measure_from);
+    let client_cpu_max = recorders.iter().map(|r| r.cpu).fold(0.0, f64::max);
+    let notices = recorders.iter().map(|r| r.notices).sum();
+    let reconnects = recorders.iter().map(|r| r.reconnects).sum();
     let mut records = Recorder::new(target.ops.len());
     let mut by_group: Vec<(Recorder, Instant)> = plan.groups.iter().map(|_| (Recorder::new(0), measure_from)).collect();
-    for (r, ended, .., client) in &recorders {
-        records.merge(r);
-        let g = plan.groups.iter().position(|g| g.clients.contains(client)).unwrap_or(0);
-        by_group[g].0.merge(r); // no operations: the schedule only
-        by_group[g].1 = by_group[g].1.max(*ended);
+    for r in &recorders {
+        records.merge(&r.records);
+        let g = &mut by_group[r.group];
+        g.0.merge(&r.records); // no operations: the schedule only
+        g.1 = g.1.max(r.last);
     }
     let counters = match first {
         Some(Ok(Some(a))) => engine.counters(&target.name)?.map(|b| (a, b)),

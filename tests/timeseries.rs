@@ -232,3 +232,70 @@ setup = ["ALTER TABLE metrics SET (timescaledb.compress)", "SELECT add_compressi
         result["backends"]
     );
 }
+
+/// On a server schemabench did not start, TimescaleDB's background
+/// scheduler holds a session on every database with the extension — the
+/// base included, which then cannot be the TEMPLATE of the variants'
+/// copies. The run ends those background sessions on its own base and
+/// completes, leaving no `schemabench_*` database behind.
+#[test]
+fn a_url_server_with_timescaledb_background_workers_runs_and_is_left_clean() {
+    use schemabench::provision::{Request, Server, local};
+    let bins = local::find_binaries().expect("PostgreSQL binaries (scripts/install-backends.sh)");
+    let request = Request {
+        preload: vec!["timescaledb".into()],
+        settings: vec![("timescaledb.max_background_workers".into(), "4".into())],
+        ..Request::default()
+    };
+    let cluster = local::LocalCluster::start(&bins, &request).unwrap();
+    let port = cluster.endpoint().port();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("workers.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            r#"name = "workers"
+question = "q"
+workload = "{}"
+backends = ["postgres"]
+{SCALE}
+[load]
+clients = 1
+warmup = "100ms"
+duration = "300ms"
+rounds = 2
+[mix]
+series_hour = 1
+[[variant]]
+name = "plain"
+[[variant]]
+name = "hypertable"
+schema = {{ postgres = ["{SENSORS}", "{METRICS}", "SELECT create_hypertable('metrics', by_range('time', INTERVAL '6 hours'))"] }}
+"#,
+            common::root().join("workloads/metrics.toml").display()
+        ),
+    )
+    .unwrap();
+    let out = common::bin()
+        .args([
+            "run",
+            "--quiet",
+            "--provisioner",
+            "url",
+            "--postgres-url",
+            &url,
+            "--out",
+        ])
+        .arg(dir.path().join("runs"))
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let mut admin = cluster.endpoint().connect("postgres").unwrap();
+    let left = admin
+        .simple_query("SELECT datname FROM pg_database WHERE datname LIKE 'schemabench%'")
+        .unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

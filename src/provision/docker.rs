@@ -117,17 +117,7 @@ impl DockerServer {
             )));
         }
         let port = super::local::free_port()?;
-        let mut settings: Vec<(String, String)> = super::local::DEFAULT_SETTINGS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        if !request.preload.is_empty() {
-            settings.push(("shared_preload_libraries".into(), request.preload.join(",")));
-        }
-        for (k, v) in &request.settings {
-            settings.retain(|(n, _)| n != k);
-            settings.push((k.clone(), v.clone()));
-        }
+        let settings = super::local::server_settings(request);
         let (pgport, owner) = (
             format!("PGPORT={port}"),
             format!("schemabench.pid={}", std::process::id()),

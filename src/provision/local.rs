@@ -14,6 +14,31 @@ use std::time::{Duration, Instant};
 
 /// Settings for clusters schemabench starts, unless the scenario or CLI says
 /// otherwise. Durability stays on: relaxed durability is flagged in reports.
+/// The settings a server schemabench starts runs with (a local cluster or
+/// a container): the defaults, preloaded libraries, and the request's own
+/// settings last. With TimescaleDB preloaded, no background workers: its
+/// scheduler would hold a session on every database with the extension,
+/// and a database with a session cannot be a TEMPLATE for the variants'
+/// copies; and no telemetry (nothing leaves the machine).
+pub(super) fn server_settings(request: &Request) -> Vec<(String, String)> {
+    let mut settings: Vec<(String, String)> = DEFAULT_SETTINGS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !request.preload.is_empty() {
+        settings.push(("shared_preload_libraries".into(), request.preload.join(",")));
+        if request.preload.iter().any(|l| l == "timescaledb") {
+            settings.push(("timescaledb.max_background_workers".into(), "0".into()));
+            settings.push(("timescaledb.telemetry_level".into(), "off".into()));
+        }
+    }
+    for (k, v) in &request.settings {
+        settings.retain(|(name, _)| name != k);
+        settings.push((k.clone(), v.clone()));
+    }
+    settings
+}
+
 pub const DEFAULT_SETTINGS: &[(&str, &str)] = &[
     ("shared_buffers", "256MB"),
     ("max_connections", "100"),
@@ -237,21 +262,7 @@ impl LocalCluster {
             .unwrap_or("unknown")
             .to_string();
 
-        let mut settings: Vec<(String, String)> = DEFAULT_SETTINGS
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        if !request.preload.is_empty() {
-            settings.push(("shared_preload_libraries".into(), request.preload.join(",")));
-            if request.preload.iter().any(|l| l == "timescaledb") {
-                settings.push(("timescaledb.max_background_workers".into(), "0".into()));
-                settings.push(("timescaledb.telemetry_level".into(), "off".into()));
-            }
-        }
-        for (k, v) in &request.settings {
-            settings.retain(|(name, _)| name != k);
-            settings.push((k.clone(), v.clone()));
-        }
+        let settings = server_settings(request);
 
         let port = free_port()?;
         let spawn = Spawn {

@@ -182,62 +182,39 @@ goal = { op = "last_point", metric = "p99" }
 
 #[test]
 fn tsl_only_features_are_refused_before_anything_is_loaded() {
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("compressed.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"name = "compressed"
-question = "q"
-workload = "{}"
-backends = ["postgres"]
-{SCALE}
+    let run = common::run_postgres(
+        "metrics.toml",
+        &format!(
+            r#"{SCALE}
 [mix]
 last_point = 1
 [[variant]]
 name = "compressed"
 schema = {{ postgres = ["{SENSORS}", "{METRICS}", "SELECT create_hypertable('metrics', by_range('time', INTERVAL '6 hours'))"] }}
 setup = ["ALTER TABLE metrics SET (timescaledb.compress)", "SELECT add_compression_policy('metrics', INTERVAL '1 day')"]
-"#,
-            common::root().join("workloads/metrics.toml").display()
+"#
         ),
-    )
-    .unwrap();
-    let out = common::bin()
-        .args(["run", "--quiet", "--provisioner", "local", "--out"])
-        .arg(dir.path().join("runs"))
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    if err.contains("timescaledb.license = timescale") {
+    );
+    if run.text.contains("timescaledb.license = timescale") {
         return; // a TSL build: nothing to refuse
     }
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("uses compression"), "{err}");
-    assert!(err.contains("Timescale License (TSL) build"), "{err}");
-    assert!(err.contains("Nothing was loaded"), "{err}");
+    assert_eq!(run.code, Some(2), "{}", run.text);
+    for said in [
+        "uses compression",
+        "Timescale License (TSL) build",
+        "Nothing was loaded",
+    ] {
+        assert!(run.text.contains(said), "{said}: {}", run.text);
+    }
     // Refused before any table was loaded.
-    let folder = std::fs::read_dir(dir.path().join("runs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let result: Value = serde_json::from_slice(&std::fs::read(folder.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["run"]["complete"], false);
+    assert_eq!(run.result["run"]["complete"], false);
     assert!(
-        result["backends"].as_array().unwrap().is_empty(),
+        run.result["backends"].as_array().unwrap().is_empty(),
         "{}",
-        result["backends"]
+        run.result["backends"]
     );
 }
 
-/// On a server schemabench did not start, TimescaleDB's background
-/// scheduler holds a session on every database with the extension — the
-/// base included, which then cannot be the TEMPLATE of the variants'
-/// copies. The run ends those background sessions on its own base and
-/// completes, leaving no `schemabench_*` database behind.
 #[test]
 fn a_url_server_with_timescaledb_background_workers_runs_and_is_left_clean() {
     use schemabench::provision::{Request, Server, local};
@@ -250,16 +227,10 @@ fn a_url_server_with_timescaledb_background_workers_runs_and_is_left_clean() {
     let cluster = local::LocalCluster::start(&bins, &request).unwrap();
     let port = cluster.endpoint().port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("workers.toml");
-    std::fs::write(
-        &scenario,
-        format!(
-            r#"name = "workers"
-question = "q"
-workload = "{}"
-backends = ["postgres"]
-{SCALE}
+    let run = common::run_postgres_on(
+        "metrics.toml",
+        &format!(
+            r#"{SCALE}
 [load]
 clients = 1
 warmup = "100ms"
@@ -272,27 +243,11 @@ name = "plain"
 [[variant]]
 name = "hypertable"
 schema = {{ postgres = ["{SENSORS}", "{METRICS}", "SELECT create_hypertable('metrics', by_range('time', INTERVAL '6 hours'))"] }}
-"#,
-            common::root().join("workloads/metrics.toml").display()
+"#
         ),
-    )
-    .unwrap();
-    let out = common::bin()
-        .args([
-            "run",
-            "--quiet",
-            "--provisioner",
-            "url",
-            "--postgres-url",
-            &url,
-            "--out",
-        ])
-        .arg(dir.path().join("runs"))
-        .arg(&scenario)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+        &["--provisioner", "url", "--postgres-url", &url],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.text);
     let mut admin = cluster.endpoint().connect("postgres").unwrap();
     let left = admin
         .simple_query("SELECT datname FROM pg_database WHERE datname LIKE 'schemabench%'")

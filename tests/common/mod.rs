@@ -98,6 +98,12 @@ pub struct PgRun {
 /// `workloads/`) whose remaining keys are `body` (params, load, mix,
 /// variants, verdict), on a throwaway local cluster.
 pub fn run_postgres(workload: &str, body: &str) -> PgRun {
+    run_postgres_on(workload, body, &["--provisioner", "local"])
+}
+
+/// [`run_postgres`] with `server` as the arguments that say where
+/// PostgreSQL comes from (e.g. `--provisioner url --postgres-url ...`).
+pub fn run_postgres_on(workload: &str, body: &str, server: &[&str]) -> PgRun {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("scenario.toml");
     std::fs::write(
@@ -110,7 +116,9 @@ pub fn run_postgres(workload: &str, body: &str) -> PgRun {
     .unwrap();
     let runs = dir.path().join("runs");
     let out = bin()
-        .args(["run", "--quiet", "--provisioner", "local", "--out"])
+        .args(["run", "--quiet"])
+        .args(server)
+        .arg("--out")
         .arg(&runs)
         .arg(&scenario)
         .output()

@@ -207,6 +207,11 @@ fn run_backend(
     });
     let rec = records.backends.last_mut().expect("just pushed");
 
+    // Each base's own indexes, read once: what a variant adds is beyond them.
+    let mut base_indexes: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (name, _) in &base_loads {
+        base_indexes.insert(name, engine.indexes_of_base(name)?);
+    }
     for &ti in &targets {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -218,11 +223,11 @@ fn run_backend(
         let sizes = engine.sizes(&t.name)?;
         let evidence_after_setup = vec![evidence::read(engine.as_ref(), plan, t)?];
         let plans = explain::query_plans(engine.as_ref(), plan, t)?;
-        let base_indexes = engine.indexes_of_base(&t.base)?;
+        let of_base = base_indexes.get(t.base.as_str()).map_or(&[][..], Vec::as_slice);
         let added_indexes: Vec<String> = sizes
             .objects
             .iter()
-            .filter(|o| o.kind == ObjectKind::Index && !base_indexes.contains(&o.name))
+            .filter(|o| o.kind == ObjectKind::Index && !of_base.contains(&o.name))
             .map(|o| o.name.clone())
             .collect();
         let unused_indexes = added_indexes
@@ -244,9 +249,10 @@ fn run_backend(
             evidence_after_run: Vec::new(),
             slo: None,
             recall_rounds: Vec::new(),
-            own_load: (t.base != backend::DEFAULT_BASE)
-                .then(|| base_loads.iter().find(|(n, _)| *n == t.base).map(|(_, b)| b.clone()))
-                .flatten(),
+            own_load: base_loads
+                .iter()
+                .find(|(n, _)| *n == t.base && n != backend::DEFAULT_BASE)
+                .map(|(_, b)| b.clone()),
         });
     }
 

@@ -240,11 +240,6 @@ impl GroupPlan {
     pub fn index_of(&self, client: u32) -> u32 {
         client - self.clients.start
     }
-
-    /// The open-loop rate at `elapsed` into a window with `warmup`.
-    pub fn rate_at(&self, warmup: std::time::Duration, elapsed: std::time::Duration) -> Option<f64> {
-        self.model.rate_at(warmup, elapsed)
-    }
 }
 
 impl RunPlan {
@@ -456,7 +451,6 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         t.base_spec.tsl_features.clone_from(&tsl);
     }
 
-    let mix = Mix::new(&scenario.mix);
     Ok(RunPlan {
         groups: GroupPlan::of(scenario, &load),
         equal_load: load.groups.is_empty()
@@ -471,7 +465,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         order_seed: options.order_seed.unwrap_or_else(fresh_seed),
         quick: options.quick,
         bound,
-        mix,
+        mix: Mix::new(&scenario.mix),
         targets,
     })
 }

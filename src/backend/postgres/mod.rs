@@ -157,27 +157,23 @@ impl PostgresEngine {
             }
         }
         let mut tries = 0;
-        loop {
-            match self.with_admin(|a| a.batch(&sql)) {
-                Ok(()) => break,
-                // A TEMPLATE must have no other session. On a server
-                // schemabench did not start, TimescaleDB's background
-                // scheduler may hold one on the base (ours): end it, and
-                // only background processes, then try again.
-                Err(e) if e.code() == Some("55006") && tries < 5 && template.is_some() => {
-                    tries += 1;
-                    let base = quote_literal(template.unwrap_or_default());
-                    let end = format!(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                         WHERE datname = {base} AND pid <> pg_backend_pid() AND backend_type <> 'client backend'"
-                    );
-                    if let Err(e) = self.with_admin(|a| a.simple_query(&end)) {
-                        tracing::debug!(error = %e, "could not end background sessions on the base");
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(100 * tries));
-                }
-                Err(e) => return Err(db_error(format!("creating database {name}"))(e)),
+        // A TEMPLATE must have no other session. On a server schemabench did
+        // not start, TimescaleDB's background scheduler may hold one on the
+        // base (ours): end it, and only background processes, then try again.
+        while let Err(e) = self.with_admin(|a| a.batch(&sql)) {
+            let Some(base) = template.filter(|_| e.code() == Some("55006") && tries < 5) else {
+                return Err(db_error(format!("creating database {name}"))(e));
+            };
+            tries += 1;
+            let end = format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = {} AND pid <> pg_backend_pid() AND backend_type <> 'client backend'",
+                quote_literal(base)
+            );
+            if let Err(e) = self.with_admin(|a| a.simple_query(&end)) {
+                tracing::debug!(error = %e, "could not end background sessions on the base");
             }
+            std::thread::sleep(std::time::Duration::from_millis(100 * tries));
         }
         self.created.push(name.to_string());
         Ok(())

@@ -138,7 +138,7 @@ fn drive_one(client: &mut Client, id: u32, plan: &RunPlan, round: u32, begin: In
         }
         LoadModel::Open { clients, arrivals, .. } => {
             let seed = plan.client_seed(round, id) ^ 0x6172_7269_7661_6c73;
-            let rate_at = |elapsed| group.rate_at(plan.load.warmup, elapsed);
+            let rate_at = |elapsed| group.model.rate_at(plan.load.warmup, elapsed);
             let first = rate_at(Duration::ZERO).unwrap_or(1.0);
             let mut pacer = Pacer::new(begin, first, clients.get(), group.index_of(id), *arrivals, seed);
             loop {

@@ -15,7 +15,7 @@ fn scenario(dir: &Path, index: &str) -> PathBuf {
         dir,
         "nightly",
         "400ms",
-        3,
+        5,
         &format!(
             r#"[mix]
 recent_orders = 9
@@ -112,11 +112,13 @@ fn a_run_against_its_baseline_passes_and_a_lost_index_is_a_regression_and_a_plan
     );
     let text = String::from_utf8_lossy(&worse.stdout);
     assert_eq!(worse.status.code(), Some(1), "{text}");
-    assert!(text.contains("REGRESSION  sqlite idx recent_orders p"), "{text}");
+    // Which of its timing metrics clears the family-wise interval depends
+    // on round-to-round noise; at least one must.
+    assert!(text.contains("REGRESSION  sqlite idx recent_orders "), "{text}");
     assert!(text.contains("plan changed"), "{text}");
     let md = std::fs::read_to_string(md).unwrap();
     assert!(
-        md.contains("❌ regression") && md.contains("| sqlite idx recent_orders p"),
+        md.contains("❌ regression") && md.contains("| sqlite idx recent_orders "),
         "{md}"
     );
     let xml = std::fs::read_to_string(xml).unwrap();

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 
 mod across;
 mod new;
+pub mod sweep;
 mod validate;
 pub use validate::validate;
 
@@ -309,6 +310,26 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     options.cancel = cancel_on_signals();
     let progress = report::progress::Progress::new();
     let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
+    // `--param` on the swept parameter runs that one value.
+    let sweep = scenario.sweep_for(args.quick).filter(|s| match &s.key {
+        crate::scenario::SweepKey::Param(name) => !args.params.iter().any(|(n, _)| n == name),
+        crate::scenario::SweepKey::Weight { .. } => true,
+    });
+    if let Some(sweep) = sweep {
+        let swept = sweep::run_sweep(&scenario, sweep, &options, &args.out, observer)?;
+        let at = format!("Sweep: {}", swept.folder.join("sweep.md").display());
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&swept.summary).expect("summaries serialise")
+            );
+            eprintln!("{at}");
+        } else {
+            print!("{}", report::scale_sweep::terminal(&swept.summary));
+            println!("{at}");
+        }
+        return swept.outcome();
+    }
     let finished = run_scenario(&scenario, &options, &args.out, observer)?;
     let summary = report::terminal::render(&finished.result, &finished.folder);
     if args.json {
@@ -370,13 +391,24 @@ pub fn run_scenario(
     out: &Path,
     observer: &dyn Observer,
 ) -> Result<Finished, Error> {
+    let id = report::run_id(OffsetDateTime::now_utc(), &scenario.name);
+    run_scenario_as(scenario, options, out, &id, observer)
+}
+
+/// [`run_scenario`] into the folder `out/id` (`id-2`, … when taken).
+pub(crate) fn run_scenario_as(
+    scenario: &Scenario,
+    options: &RunOptions,
+    out: &Path,
+    id: &str,
+    observer: &dyn Observer,
+) -> Result<Finished, Error> {
     let plan = run::plan(scenario, options)?;
     check_statements(&plan)?;
     if !options.force {
         run::footprint::check(&plan, options)?;
     }
-    let id = report::run_id(OffsetDateTime::now_utc(), &scenario.name);
-    let folder = RunFolder::create(out, &id).map_err(|source| Error::Output {
+    let folder = RunFolder::create(out, id).map_err(|source| Error::Output {
         path: out.to_path_buf(),
         source,
     })?;

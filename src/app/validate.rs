@@ -107,6 +107,19 @@ fn describe(path: &Path, doc: &Document) -> String {
                 .map(|(op, w)| format!("{} {w}", sc.op_name(*op)))
                 .collect();
             let _ = writeln!(s, "    mix: {}", mix.join(", "));
+            let values = |w: &crate::scenario::ScaleSweep| {
+                let v: Vec<String> = w.values.iter().map(|&x| crate::report::scale_sweep::value(x)).collect();
+                format!("{} = {}", w.key.label(), v.join(", "))
+            };
+            if let Some(w) = &sc.sweep {
+                let quick = sc.quick.sweep.as_ref().map(values).unwrap_or_else(|| "none".into());
+                let _ = writeln!(
+                    s,
+                    "    sweep: {} ({} runs, one per value; --quick: {quick})",
+                    values(w),
+                    w.values.len()
+                );
+            }
             let variants: Vec<String> = sc
                 .variants
                 .iter()

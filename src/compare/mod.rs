@@ -7,6 +7,7 @@
 
 pub mod across;
 pub mod stats;
+pub mod sweep;
 
 use crate::backend::ErrorClass;
 use crate::result::{

@@ -5,6 +5,7 @@
 //! files: plotters estimates label sizes).
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 
 /// Chart size in pixels: fits a 1280 px page with margins, and an A4 page.
@@ -156,6 +157,101 @@ pub fn recall_latency(title: &str, series: &[Series], format_x: &dyn Fn(f64) -> 
         }
         lines(&mut chart, series, SeriesLabelPosition::LowerRight)
     })
+}
+
+/// One series of a sweep chart: points (x, ratio) with their intervals.
+pub struct RatioSeries {
+    pub name: String,
+    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+}
+
+/// Goal ratios against the swept value: a line per variant, its 95%
+/// interval as a bar at each value, and the line of no change at 1; both
+/// axes logarithmic (x only when every value is positive).
+pub fn ratio_sweep(title: &str, x_desc: &str, series: &[RatioSeries], format_x: &dyn Fn(f64) -> String) -> String {
+    // Every ratio and interval end, and 1, must fit the y axis.
+    let extent: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            points: s
+                .points
+                .iter()
+                .flat_map(|&(x, y, ci)| {
+                    let (lo, hi) = ci.unwrap_or((y, y));
+                    [(x, y), (x, lo), (x, hi), (x, 1.0)]
+                })
+                .collect(),
+        })
+        .collect();
+    let (lo, hi) = y_range(&extent, true);
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (x_lo, x_hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if !x_lo.is_finite() {
+        return "<p class=\"note\">chart not drawn: no value was measured</p>".into();
+    }
+    let y = (lo..hi).log_scale();
+    svg(|root| {
+        if x_lo > 0.0 {
+            let x = (x_lo / 1.3, x_hi * 1.3);
+            let chart = builder(root, title)
+                .build_cartesian_2d((x.0..x.1).log_scale(), y)
+                .map_err(|e| e.to_string())?;
+            draw_ratios(chart, x, x_desc, series, format_x)
+        } else {
+            let pad = (x_hi - x_lo).max(1.0) * 0.05;
+            let x = (x_lo - pad, x_hi + pad);
+            let chart = builder(root, title)
+                .build_cartesian_2d(x.0..x.1, y)
+                .map_err(|e| e.to_string())?;
+            draw_ratios(chart, x, x_desc, series, format_x)
+        }
+    })
+}
+
+/// The mesh, the line at 1, interval bars and lines of a sweep chart on
+/// either x axis.
+fn draw_ratios<'a, X, Y>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    (x0, x1): (f64, f64),
+    x_desc: &str,
+    series: &[RatioSeries],
+    format_x: &dyn Fn(f64) -> String,
+) -> Result<(), String>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("goal ratio to the baseline (below 1: better)")
+        .x_label_formatter(&|x| format_x(*x))
+        .y_label_formatter(&|y| format!("{y:.2}×"))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x0, 1.0), (x1, 1.0)],
+            BLACK.stroke_width(1),
+        )))
+        .map_err(|e| e.to_string())?;
+    for (i, s) in series.iter().enumerate() {
+        let c = colour(i);
+        let bars = s
+            .points
+            .iter()
+            .filter_map(|&(x, _, ci)| ci.map(|(a, b)| PathElement::new(vec![(x, a), (x, b)], c.stroke_width(1))));
+        chart.draw_series(bars).map_err(|e| e.to_string())?;
+    }
+    let lines_of: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            points: s.points.iter().map(|&(x, y, _)| (x, y)).collect(),
+        })
+        .collect();
+    lines(&mut chart, &lines_of, SeriesLabelPosition::UpperRight)
 }
 
 /// One bar per variant.

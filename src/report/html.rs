@@ -50,17 +50,21 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 0.85em; wh
 const PRINT_SCRIPT: &str =
     "window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach(d => d.open = true));";
 
-/// The whole page.
-pub fn render(r: &RunResult) -> String {
-    let mut h = String::with_capacity(256 * 1024);
-    let title = format!("{} — schemabench", r.scenario.name);
+/// A page's opening up to `<body>`, with the report's style.
+pub fn head(h: &mut String, title: &str) {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}</style><script>{PRINT_SCRIPT}</script></head><body>\n",
-        escape(&title)
+        escape(title)
     );
+}
+
+/// The whole page.
+pub fn render(r: &RunResult) -> String {
+    let mut h = String::with_capacity(256 * 1024);
+    head(&mut h, &format!("{} — schemabench", r.scenario.name));
     let _ = writeln!(h, "<h1>{}</h1>", escape(&r.scenario.name));
     let _ = writeln!(h, "<p class=\"question\">{}</p>", escape(&r.scenario.question));
     for b in banners(&r.run, Style::Plain) {

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod markdown;
 mod phases;
 pub mod progress;
+pub mod scale_sweep;
 pub mod sweeps;
 pub mod terminal;
 pub mod verdict;

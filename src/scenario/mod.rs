@@ -17,6 +17,7 @@ mod resolve_load;
 mod resolve_scenario;
 mod resolve_verdict;
 mod resolve_workload;
+mod scale_sweep;
 mod sweep;
 
 pub use backend_kind::BackendKind;
@@ -31,6 +32,7 @@ pub use resolve_load::{DEFAULT_LOAD, DEFAULT_OP_TIMEOUT, QUICK_LOAD, parse_durat
 pub use resolve_scenario::{DEFAULT_SEED, load_scenario, resolve_scenario};
 pub use resolve_verdict::{parse_fraction, parse_metric};
 pub use resolve_workload::{load_workload, resolve_workload};
+pub use scale_sweep::{MAX_SCALE_SWEEP_VALUES, ScaleSweep, SweepKey};
 pub use sweep::{MAX_SWEEP_VALUES, SweepPoint};
 
 use std::path::{Path, PathBuf};

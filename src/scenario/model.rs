@@ -175,6 +175,20 @@ pub struct Scenario {
     pub slo: Option<SloSearch>,
     /// `[[evidence]]`: scalar queries recorded per variant.
     pub evidence: Vec<EvidenceQuery>,
+    /// `[sweep]`: the whole scenario run at each value of a scale
+    /// parameter or mix weight.
+    pub sweep: Option<super::ScaleSweep>,
+}
+
+impl Scenario {
+    /// The sweep of the profile in use (`--quick` or not).
+    pub fn sweep_for(&self, quick: bool) -> Option<&super::ScaleSweep> {
+        if quick {
+            self.quick.sweep.as_ref()
+        } else {
+            self.sweep.as_ref()
+        }
+    }
 }
 
 /// A maximum-throughput-at-SLO search (see `run::slo`).
@@ -197,6 +211,8 @@ pub struct SloSearch {
 pub struct QuickProfile {
     pub params: Params,
     pub load: LoadShape,
+    /// `[quick.sweep]`, else the scenario's `[sweep]`.
+    pub sweep: Option<super::ScaleSweep>,
 }
 
 #[derive(Debug, Clone)]

@@ -154,6 +154,8 @@ pub struct RawScenario {
     pub slo: Option<RawSlo>,
     #[serde(default)]
     pub evidence: Vec<RawEvidence>,
+    #[serde(default)]
+    pub sweep: Option<S<IndexMap<String, Vec<toml::Value>>>>,
 }
 
 /// `[[evidence]]`: a named query returning one number.
@@ -249,6 +251,8 @@ pub struct RawQuick {
     pub params: IndexMap<S<String>, S<f64>>,
     #[serde(default)]
     pub load: RawLoad,
+    #[serde(default)]
+    pub sweep: Option<S<IndexMap<String, Vec<toml::Value>>>>,
 }
 
 #[derive(Debug, Deserialize)]

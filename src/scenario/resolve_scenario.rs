@@ -138,18 +138,30 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         groups: load.groups.clone(),
         ..QUICK_LOAD
     };
+    let op_name = |o: OpId| workload.ops[o.0].name.clone();
+    let sweep = raw
+        .sweep
+        .as_ref()
+        .and_then(|s| super::scale_sweep::resolve(&mut p, s, "sweep", &params, &mix, &op_name));
     let quick = match &raw.quick {
         Some(q) => {
             let mut quick_load = load_shape(&mut p, &q.load, &quick_defaults, "quick.load");
             super::groups::resolve(&mut p, &q.load, "quick.load", &workload, &mix, &mut quick_load);
+            let params = merged_params(&mut p, &workload, &q.params, "quick.params");
+            let quick_sweep = match &q.sweep {
+                Some(s) => super::scale_sweep::resolve(&mut p, s, "quick.sweep", &params, &mix, &op_name),
+                None => sweep.clone(),
+            };
             QuickProfile {
-                params: merged_params(&mut p, &workload, &q.params, "quick.params"),
+                params,
                 load: quick_load,
+                sweep: quick_sweep,
             }
         }
         None => QuickProfile {
             params: workload.params.clone(),
             load: quick_defaults,
+            sweep: sweep.clone(),
         },
     };
     if let (Some(s), false) = (&raw.slo, load.groups.is_empty()) {
@@ -227,6 +239,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         verdict,
         slo,
         evidence,
+        sweep,
         postgres_settings: raw
             .postgres
             .as_ref()
@@ -251,11 +264,36 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
         p.at(at, "load.pipeline", format!("pipelined mode: {why}"));
     }
     if p.errors.is_empty() {
-        // Generators must bind at the scenario's scale and at the quick scale.
-        for params in [&scenario.params, &scenario.quick.params] {
-            if let Err(e) = super::bind::bind(&scenario.workload, params) {
-                p.errors.extend(e.0);
-                break;
+        // Generators must bind at the scenario's scale and at the quick
+        // scale, at every value each sweeps.
+        let quick_sweep = raw.quick.as_ref().and_then(|q| q.sweep.as_ref());
+        let profiles = [
+            (&scenario.params, scenario.sweep.as_ref(), raw.sweep.as_ref(), "sweep"),
+            (
+                &scenario.quick.params,
+                scenario.quick.sweep.as_ref(),
+                quick_sweep.or(raw.sweep.as_ref()),
+                if quick_sweep.is_some() { "quick.sweep" } else { "sweep" },
+            ),
+        ];
+        'bind: for (params, sweep, at, field) in profiles {
+            let points: Vec<(Option<f64>, crate::expr::Params)> = match sweep {
+                Some(s) => s.values.iter().map(|&v| (Some(v), s.params_at(params, v))).collect(),
+                None => vec![(None, params.clone())],
+            };
+            for (value, params) in &points {
+                if let Err(e) = super::bind::bind(&scenario.workload, params) {
+                    if let (Some(v), Some(at), Some(s)) = (value, at, sweep) {
+                        let key = s.key.label();
+                        p.at(
+                            at,
+                            format!("{field}.{key}"),
+                            format!("at {key} = {v} the workload's generators fail (below)"),
+                        );
+                    }
+                    p.errors.extend(e.0);
+                    break 'bind;
+                }
             }
         }
     }

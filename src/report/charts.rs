@@ -159,10 +159,13 @@ pub fn recall_latency(title: &str, series: &[Series], format_x: &dyn Fn(f64) -> 
     })
 }
 
-/// One series of a sweep chart: points (x, ratio) with their intervals.
+/// One point of a sweep chart: x, the ratio, and its interval.
+pub type RatioPoint = (f64, f64, Option<(f64, f64)>);
+
+/// One series of a sweep chart.
 pub struct RatioSeries {
     pub name: String,
-    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+    pub points: Vec<RatioPoint>,
 }
 
 /// Goal ratios against the swept value: a line per variant, its 95%

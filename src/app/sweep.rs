@@ -68,9 +68,13 @@ pub fn run_sweep(
         let mut point = scenario.clone();
         point.mix = sweep.mix_at(&scenario.mix, value);
         let mut point_options = options.clone();
-        if let SweepKey::Param(name) = &sweep.key {
-            point_options.params.retain(|(n, _)| n != name);
-            point_options.params.push((name.clone(), value));
+        match &sweep.key {
+            SweepKey::Param(name) => {
+                point_options.params.retain(|(n, _)| n != name);
+                point_options.params.push((name.clone(), value));
+            }
+            SweepKey::Clients => point_options.clients = std::num::NonZeroU32::new(value as u32),
+            SweepKey::Weight { .. } => {}
         }
         let finished = match run_scenario_as(
             &point,

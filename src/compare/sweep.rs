@@ -7,7 +7,7 @@
 //! positive): "UUID v7 closes the gap near orders = 300,000". Computed
 //! from each point's `result.json`; `report::scale_sweep` renders it.
 
-use crate::result::{Class, Outcome, RunResult};
+use crate::result::{AcrossEngines, Class, Outcome, RunResult};
 use crate::scenario::BackendKind;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub struct SweepSummary {
     pub scenario: String,
     pub question: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     /// What was swept, as written: `orders` or `mix.place_order`.
     pub key: String,
     /// The `--quick` profile was used.
@@ -25,6 +27,25 @@ pub struct SweepSummary {
     pub complete: bool,
     pub points: Vec<SweepPointSummary>,
     pub changes: Vec<SweepChange>,
+    /// Where the second engine's throughput against the first's crosses 1
+    /// (scenarios on two engines).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub engine_changes: Vec<EngineChange>,
+}
+
+/// The same variant and operation on two engines: the second's throughput
+/// against the first's crossing 1 between neighbouring values.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EngineChange {
+    pub first: BackendKind,
+    pub second: BackendKind,
+    pub variant: String,
+    pub op: String,
+    pub from: f64,
+    pub to: f64,
+    pub ratio_before: f64,
+    pub ratio_after: f64,
+    pub crosses_at: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -39,6 +60,10 @@ pub struct SweepPointSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mix_share: Option<f64>,
     pub verdicts: Vec<PointVerdict>,
+    /// The same variant and operation on the two engines (second against
+    /// first; no interval).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub across_engines: Vec<AcrossEngines>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -50,6 +75,34 @@ pub struct PointVerdict {
     /// The goal, e.g. "recent_orders p99".
     pub goal: String,
     pub goals: Vec<GoalAt>,
+}
+
+impl PointVerdict {
+    /// A verdict with each candidate's goal effect, the rest left out.
+    pub fn of(v: &crate::result::Verdict) -> PointVerdict {
+        PointVerdict {
+            backend: v.backend,
+            outcome: v.outcome,
+            winner: v.winner.clone(),
+            baseline: v.baseline.clone(),
+            goal: v.goal.clone(),
+            goals: v
+                .candidates
+                .iter()
+                .filter_map(|c| {
+                    let e = c.goal.as_ref()?;
+                    Some(GoalAt {
+                        variant: c.variant.clone(),
+                        ratio: e.ratio,
+                        ci_low: e.ci_low,
+                        ci_high: e.ci_high,
+                        class: e.class,
+                        qualified: c.qualified,
+                    })
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One variant's goal effect at one value.
@@ -110,45 +163,22 @@ pub fn summarise(key: &str, quick: bool, complete: bool, points: &[Point<'_>]) -
             complete: p.result.run.complete,
             fit_for_decisions: p.result.run.fit_for_decisions,
             mix_share: weight_of.and_then(|op| mix_share(p.result, op)),
-            verdicts: p
-                .result
-                .comparison
-                .verdicts
-                .iter()
-                .map(|v| PointVerdict {
-                    backend: v.backend,
-                    outcome: v.outcome,
-                    winner: v.winner.clone(),
-                    baseline: v.baseline.clone(),
-                    goal: v.goal.clone(),
-                    goals: v
-                        .candidates
-                        .iter()
-                        .filter_map(|c| {
-                            let e = c.goal.as_ref()?;
-                            Some(GoalAt {
-                                variant: c.variant.clone(),
-                                ratio: e.ratio,
-                                ci_low: e.ci_low,
-                                ci_high: e.ci_high,
-                                class: e.class,
-                                qualified: c.qualified,
-                            })
-                        })
-                        .collect(),
-                })
-                .collect(),
+            verdicts: p.result.comparison.verdicts.iter().map(PointVerdict::of).collect(),
+            across_engines: p.result.comparison.across_engines.clone(),
         })
         .collect();
     let changes = changes(&summaries);
+    let engine_changes = engine_changes(&summaries);
     SweepSummary {
         scenario: first.map(|r| r.scenario.name.clone()).unwrap_or_default(),
         question: first.map(|r| r.scenario.question.clone()).unwrap_or_default(),
+        rule: first.and_then(|r| r.scenario.rule.clone()),
         key: key.to_string(),
         quick,
         complete,
         points: summaries,
         changes,
+        engine_changes,
     }
 }
 
@@ -172,7 +202,14 @@ fn changes(points: &[SweepPointSummary]) -> Vec<SweepChange> {
                     continue;
                 };
                 let (ya, yb) = (ga.ratio.ln(), gb.ratio.ln());
-                let crosses = ya.is_finite() && yb.is_finite() && (ya < 0.0) != (yb < 0.0) && ya != yb;
+                // A crossing between two unsettled values is noise, not a
+                // change.
+                let settled = |c: Class| matches!(c, Class::Better | Class::Worse);
+                let crosses = ya.is_finite()
+                    && yb.is_finite()
+                    && (ya < 0.0) != (yb < 0.0)
+                    && ya != yb
+                    && (settled(ga.class) || settled(gb.class));
                 if ga.class == gb.class && !crosses {
                     continue;
                 }
@@ -187,6 +224,39 @@ fn changes(points: &[SweepPointSummary]) -> Vec<SweepChange> {
                     ratio_before: ga.ratio,
                     ratio_after: gb.ratio,
                     crosses_at: crosses.then(|| crossing(a.value, b.value, ya, yb)),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Every throughput ratio across engines that crosses 1 between
+/// neighbouring values.
+fn engine_changes(points: &[SweepPointSummary]) -> Vec<EngineChange> {
+    let mut out = Vec::new();
+    for pair in points.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        for ea in &a.across_engines {
+            let eb = b
+                .across_engines
+                .iter()
+                .find(|e| e.variant == ea.variant && e.op == ea.op);
+            let (Some(ra), Some(rb)) = (ea.throughput_ratio, eb.and_then(|e| e.throughput_ratio)) else {
+                continue;
+            };
+            let (ya, yb) = (ra.ln(), rb.ln());
+            if ya.is_finite() && yb.is_finite() && (ya < 0.0) != (yb < 0.0) && ya != yb {
+                out.push(EngineChange {
+                    first: ea.first,
+                    second: ea.second,
+                    variant: ea.variant.clone(),
+                    op: ea.op.clone(),
+                    from: a.value,
+                    to: b.value,
+                    ratio_before: ra,
+                    ratio_after: rb,
+                    crosses_at: crossing(a.value, b.value, ya, yb),
                 });
             }
         }
@@ -231,6 +301,7 @@ mod tests {
                     qualified: true,
                 }],
             }],
+            across_engines: Vec::new(),
         }
     }
 
@@ -264,6 +335,12 @@ mod tests {
         // Nothing changes: nothing reported.
         let steady = [point(5.0, 0.4, Class::Better), point(50.0, 0.5, Class::Better)];
         assert!(super::changes(&steady).is_empty());
+        // Noise on either side of 1, settled at neither value: nothing.
+        let noise = [
+            point(5.0, 0.97, Class::Inconclusive),
+            point(50.0, 1.02, Class::Inconclusive),
+        ];
+        assert!(super::changes(&noise).is_empty());
         // Zero is a value a weight sweep may start at: linear there.
         assert!((crossing(0.0, 10.0, -1.0, 1.0) - 5.0).abs() < 1e-9);
     }

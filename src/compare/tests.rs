@@ -131,6 +131,7 @@ pub(super) fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) ->
         scenario: ScenarioSummary {
             name: "t".into(),
             question: "q".into(),
+            rule: None,
             description: None,
             path: String::new(),
             workload: "w".into(),

@@ -67,6 +67,9 @@ pub fn render(r: &RunResult) -> String {
     head(&mut h, &format!("{} — schemabench", r.scenario.name));
     let _ = writeln!(h, "<h1>{}</h1>", escape(&r.scenario.name));
     let _ = writeln!(h, "<p class=\"question\">{}</p>", escape(&r.scenario.question));
+    if let Some(rule) = &r.scenario.rule {
+        let _ = writeln!(h, "<p><strong>Rule tested:</strong> {}</p>", escape(rule));
+    }
     for b in banners(&r.run, Style::Plain) {
         let _ = writeln!(h, "<p class=\"banner\">{}</p>", escape(&b));
     }

@@ -42,6 +42,9 @@ pub fn render(r: &RunResult) -> String {
     let mut md = String::new();
     let sc = &r.scenario;
     let _ = writeln!(md, "# {}\n\n**Question:** {}\n", sc.name, sc.question);
+    if let Some(rule) = &sc.rule {
+        let _ = writeln!(md, "**Rule tested:** {rule}\n");
+    }
     for banner in banners(&r.run, Style::Markdown) {
         let _ = writeln!(md, "> {banner}\n");
     }

@@ -40,7 +40,7 @@ pub fn outcome(v: &PointVerdict) -> String {
     }
 }
 
-fn goal_cell(v: &PointVerdict, variant: &str) -> String {
+pub fn goal_cell(v: &PointVerdict, variant: &str) -> String {
     let Some(g) = v.goals.iter().find(|g| g.variant == variant) else {
         return "–".into();
     };
@@ -117,10 +117,57 @@ fn status_lines(s: &SweepSummary) -> Vec<String> {
 }
 
 fn changes_or_none(s: &SweepSummary) -> Vec<String> {
-    if s.changes.is_empty() {
-        vec!["None: every variant's goal effect keeps its class and its side of 1 at every value swept.".to_string()]
-    } else {
-        s.changes.iter().map(|c| change_sentence(s, c)).collect()
+    let mut out: Vec<String> = s.changes.iter().map(|c| change_sentence(s, c)).collect();
+    if out.is_empty() {
+        out.push("None: every variant's goal effect keeps its class and its side of 1 at every value swept.".into());
+    }
+    for c in &s.engine_changes {
+        out.push(format!(
+            "{} on {} against {} ({}): throughput {} at {} = {} → {} at {} = {}; equal near {} = {}",
+            c.op,
+            c.second,
+            c.first,
+            c.variant,
+            format_ratio(c.ratio_before),
+            s.key,
+            value(c.from),
+            format_ratio(c.ratio_after),
+            s.key,
+            value(c.to),
+            s.key,
+            value(c.crosses_at.round())
+        ));
+    }
+    out
+}
+
+/// The across-engine table of `sweep.md`: the second engine against the
+/// first per value, variant and operation.
+fn engines_markdown(m: &mut String, s: &SweepSummary) {
+    let Some(first) = s.points.iter().find_map(|p| p.across_engines.first()) else {
+        return;
+    };
+    let _ = writeln!(
+        m,
+        "\n## {} against {}\n\nRatios of the same variant and operation (no interval: the engines run in separate \
+         windows; each engine's own verdict is above).\n",
+        first.second, first.first
+    );
+    let _ = writeln!(m, "| {} | variant | operation | p99 | throughput |", s.key);
+    let _ = writeln!(m, "|---|---|---|---:|---:|");
+    let r = |x: Option<f64>| x.map(format_ratio).unwrap_or_else(|| "–".into());
+    for (i, p) in s.points.iter().enumerate() {
+        for e in &p.across_engines {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} |",
+                at(s, i),
+                e.variant,
+                e.op,
+                r(e.p99_ratio),
+                r(e.throughput_ratio)
+            );
+        }
     }
 }
 
@@ -129,6 +176,9 @@ pub fn markdown(s: &SweepSummary) -> String {
     let mut m = String::new();
     let _ = writeln!(m, "# {} — swept over {}\n", s.scenario, s.key);
     let _ = writeln!(m, "**{}**\n", s.question);
+    if let Some(rule) = &s.rule {
+        let _ = writeln!(m, "**Rule tested:** {rule}\n");
+    }
     for line in status_lines(s) {
         let _ = writeln!(m, "> **{line}**\n");
     }
@@ -155,6 +205,7 @@ pub fn markdown(s: &SweepSummary) -> String {
             );
         }
     }
+    engines_markdown(&mut m, s);
     let _ = writeln!(m, "\n## Where the effect changes\n");
     for line in changes_or_none(s) {
         let _ = writeln!(m, "- {line}");

@@ -115,6 +115,9 @@ pub struct RunInfo {
 pub struct ScenarioSummary {
     pub name: String,
     pub question: String,
+    /// The rule of thumb the scenario tests (`rule`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     pub description: Option<String>,
     pub path: String,
     pub workload: String,

@@ -409,6 +409,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         scenario: ScenarioSummary {
             name: sc.name.clone(),
             question: sc.question.clone(),
+            rule: sc.rule.clone(),
             description: sc.description.clone(),
             path: sc.path.display().to_string(),
             workload: sc.workload.name.clone(),

@@ -155,6 +155,8 @@ pub struct Step {
 pub struct Scenario {
     pub name: String,
     pub question: String,
+    /// `rule`: the rule of thumb the scenario tests, in one sentence.
+    pub rule: Option<String>,
     pub description: Option<String>,
     pub path: PathBuf,
     pub workload: Workload,

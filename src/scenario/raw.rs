@@ -131,6 +131,8 @@ pub struct RawScenario {
     pub name: S<String>,
     pub question: String,
     #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
     pub description: Option<String>,
     pub workload: S<String>,
     #[serde(default)]

@@ -142,14 +142,14 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     let sweep = raw
         .sweep
         .as_ref()
-        .and_then(|s| super::scale_sweep::resolve(&mut p, s, "sweep", &params, &mix, &op_name));
+        .and_then(|s| super::scale_sweep::resolve(&mut p, s, "sweep", &params, &mix, &op_name, &load));
     let quick = match &raw.quick {
         Some(q) => {
             let mut quick_load = load_shape(&mut p, &q.load, &quick_defaults, "quick.load");
             super::groups::resolve(&mut p, &q.load, "quick.load", &workload, &mix, &mut quick_load);
             let params = merged_params(&mut p, &workload, &q.params, "quick.params");
             let quick_sweep = match &q.sweep {
-                Some(s) => super::scale_sweep::resolve(&mut p, s, "quick.sweep", &params, &mix, &op_name),
+                Some(s) => super::scale_sweep::resolve(&mut p, s, "quick.sweep", &params, &mix, &op_name, &quick_load),
                 None => sweep.clone(),
             };
             QuickProfile {
@@ -226,6 +226,7 @@ pub fn resolve_scenario(source: &SourceRef) -> Result<Scenario, ConfigErrors> {
     let scenario = Scenario {
         name: raw.name.get_ref().clone(),
         question: raw.question.clone(),
+        rule: raw.rule.clone(),
         description: raw.description.clone(),
         path: source.path.clone(),
         workload,

@@ -1,6 +1,7 @@
 //! `[sweep]`: the whole scenario measured at several values of one scale
 //! parameter or one mix weight, e.g. `[sweep] orders = [10_000, 100_000,
-//! 1_000_000]` or `[sweep] "mix.place_order" = [5, 25, 50]`. Each value is
+//! 1_000_000]`, `[sweep] "mix.place_order" = [5, 25, 50]` or `[sweep]
+//! "load.clients" = [1, 2, 8]`. Each value is
 //! a complete run (its own data, rounds and verdict); the sweep's summary
 //! draws each variant's goal ratio against the value and names where it
 //! crosses 1 (`compare::sweep`). Unlike a variant's `sweep` (one session
@@ -23,6 +24,8 @@ pub enum SweepKey {
     Param(String),
     /// The weight of one operation of the mix (`mix.place_order`).
     Weight { op: OpId, name: String },
+    /// Concurrent clients of a closed loop (`load.clients`).
+    Clients,
 }
 
 impl SweepKey {
@@ -31,6 +34,7 @@ impl SweepKey {
         match self {
             SweepKey::Param(name) => name.clone(),
             SweepKey::Weight { name, .. } => format!("mix.{name}"),
+            SweepKey::Clients => "load.clients".into(),
         }
     }
 }
@@ -62,7 +66,7 @@ impl ScaleSweep {
                 .iter()
                 .map(|&(o, w)| if o == *op { (o, value as u32) } else { (o, w) })
                 .collect(),
-            SweepKey::Param(_) => mix.to_vec(),
+            SweepKey::Param(_) | SweepKey::Clients => mix.to_vec(),
         }
     }
 }
@@ -77,6 +81,7 @@ pub(super) fn resolve(
     params: &Params,
     mix: &[(OpId, u32)],
     op_name: &dyn Fn(OpId) -> String,
+    load: &super::LoadShape,
 ) -> Option<ScaleSweep> {
     let entries = raw.get_ref();
     let Some((key, values)) = entries.iter().next().filter(|_| entries.len() == 1) else {
@@ -89,7 +94,17 @@ pub(super) fn resolve(
         return None;
     };
     let field = format!("{field}.{key}");
-    let key = if let Some(op) = key.strip_prefix("mix.") {
+    let key = if key == "load.clients" {
+        if !load.groups.is_empty() || load.model.is_open() {
+            p.at(
+                raw,
+                &field,
+                "`load.clients` is swept for a closed loop without `[load.groups]`; an open loop sweeps its rate",
+            );
+            return None;
+        }
+        SweepKey::Clients
+    } else if let Some(op) = key.strip_prefix("mix.") {
         let found = mix.iter().find(|(o, _)| op_name(*o) == op);
         match found {
             Some(&(o, _)) => SweepKey::Weight {
@@ -114,7 +129,7 @@ pub(super) fn resolve(
             raw,
             &field,
             format!(
-                "`{key}` is neither a scale parameter of the workload (it has: {}) nor `mix.OPERATION`",
+                "`{key}` is not a scale parameter of the workload (it has: {}), `mix.OPERATION` or `load.clients`",
                 known.join(", ")
             ),
         );
@@ -127,18 +142,18 @@ pub(super) fn resolve(
             toml::Value::Float(f) if f.is_finite() => Some(*f),
             _ => None,
         };
-        let weight = matches!(key, SweepKey::Weight { .. });
-        match n {
-            Some(n) if weight && (n < 0.0 || n.fract() != 0.0 || n > f64::from(u32::MAX)) => {
-                p.at(
-                    raw,
-                    &field,
-                    format!("{v} is not a weight: weights are whole numbers from 0"),
-                );
+        let least = match key {
+            SweepKey::Weight { .. } => Some((0.0, "a weight: weights are whole numbers from 0")),
+            SweepKey::Clients => Some((1.0, "a number of clients: whole numbers from 1")),
+            SweepKey::Param(_) => None,
+        };
+        match (n, least) {
+            (Some(n), Some((lo, what))) if n < lo || n.fract() != 0.0 || n > f64::from(u32::MAX) => {
+                p.at(raw, &field, format!("{v} is not {what}"));
                 return None;
             }
-            Some(n) => numbers.push(n),
-            None => {
+            (Some(n), _) => numbers.push(n),
+            (None, _) => {
                 p.at(raw, &field, format!("{v} is not a number"));
                 return None;
             }

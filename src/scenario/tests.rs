@@ -241,7 +241,7 @@ fn load_any_tells_scenarios_from_workloads() {
 fn shipped_workloads_and_scenarios_are_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut count = 0;
-    for dir in ["workloads", "scenarios"] {
+    for dir in ["workloads", "scenarios", "scenarios/rules"] {
         for file in toml_files(&root.join(dir)).unwrap() {
             load_any(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             count += 1;

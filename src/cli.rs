@@ -26,7 +26,7 @@ pub enum Command {
     },
     /// List scenarios and workloads with their question or description.
     List {
-        /// Folders to look in [default: scenarios workloads].
+        /// Folders to look in [default: scenarios scenarios/rules workloads].
         dirs: Vec<PathBuf>,
     },
     /// Render a run folder's reports again from its result.json (report.md,
@@ -68,6 +68,33 @@ pub enum Command {
         /// The crate's root folder.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Instead: a workload and a scenario from one table of an existing
+        /// PostgreSQL database (its columns, key, indexes and row estimate;
+        /// no data is read), written to DIR/workloads and DIR/scenarios.
+        #[arg(long, value_name = "URL", requires = "table")]
+        from_url: Option<String>,
+        /// The table for --from-url (schema.table when not on the search path).
+        #[arg(long, requires = "from_url")]
+        table: Option<String>,
+    },
+    /// The table of docs/rules.md from the rules library's committed
+    /// evidence: one folder per rule (a run folder or a sweep folder).
+    RulesTable {
+        /// The evidence folder [default: reports/rules].
+        #[arg(default_value = "reports/rules")]
+        dir: PathBuf,
+        /// Each rule's result.json or sweep.json from a second run, as
+        /// <rule>.json: adds whether every verdict came out the same.
+        #[arg(long)]
+        reproduction: Option<PathBuf>,
+        /// Replace the table between the rules-table markers of this file
+        /// instead of printing it.
+        #[arg(long)]
+        update: Option<PathBuf>,
+        /// With --update: change nothing, exit 1 if the file's table is not
+        /// what the evidence makes.
+        #[arg(long, requires = "update")]
+        check: bool,
     },
     /// Measure the harness itself against pgbench on one throwaway cluster
     /// (TPS, client and server CPU per operation, load time); prints a
@@ -180,6 +207,10 @@ pub struct RunArgs {
     /// Run even when the data looks too large for the work folder's free space.
     #[arg(long)]
     pub force: bool,
+    /// One run at the scenario's own scale and mix, ignoring its `[sweep]`
+    /// (nightly comparisons against a baseline run this way).
+    #[arg(long)]
+    pub no_sweep: bool,
     /// No progress display and no summary table; the verdict and report path only.
     #[arg(long, short)]
     pub quiet: bool,

@@ -13,6 +13,8 @@ use time::OffsetDateTime;
 
 mod across;
 mod new;
+mod new_from_db;
+mod rules;
 pub mod sweep;
 mod validate;
 pub use validate::validate;
@@ -94,7 +96,18 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Verify { run } => verify_command(&run),
         Command::Baseline { action } => across::baseline_command(action),
         Command::Compare(args) => across::compare_command(&args),
-        Command::New { dir } => new::new_command(&dir),
+        Command::New {
+            dir,
+            from_url: Some(url),
+            table: Some(table),
+        } => new_from_db::new_from_url(&dir, &url, &table),
+        Command::New { dir, .. } => new::new_command(&dir),
+        Command::RulesTable {
+            dir,
+            reproduction,
+            update,
+            check,
+        } => rules::rules_table_command(&dir, reproduction.as_deref(), update.as_deref(), check),
         Command::Schema => {
             print!("{}", crate::result::schema::json_schema());
             Ok(Exit::Success)
@@ -193,6 +206,21 @@ pub(crate) fn cancel_on_signals() -> crate::cancel::CancelToken {
 const SELFBENCH_BEGIN: &str = "<!-- selfbench:begin -->";
 const SELFBENCH_END: &str = "<!-- selfbench:end -->";
 
+/// Replaces what lies between the markers `begin` and `end` of a file
+/// with `text` (the markers stay).
+pub(crate) fn replace_between(path: &Path, begin: &str, end: &str, text: &str) -> Result<(), Error> {
+    let io = |source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    };
+    let old = std::fs::read_to_string(path).map_err(io)?;
+    let (Some(a), Some(b)) = (old.find(begin), old.find(end)) else {
+        return Err(io(std::io::Error::other(format!("no {begin} ... {end} markers"))));
+    };
+    let updated = format!("{}{begin}\n{text}{}", &old[..a], &old[b..]);
+    std::fs::write(path, updated).map_err(io)
+}
+
 fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Exit, Error> {
     let scenario = load_scenario(&args.scenario)?;
     let cancel = cancel_on_signals();
@@ -214,19 +242,7 @@ fn selfbench_command(args: &crate::cli::SelfbenchArgs) -> Result<Exit, Error> {
     let table = report.markdown(&command);
     print!("{table}");
     if let Some(path) = &args.write {
-        let io = |source| Error::Output {
-            path: path.clone(),
-            source,
-        };
-        let text = std::fs::read_to_string(path).map_err(io)?;
-        let (Some(a), Some(b)) = (text.find(SELFBENCH_BEGIN), text.find(SELFBENCH_END)) else {
-            return Err(Error::Output {
-                path: path.clone(),
-                source: std::io::Error::other(format!("no {SELFBENCH_BEGIN} ... {SELFBENCH_END} markers")),
-            });
-        };
-        let updated = format!("{}{SELFBENCH_BEGIN}\n{table}{}", &text[..a], &text[b..]);
-        std::fs::write(path, updated).map_err(io)?;
+        replace_between(path, SELFBENCH_BEGIN, SELFBENCH_END, &table)?;
     }
     Ok(if cancel.is_cancelled() {
         Exit::Findings
@@ -311,10 +327,14 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
     let progress = report::progress::Progress::new();
     let observer: &dyn Observer = if args.quiet { &Silent } else { &progress };
     // `--param` on the swept parameter runs that one value.
-    let sweep = scenario.sweep_for(args.quick).filter(|s| match &s.key {
-        crate::scenario::SweepKey::Param(name) => !args.params.iter().any(|(n, _)| n == name),
-        crate::scenario::SweepKey::Weight { .. } => true,
-    });
+    let sweep = scenario
+        .sweep_for(args.quick)
+        .filter(|_| !args.no_sweep)
+        .filter(|s| match &s.key {
+            crate::scenario::SweepKey::Param(name) => !args.params.iter().any(|(n, _)| n == name),
+            crate::scenario::SweepKey::Clients => args.clients.is_none(),
+            crate::scenario::SweepKey::Weight { .. } => true,
+        });
     if let Some(sweep) = sweep {
         let swept = sweep::run_sweep(&scenario, sweep, &options, &args.out, observer)?;
         let at = format!("Sweep: {}", swept.folder.join("sweep.md").display());
@@ -476,7 +496,12 @@ fn check_statements(plan: &run::RunPlan) -> Result<(), Error> {
 
 /// Lists scenarios and workloads found in `dirs`.
 pub fn list(dirs: &[PathBuf], out: &mut dyn std::io::Write) -> Result<Exit, Error> {
-    let defaults = [PathBuf::from("scenarios"), PathBuf::from("workloads")];
+    // The rules library is listed when it is there (this repository).
+    let defaults: Vec<PathBuf> = ["scenarios", "scenarios/rules", "workloads"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|d| d.as_os_str() != "scenarios/rules" || d.is_dir())
+        .collect();
     let dirs = if dirs.is_empty() { &defaults[..] } else { dirs };
     for dir in dirs {
         let files = toml_files(dir).map_err(|source| Error::Folder {

@@ -62,7 +62,7 @@ pub(super) fn new_command(dir: &Path) -> Result<Exit, Error> {
 
 /// Writes a file that must not exist yet (`create_new`: a file made between
 /// the check and the write is not overwritten either).
-fn write_new(path: &Path, text: &str) -> Result<(), Error> {
+pub(super) fn write_new(path: &Path, text: &str) -> Result<(), Error> {
     let failed = |source| Error::WriteReport {
         path: PathBuf::from(path),
         source,

@@ -237,8 +237,11 @@ fn key_numbers(rule: &Rule) -> String {
                     crate::report::scale_sweep::value(c.crosses_at.round())
                 ));
             }
+            // Across engines: the goal's operation on the baseline variant.
             for p in &s.points {
-                for e in &p.across_engines {
+                let Some(v) = p.verdicts.first() else { continue };
+                let op = v.goal.split(' ').next().unwrap_or_default();
+                for e in p.across_engines.iter().filter(|e| e.op == op && e.variant == v.baseline) {
                     if let Some(t) = e.throughput_ratio {
                         lines.push(format!(
                             "{} = {}: {} {} throughput on {} {} {}'s",

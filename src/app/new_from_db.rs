@@ -269,6 +269,14 @@ pub fn workload_toml(s: &TableShape) -> Result<String, Error> {
         let g = generator(c, &name).unwrap_or_default();
         let _ = writeln!(w, "columns.{} = \"{}\"", toml_key(&c.name), g);
     }
+    // Ordered by the key, so every design returns the same rows in the
+    // same order (the answer check compares them).
+    let key: Vec<String> = s.primary_key.iter().map(|c| quote_ident(c)).collect();
+    let order = if key.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {}", key.join(", "))
+    };
     for (op, column) in read_ops(s) {
         let c = s
             .columns
@@ -283,14 +291,10 @@ pub fn workload_toml(s: &TableShape) -> Result<String, Error> {
             &name,
         )
         .unwrap_or_default();
-        let param = if generator == "seq" {
-            format!("uniform(1, {name})")
-        } else {
-            generator
-        };
+        let param = as_param(&generator, &format!("uniform(1, {name})"));
         let _ = writeln!(
             w,
-            "\n[[op]]\nname = \"{op}\"\ndescription = \"Rows of {} by {column}.\"\nsql = \"SELECT * FROM {table} WHERE {} = $1 LIMIT 20\"\nparams = [\"{}\"]",
+            "\n[[op]]\nname = \"{op}\"\ndescription = \"Rows of {} by {column}.\"\nsql = \"SELECT * FROM {table} WHERE {} = $1{order} LIMIT 20\"\nparams = [\"{}\"]",
             s.table,
             quote_ident(&column),
             param.replace('"', "\\\"")
@@ -303,12 +307,16 @@ pub fn workload_toml(s: &TableShape) -> Result<String, Error> {
         let params: Vec<String> = inserted
             .iter()
             .map(|c| {
-                let g = generator(c, &name).unwrap_or_default();
-                // New rows continue a sequence instead of repeating it.
-                let g = if g == "seq" {
-                    format!("uniform({name} + 1, {name} * 2)")
-                } else {
-                    g
+                // A unique column's new values must not repeat loaded or
+                // earlier ones: numbers far past the loaded range, long
+                // random text (a collision is vanishingly unlikely).
+                let g = match (c.unique, c.type_name.as_str()) {
+                    (true, "int2" | "int4" | "int8") => format!("uniform({name} + 1, 2000000000)"),
+                    (true, "text" | "varchar" | "bpchar" | "citext") => {
+                        let hi = modifier(&c.sql_type, 0).map_or(40, |n| n.min(40));
+                        format!("text({hi}, {hi})")
+                    }
+                    _ => as_param(&generator(c, &name).unwrap_or_default(), &format!("uniform(1, {name})")),
                 };
                 format!("\"{}\"", g.replace('"', "\\\""))
             })
@@ -322,6 +330,17 @@ pub fn workload_toml(s: &TableShape) -> Result<String, Error> {
         );
     }
     Ok(w)
+}
+
+/// A column's generator as an operation's parameter: generators that
+/// use the row number (`seq`, `email()`, `name()`) take `key` instead.
+fn as_param(generator: &str, key: &str) -> String {
+    match generator {
+        "seq" => key.to_string(),
+        "email()" => format!("email({key})"),
+        "name()" => format!("name({key})"),
+        other => other.to_string(),
+    }
 }
 
 fn toml_key(name: &str) -> String {
@@ -428,13 +447,22 @@ pub(super) fn new_from_url(dir: &Path, url: &str, table: &str) -> Result<Exit, E
             )));
         }
     }
+    // The files must load before any is written: a file that does not is
+    // a bug here, not the user's to find.
+    let trial = tempfile::tempdir().map_err(|source| Error::Output {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    for (path, text) in &files {
+        let relative = path.strip_prefix(dir).unwrap_or(path);
+        super::new::write_new(&trial.path().join(relative), text)?;
+    }
+    crate::scenario::load_any(&trial.path().join(format!("scenarios/{name}.toml")))?;
     for (path, text) in &files {
         super::new::write_new(path, text)?;
         println!("wrote  {}", path.display());
     }
-    // A file that does not load is a bug here, not the user's to find.
     let scenario = &files[1].0;
-    crate::scenario::load_any(scenario)?;
     println!(
         "\n{} columns, {} indexes, about {} rows. Try it: schemabench run {} --quick",
         shape.columns.len(),

@@ -241,7 +241,11 @@ fn key_numbers(rule: &Rule) -> String {
             for p in &s.points {
                 let Some(v) = p.verdicts.first() else { continue };
                 let op = v.goal.split(' ').next().unwrap_or_default();
-                for e in p.across_engines.iter().filter(|e| e.op == op && e.variant == v.baseline) {
+                for e in p
+                    .across_engines
+                    .iter()
+                    .filter(|e| e.op == op && e.variant == v.baseline)
+                {
                     if let Some(t) = e.throughput_ratio {
                         lines.push(format!(
                             "{} = {}: {} {} throughput on {} {} {}'s",

@@ -9,14 +9,7 @@ use std::path::{Path, PathBuf};
 
 fn verify(folder: &Path) -> (Option<i32>, String) {
     let out = bin().arg("verify").arg(folder).output().unwrap();
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    (out.status.code(), common::printed(&out))
 }
 
 #[test]

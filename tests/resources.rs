@@ -71,11 +71,7 @@ params = ["uniform(1, 10)"]
     )
     .unwrap();
     let out = bin().arg("validate").arg(&workload).output().unwrap();
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let all = common::printed(&out);
     assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(all.contains("max_len <= 16777216"), "{all}");
 }

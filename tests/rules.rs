@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bin, root};
+use common::{bin, printed, root};
 use std::path::Path;
 
 fn json(path: &Path) -> serde_json::Value {
@@ -34,11 +34,7 @@ fn quick_run(name: &str) {
         .arg(dir.path())
         .output()
         .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     assert_eq!(out.status.code(), Some(0), "{name}: {text}");
     let folder = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().path();
     let sweep = folder.join("sweep.json");
@@ -133,11 +129,5 @@ fn docs_rules_md_is_the_table_the_committed_evidence_makes() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
 }

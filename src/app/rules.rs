@@ -445,3 +445,97 @@ pub(super) fn rules_table_command(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::sweep::SweepPointSummary;
+    use crate::scenario::BackendKind;
+
+    fn verdict(backend: BackendKind, outcome: Outcome, winner: Option<&str>) -> PointVerdict {
+        PointVerdict {
+            backend,
+            outcome,
+            winner: winner.map(String::from),
+            baseline: "plain".into(),
+            goal: "recent p99".into(),
+            goals: Vec::new(),
+        }
+    }
+
+    fn sweep(points: &[(f64, Vec<PointVerdict>)]) -> Evidence {
+        let summary = SweepSummary {
+            scenario: "s".into(),
+            question: "q".into(),
+            rule: None,
+            key: "orders".into(),
+            quick: false,
+            complete: true,
+            points: points
+                .iter()
+                .map(|(value, verdicts)| SweepPointSummary {
+                    value: *value,
+                    run: format!("orders-{value}"),
+                    complete: true,
+                    fit_for_decisions: true,
+                    mix_share: None,
+                    verdicts: verdicts.clone(),
+                    across_engines: Vec::new(),
+                })
+                .collect(),
+            changes: Vec::new(),
+            engine_changes: Vec::new(),
+        };
+        Evidence::Sweep(summary, Vec::new())
+    }
+
+    #[test]
+    fn a_second_run_is_the_same_only_when_every_outcome_and_winner_repeats() {
+        use BackendKind::{Postgres, Sqlite};
+        let win = |b| verdict(b, Outcome::Winner, Some("indexed"));
+        let first = sweep(&[
+            (1000.0, vec![win(Sqlite), win(Postgres)]),
+            (
+                100_000.0,
+                vec![win(Sqlite), verdict(Postgres, Outcome::Inconclusive, None)],
+            ),
+        ]);
+        let same = sweep(&[
+            (1000.0, vec![win(Sqlite), win(Postgres)]),
+            (
+                100_000.0,
+                vec![win(Sqlite), verdict(Postgres, Outcome::Inconclusive, None)],
+            ),
+        ]);
+        assert_eq!(reproduced(&first, &same), "same");
+
+        // Another outcome at one value, on one engine.
+        let flipped = sweep(&[
+            (1000.0, vec![win(Sqlite), win(Postgres)]),
+            (100_000.0, vec![win(Sqlite), win(Postgres)]),
+        ]);
+        let text = reproduced(&first, &flipped);
+        assert!(text.starts_with("**flipped**"), "{text}");
+        assert!(text.contains("orders = 100,000, postgres"), "{text}");
+        assert!(!text.contains("sqlite"), "{text}");
+
+        // The same outcome with another winner is a flip too.
+        let other = sweep(&[
+            (
+                1000.0,
+                vec![verdict(Sqlite, Outcome::Winner, Some("covering")), win(Postgres)],
+            ),
+            (
+                100_000.0,
+                vec![win(Sqlite), verdict(Postgres, Outcome::Inconclusive, None)],
+            ),
+        ]);
+        let text = reproduced(&first, &other);
+        assert!(text.contains("orders = 1,000, sqlite"), "{text}");
+
+        // A value the second run did not reach.
+        let short = sweep(&[(1000.0, vec![win(Sqlite), win(Postgres)])]);
+        let text = reproduced(&first, &short);
+        assert!(text.contains("not in the second run"), "{text}");
+    }
+}

@@ -14,6 +14,15 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// What a command printed: stdout, then stderr.
+pub fn printed(out: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Writes `<dir>/<name>.toml`: a scenario named `name` on the orders
 /// workload (200 users, 2,000 orders, 2 clients, 50 ms warmup) with
 /// `duration` and `rounds`, then `body` (mix, variants, verdict, ...).
@@ -123,11 +132,7 @@ pub fn run_postgres_on(workload: &str, body: &str, server: &[&str]) -> PgRun {
         .arg(&scenario)
         .output()
         .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = printed(&out);
     let folder = std::fs::read_dir(&runs)
         .unwrap_or_else(|e| panic!("no run folder ({e}):\n{text}"))
         .next()

@@ -35,7 +35,16 @@ fn main() {
         let plan = plan(&scenario, &RunOptions::default()).unwrap();
         let mut engine = MockEngine::new(MockConfig::default());
         engine.create_variant("a", &[]).unwrap();
-        let w = workers::measure(&engine, &plan.targets[0], &plan, 0, &AtomicBool::new(false), &|_| {}).unwrap();
+        let w = workers::measure(
+            &engine,
+            &plan.targets[0],
+            &plan,
+            0,
+            &AtomicBool::new(false),
+            &|_| {},
+            &mut workers::at_once,
+        )
+        .unwrap();
         let s = w.records.schedule.as_ref().unwrap();
         let late = s.late as f64 / s.scheduled as f64;
         let lag_p99_us = s.lag.value_at_quantile(0.99) as f64 / 1e3;

@@ -96,6 +96,23 @@ pub enum Command {
         #[arg(long, requires = "update")]
         check: bool,
     },
+    /// Merge the run folders of a sharded run's N shards (`run --shard
+    /// K/N`) into one run folder: histograms added exactly, counts and
+    /// timelines summed, each shard's environment kept; then compared and
+    /// reported like any run. Exit 0: merged; 1: findings as for `run`;
+    /// 2: shards that do not belong together (what differs is named).
+    Merge {
+        /// The shards' run folders (or their result.json files).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// The scenario file, for its verdict rule [default: the path the
+        /// shards recorded].
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Where the merged run folder goes.
+        #[arg(long, default_value = "reports/runs")]
+        out: PathBuf,
+    },
     /// Measure the harness itself against pgbench on one throwaway cluster
     /// (TPS, client and server CPU per operation, load time); prints a
     /// Markdown table. scripts/bench-vs-pgbench.sh runs it.
@@ -163,6 +180,20 @@ pub struct RunArgs {
     /// Run only on this backend (repeatable) among the scenario's.
     #[arg(long = "backend", value_enum)]
     pub backends: Vec<BackendArg>,
+    /// Run shard K of N of a sharded run against one server given by
+    /// --postgres-url: this process runs its share of the clients (and of
+    /// an open loop's rate); shard 1 loads and prepares, the others wait
+    /// for it, and all measure the same windows. Merge the N run folders
+    /// with `schemabench merge` (docs/scale-out.md).
+    #[arg(long, value_name = "K/N", requires = "run_key")]
+    pub shard: Option<crate::run::shard::Shard>,
+    /// The key every shard of one sharded run shares (e.g. the Job's name).
+    #[arg(long, value_name = "KEY", requires = "shard")]
+    pub run_key: Option<String>,
+    /// How long a shard other than 1 waits for shard 1 to start and to
+    /// announce each window (its load and setup included).
+    #[arg(long, value_parser = parse_duration, default_value = "1h", value_name = "DURATION")]
+    pub shard_wait: std::time::Duration,
     /// Concurrent clients (threads, one connection each).
     #[arg(long)]
     pub clients: Option<std::num::NonZeroU32>,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 mod across;
+mod merge;
 mod new;
 mod new_from_db;
 mod rules;
@@ -43,6 +44,8 @@ pub enum Error {
     Verify(#[from] report::manifest::VerifyError),
     #[error(transparent)]
     Baseline(#[from] report::baseline::BaselineError),
+    #[error("cannot merge these shards: {0}")]
+    Merge(#[from] crate::result::merge::MergeError),
     #[error(
         "these runs should not be compared ({}); pass --allow-different to compare them anyway",
         .0.join("; ")
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> Result<Exit, Error> {
             update,
             check,
         } => rules::rules_table_command(&dir, reproduction.as_deref(), update.as_deref(), check),
+        Command::Merge { runs, scenario, out } => merge::merge_command(&runs, scenario.as_deref(), &out),
         Command::Schema => {
             print!("{}", crate::result::schema::json_schema());
             Ok(Exit::Success)
@@ -263,6 +267,14 @@ impl RunArgs {
             seed: self.seed,
             order_seed: self.order_seed,
             backends: self.backends.iter().map(|&b| b.into()).collect(),
+            shard: self
+                .shard
+                .zip(self.run_key.clone())
+                .map(|(shard, key)| crate::run::shard::ShardRun {
+                    shard,
+                    key,
+                    wait: self.shard_wait,
+                }),
             clients: self.clients,
             warmup: self.warmup,
             duration: self.duration,
@@ -318,6 +330,13 @@ fn run_command(args: &RunArgs) -> Result<Exit, Error> {
         return Err(Error::Usage(
             "--pg-setting applies to servers schemabench starts; a server given by URL keeps its own settings \
              (set them there, e.g. ALTER SYSTEM, or run with --provisioner local)"
+                .into(),
+        ));
+    }
+    if args.shard.is_some() && scenario.sweep_for(args.quick).is_some() && !args.no_sweep {
+        return Err(Error::Usage(
+            "--shard with a scenario that has a [sweep]: shard one value at a time (--no-sweep, with --param or \
+             --clients for the value)"
                 .into(),
         ));
     }
@@ -436,8 +455,14 @@ pub(crate) fn run_scenario_as(
     let mut result = crate::result::summarise(&plan, &records, folder.id(), Environment::detect());
     let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
     result.comparison = crate::compare::compare(&result, &scenario.verdict, &op_names);
-    // A file that cannot be written (a full disk) is named, with where the
-    // result is kept and how to finish the folder from it.
+    let folder = write_folder(folder, &result)?;
+    Ok(Finished { result, folder })
+}
+
+/// Writes `result` and its reports into `folder` and gives it its final
+/// name; a file that cannot be written (a full disk) is named, with where
+/// the result is kept and how to finish the folder from it.
+pub(crate) fn write_folder(folder: RunFolder, result: &RunResult) -> Result<PathBuf, Error> {
     let partial = folder.partial_path().to_path_buf();
     let final_name = folder.id().to_string();
     let kept = |e: report::WriteError, result_at: Option<PathBuf>| {
@@ -461,7 +486,7 @@ pub(crate) fn run_scenario_as(
             source: e.source,
         }
     };
-    for (name, bytes) in report::files(&result) {
+    for (name, bytes) in report::files(result) {
         if let Err(e) = folder.write(&name, &bytes) {
             let result_at = if name == "result.json" {
                 // The data itself: try the temp folder (often another disk).
@@ -473,10 +498,7 @@ pub(crate) fn run_scenario_as(
             return Err(kept(e, result_at));
         }
     }
-    let folder = folder
-        .finish()
-        .map_err(|e| kept(e, Some(partial.join("result.json"))))?;
-    Ok(Finished { result, folder })
+    folder.finish().map_err(|e| kept(e, Some(partial.join("result.json"))))
 }
 
 fn statements_message(errors: &[run::statements::Located]) -> String {

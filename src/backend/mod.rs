@@ -368,6 +368,25 @@ pub trait Engine: Send + Sync {
     /// (no privilege) is measured as it is.
     fn before_window(&self) {}
 
+    /// The database holding a variant, for engines that keep one per
+    /// variant on a server (the shards of a sharded run are told where to
+    /// connect).
+    fn variant_database(&self, _variant: &str) -> Option<String> {
+        None
+    }
+
+    /// Takes on a variant another process created and owns (a shard
+    /// following the one that loads): sessions open on `database`, and it
+    /// is never dropped by this engine.
+    fn adopt_variant(&mut self, variant: &str, _database: &str) -> Result<(), BackendError> {
+        Err(BackendError::Unavailable {
+            backend: self.kind(),
+            message: format!(
+                "cannot measure variant `{variant}` created by another process: only a server given by URL can be shared"
+            ),
+        })
+    }
+
     /// Server counters for a variant, if the engine has them.
     fn counters(&self, _variant: &str) -> Result<Option<Counters>, BackendError> {
         Ok(None)

@@ -35,6 +35,9 @@ fn op(name: &str, p99s: &[u64]) -> OpResult {
                 service_ns: None,
                 per_second: vec![],
                 p99_per_second_ns: vec![],
+                started_at_unix_ns: None,
+                histogram: None,
+                service_histogram: None,
             })
             .collect(),
         histogram: String::new(),
@@ -127,6 +130,7 @@ pub(super) fn result(variants: Vec<VariantResult>, mismatches: Vec<Mismatch>) ->
             unfit_because: Vec::new(),
             load_model: "closed".into(),
             peak_rss_bytes: None,
+            shard: None,
         },
         scenario: ScenarioSummary {
             name: "t".into(),

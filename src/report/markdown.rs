@@ -69,6 +69,9 @@ pub fn render(r: &RunResult) -> String {
         load.rounds,
         r.order_seed,
     );
+    if let Some(line) = shard_line(r) {
+        let _ = writeln!(md, "{line}\n");
+    }
     let params: Vec<String> = sc.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     let mix: Vec<String> = sc.mix.iter().map(|m| format!("{} {}", m.op, m.weight)).collect();
     let _ = writeln!(md, "Scale: {}. Mix: {}.\n", params.join(", "), mix.join(", "));
@@ -90,6 +93,37 @@ pub fn render(r: &RunResult) -> String {
     cross_engine_section(&mut md, r);
     environment_section(&mut md, r);
     md
+}
+
+/// Which part of a sharded run this is, or what was merged.
+fn shard_line(r: &RunResult) -> Option<String> {
+    let info = r.run.shard.as_ref()?;
+    Some(match info.index {
+        Some(k) => format!(
+            "Shard {k} of {} of sharded run `{}`: this shard's share of the clients only; `schemabench merge` the {} \
+             shards' folders for the run's figures.",
+            info.count, info.key, info.count
+        ),
+        None => {
+            let parts: Vec<String> = info
+                .parts
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} `{}` on {} ({} CPUs, window starts within {:.1} ms of shard 1)",
+                        p.index, p.run_id, p.environment.hostname, p.environment.cpus, p.start_skew_ms
+                    )
+                })
+                .collect();
+            format!(
+                "Merged from {} shards of sharded run `{}` (histograms added, timelines summed by wall-clock \
+                 second): {}.",
+                info.count,
+                info.key,
+                parts.join("; ")
+            )
+        }
+    })
 }
 
 fn backend_section(md: &mut String, r: &RunResult, b: &BackendResult) {

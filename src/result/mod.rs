@@ -7,6 +7,7 @@
 
 mod comparison;
 mod groups;
+pub mod merge;
 pub mod schema;
 mod summarise;
 mod warning;
@@ -109,6 +110,35 @@ pub struct RunInfo {
     pub load_model: String,
     /// Peak resident memory of the harness process, bytes.
     pub peak_rss_bytes: Option<u64>,
+    /// Shard K of N of a sharded run (`--shard`), or the N merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// Which part of a sharded run a result is.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShardInfo {
+    /// `--run-key`, shared by every shard.
+    pub key: String,
+    /// This shard (1-based); `None` for a merged result.
+    pub index: Option<u32>,
+    pub count: u32,
+    /// A merged result: each shard's run, in shard order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<ShardPart>,
+}
+
+/// One shard of a merged result: where it ran and when its windows began.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShardPart {
+    pub index: u32,
+    /// The shard's run folder name.
+    pub run_id: String,
+    pub environment: Environment,
+    pub placement: Vec<Placement>,
+    /// The largest distance, in ms, between this shard's window starts and
+    /// shard 1's (same variant and round).
+    pub start_skew_ms: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -309,6 +339,9 @@ pub struct ScheduleResult {
     pub late_fraction: f64,
     /// Start lag (actual − intended start).
     pub lag_ns: Latency,
+    /// Sharded runs: the start-lag histogram, for exact merges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_histogram: Option<String>,
 }
 
 /// Server counters summed over all measured windows of a variant.
@@ -381,6 +414,15 @@ pub struct RoundOp {
     pub per_second: Vec<u32>,
     /// 99th percentile latency of each second (coarse: within 19%), ns.
     pub p99_per_second_ns: Vec<u64>,
+    /// Sharded runs: when the measured window began (Unix ns), the
+    /// round's latency histogram, and its service-time histogram (open
+    /// loop) — what `schemabench merge` adds exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at_unix_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_histogram: Option<String>,
 }
 
 /// Latency percentiles in integer nanoseconds (HDR, 3 significant digits).

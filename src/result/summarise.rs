@@ -79,6 +79,7 @@ pub(super) fn schedule_of<'a>(schedules: impl Iterator<Item = &'a Schedule>) -> 
         late: s.late,
         late_fraction: s.late as f64 / s.scheduled.max(1) as f64,
         lag_ns: Latency::of_histogram(&s.lag),
+        lag_histogram: Some(encode_histogram(&s.lag)),
     })
 }
 
@@ -90,7 +91,7 @@ pub const CONNECTIONS_LOST_LIMIT: f64 = 0.0001;
 
 /// Reasons a run is unfit: variants that lost connections beyond
 /// [`CONNECTIONS_LOST_LIMIT`].
-fn connections_lost(backends: &[BackendResult]) -> Vec<String> {
+pub(super) fn connections_lost(backends: &[BackendResult]) -> Vec<String> {
     let mut out = Vec::new();
     for b in backends {
         for v in &b.variants {
@@ -213,6 +214,13 @@ fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
             service_ns: r.service.as_ref().map(Latency::of_histogram),
             per_second: r.timeline.counts(),
             p99_per_second_ns: r.timeline.p99s(),
+            started_at_unix_ns: Some(
+                w.started_at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64),
+            ),
+            histogram: Some(encode_histogram(&r.latency)),
+            service_histogram: r.service.as_ref().map(encode_histogram),
         });
     }
     let errors = ErrorClass::ALL
@@ -390,8 +398,15 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         Some(op) => format!("{} {}", sc.op_name(op), metric.name_in(&sc.evidence)),
         None => metric.name_in(&sc.evidence),
     };
-    let unfit_because = connections_lost(&backends);
-    RunResult {
+    let mut unfit_because = connections_lost(&backends);
+    if let Some(run) = &plan.shard {
+        unfit_because.push(format!(
+            "shard {} of a sharded run (key `{}`): its share of the load only; merge all {} shards' run folders with \
+             `schemabench merge`",
+            run.shard, run.key, run.shard.count
+        ));
+    }
+    let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
             id: id.to_string(),
@@ -405,6 +420,12 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
             unfit_because,
             load_model: plan.load.describe(),
             peak_rss_bytes: crate::environment::peak_rss_bytes(),
+            shard: plan.shard.as_ref().map(|run| ShardInfo {
+                key: run.key.clone(),
+                index: Some(run.shard.index),
+                count: run.shard.count,
+                parts: Vec::new(),
+            }),
         },
         scenario: ScenarioSummary {
             name: sc.name.clone(),
@@ -479,5 +500,41 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         environment,
         backends,
         comparison: Comparison::default(),
+    };
+    if plan.shard.is_none() {
+        drop_merge_data(&mut result);
+    }
+    result
+}
+
+/// What only a merge of shards reads (per-round histograms and window
+/// starts, schedule histograms) is left out of ordinary results.
+fn drop_merge_data(r: &mut RunResult) {
+    let ops = |ops: &mut Vec<OpResult>| {
+        for o in ops {
+            for round in &mut o.rounds {
+                round.started_at_unix_ns = None;
+                round.histogram = None;
+                round.service_histogram = None;
+            }
+        }
+    };
+    for b in &mut r.backends {
+        for v in &mut b.variants {
+            ops(&mut v.ops);
+            let schedules = v
+                .schedule
+                .iter_mut()
+                .chain(v.groups.iter_mut().filter_map(|g| g.schedule.as_mut()));
+            for s in schedules {
+                s.lag_histogram = None;
+            }
+            if let Some(e) = &mut v.equal_load {
+                ops(&mut e.ops);
+                if let Some(s) = &mut e.schedule {
+                    s.lag_histogram = None;
+                }
+            }
+        }
     }
 }

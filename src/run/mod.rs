@@ -12,6 +12,7 @@ pub mod neighbours;
 pub mod partitions;
 pub mod plan;
 pub mod recall;
+pub mod shard;
 pub mod slo;
 pub mod statements;
 pub mod workers;
@@ -142,8 +143,28 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
         interrupted: false,
         failure: None,
     };
+    // A sharded run's shards meet in the target database before anything.
+    let mut barrier = match &plan.shard {
+        Some(run) => match shard::Barrier::open(&options.postgres, run.clone(), options.cancel.clone()) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
+                    records.failure = Some(crate::util::error_chain(&e));
+                }
+                records.interrupted = options.cancel.is_cancelled();
+                records.finished_at = OffsetDateTime::now_utc();
+                observer.finished();
+                return records;
+            }
+        },
+        None => None,
+    };
     for &kind in &plan.scenario.backends {
-        if let Err(e) = run_backend(plan, options, kind, observer, &mut records) {
+        let ran = match barrier.as_mut() {
+            Some(b) if !b.run().shard.leads() => follow(plan, options, kind, observer, &mut records, b),
+            b => run_backend(plan, options, kind, observer, &mut records, b),
+        };
+        if let Err(e) = ran {
             // A step cut short by a signal is an interruption, not a failure.
             if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
                 records.failure = Some(crate::util::error_chain(&e));
@@ -155,9 +176,120 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
         }
     }
     records.interrupted = options.cancel.is_cancelled();
+    if let Some(b) = barrier.as_mut().filter(|b| b.run().shard.leads()) {
+        let why = records.failure.clone().or_else(|| {
+            records
+                .interrupted
+                .then(|| "the leading shard was interrupted".to_string())
+        });
+        if let Err(e) = b.end(why.as_deref()) {
+            tracing::warn!(error = %e, "could not tell the other shards the run ended");
+        }
+    }
+    drop(barrier);
     records.finished_at = OffsetDateTime::now_utc();
     observer.finished();
     records
+}
+
+/// A shard other than the first: measures each window shard 1 announces,
+/// on the copy it made, with this shard's share of the clients. Loads,
+/// prepares and checks nothing itself.
+fn follow(
+    plan: &RunPlan,
+    options: &RunOptions,
+    kind: BackendKind,
+    observer: &dyn Observer,
+    records: &mut Records,
+    barrier: &mut shard::Barrier,
+) -> Result<(), BackendError> {
+    let stop = options.cancel.flag();
+    let mut engine = backend::open(kind, &engine_options(plan, options))?;
+    observer.provisioned(kind, &engine.describe());
+    records.backends.push(BackendRecords {
+        backend: kind,
+        version: engine.version(),
+        server: engine.describe(),
+        placement: engine.placement(),
+        settings: engine.settings(),
+        data_checksum: String::new(),
+        loads: Vec::new(),
+        load_seconds: 0.0,
+        variants: Vec::new(),
+        answers: AnswerReport::default(),
+        round_order: Vec::new(),
+        equal_load_rate: None,
+    });
+    let rec = records.backends.last_mut().expect("just pushed");
+    loop {
+        let a = match barrier.next_window()? {
+            shard::Next::Window(a) => a,
+            shard::Next::End(None) => return Ok(()),
+            shard::Next::End(Some(why)) => {
+                return Err(BackendError::Unavailable {
+                    backend: kind,
+                    message: format!("shard 1 ended the run: {why}"),
+                });
+            }
+        };
+        let ti = (0..plan.targets.len())
+            .find(|&i| plan.targets[i].backend == kind && plan.targets[i].name == a.variant)
+            .ok_or_else(|| BackendError::Unavailable {
+                backend: kind,
+                message: format!(
+                    "shard 1 announced variant `{}`, which this shard's scenario does not have: every shard must \
+                     run the same scenario file",
+                    a.variant
+                ),
+            })?;
+        let target = &plan.targets[ti];
+        engine.adopt_variant(&target.name, &a.database)?;
+        let v = match rec.variants.iter().position(|v| v.target == ti) {
+            Some(v) => v,
+            None => {
+                rec.variants.push(VariantRecords {
+                    target: ti,
+                    setup: VariantSetup::new(0.0, Vec::new(), 0.0),
+                    sizes: Sizes {
+                        total_bytes: 0,
+                        objects: Vec::new(),
+                    },
+                    plans: Vec::new(),
+                    added_indexes: Vec::new(),
+                    unused_indexes: Vec::new(),
+                    rounds: Vec::new(),
+                    equal_load_rounds: Vec::new(),
+                    round_setups: Vec::new(),
+                    evidence_after_setup: Vec::new(),
+                    evidence_after_run: Vec::new(),
+                    slo: None,
+                    recall_rounds: Vec::new(),
+                    own_load: None,
+                });
+                rec.variants.len() - 1
+            }
+        };
+        let total = plan.load.warmup + plan.load.duration;
+        observer.measuring(a.round + 1, plan.load.rounds.get(), kind, &target.name, total);
+        let window = workers::measure(
+            &*engine,
+            target,
+            plan,
+            a.round,
+            stop,
+            &|e| observer.measure_tick(e),
+            &mut || barrier.ready(a.step).map(Some),
+        )?;
+        barrier.done(a.step)?;
+        if window.interrupted {
+            return Ok(());
+        }
+        while rec.round_order.len() <= a.round as usize {
+            rec.round_order.push(Vec::new());
+        }
+        rec.round_order[a.round as usize].push(target.name.clone());
+        rec.variants[v].rounds.push(window);
+    }
 }
 
 fn run_backend(
@@ -166,6 +298,7 @@ fn run_backend(
     kind: BackendKind,
     observer: &dyn Observer,
     records: &mut Records,
+    barrier: Option<&mut shard::Barrier>,
 ) -> Result<(), BackendError> {
     let stop = options.cancel.flag();
     let mut engine = backend::open(kind, &engine_options(plan, options))?;
@@ -268,7 +401,15 @@ fn run_backend(
     rec.answers = answers::check_answers(engine.as_ref(), plan, kind, baseline, stop)?;
     let mut recall = recall::RecallCheck::new(plan, kind)?;
 
-    measure_rounds(engine.as_mut(), plan, observer, rec, Phase::Main(recall.as_mut()), stop)?;
+    measure_rounds(
+        engine.as_mut(),
+        plan,
+        observer,
+        rec,
+        Phase::Main(recall.as_mut()),
+        stop,
+        barrier,
+    )?;
     let measured = |rec: &BackendRecords| rec.variants.iter().all(|v| !v.rounds.is_empty());
     if !stop.load(Ordering::Relaxed) && measured(rec) {
         observer.checking_answers(kind);
@@ -291,7 +432,7 @@ fn run_backend(
             arrivals: parts.arrivals,
             ramp: Vec::new(),
         });
-        measure_rounds(engine.as_mut(), &open, observer, rec, Phase::EqualLoad, stop)?;
+        measure_rounds(engine.as_mut(), &open, observer, rec, Phase::EqualLoad, stop, None)?;
     }
     // The SLO search is a long series of probes: not part of a smoke run.
     if let Some(search) = plan.scenario.slo.as_ref().filter(|_| !plan.quick) {
@@ -401,6 +542,7 @@ fn measure_rounds(
     rec: &mut BackendRecords,
     mut phase: Phase<'_>,
     stop: &AtomicBool,
+    mut barrier: Option<&mut shard::Barrier>,
 ) -> Result<(), BackendError> {
     let main = matches!(phase, Phase::Main(_));
     let baseline = plan.scenario.variants[plan.scenario.verdict.baseline.0].name.clone();
@@ -457,7 +599,30 @@ fn measure_rounds(
             }
             engine.before_window();
             observer.measuring(round + 1, rounds, rec.backend, &target.name, total);
-            let window = workers::measure(&*engine, target, plan, round, stop, &|e| observer.measure_tick(e))?;
+            // Shard 1 of a sharded run: the others measure this copy too.
+            let step = match barrier.as_deref_mut() {
+                Some(b) => {
+                    let db = engine.variant_database(&target.name).unwrap_or_default();
+                    Some(b.announce(&target.name, round, &db)?)
+                }
+                None => None,
+            };
+            let mut start = || match (barrier.as_deref_mut(), step) {
+                (Some(b), Some(step)) => b.ready(step).map(Some),
+                _ => Ok(None),
+            };
+            let window = workers::measure(
+                &*engine,
+                target,
+                plan,
+                round,
+                stop,
+                &|e| observer.measure_tick(e),
+                &mut start,
+            )?;
+            if let (Some(b), Some(step)) = (barrier.as_deref_mut(), step) {
+                b.done(step)?;
+            }
             if window.interrupted {
                 return Ok(()); // a cut-short window would bias the comparison
             }

@@ -22,6 +22,8 @@ pub struct RunOptions {
     /// Seed of the order variants run in each round; drawn afresh for every
     /// run when unset, so a rerun does not repeat the same order.
     pub order_seed: Option<u64>,
+    /// Shard K of N of a sharded run (`--shard K/N --run-key KEY`).
+    pub shard: Option<super::shard::ShardRun>,
     /// Run only these of the scenario's backends (all when empty).
     pub backends: Vec<crate::scenario::BackendKind>,
     pub clients: Option<NonZeroU32>,
@@ -74,6 +76,8 @@ pub enum PlanError {
          its own (change them in the scenario file)"
     )]
     GroupsOverridden,
+    #[error("--shard {shard}: {reason}")]
+    Shard { shard: super::shard::Shard, reason: String },
     #[error("variant `{variant}`: partitions: {message}")]
     Partitions { variant: String, message: String },
     #[error("--backend {backend}: the scenario runs on {scenario} only")]
@@ -81,6 +85,57 @@ pub enum PlanError {
         backend: crate::scenario::BackendKind,
         scenario: String,
     },
+}
+
+/// A sharded run measures one PostgreSQL server given by URL, with at
+/// least one client per shard, and without the phases only one process can
+/// run (the SLO search, the equal-load phase: guards are judged on the main
+/// windows).
+fn check_shard(scenario: &Scenario, load: &LoadShape, options: &RunOptions, quick: bool) -> Result<(), PlanError> {
+    let Some(run) = &options.shard else {
+        return Ok(());
+    };
+    let refuse = |reason: String| {
+        Err(PlanError::Shard {
+            shard: run.shard,
+            reason,
+        })
+    };
+    let url = options.postgres.url.is_some()
+        && matches!(
+            options.postgres.choice,
+            crate::provision::Choice::Url | crate::provision::Choice::Auto
+        );
+    if !url {
+        return refuse(
+            "shards measure one server that all of them reach: give it with --postgres-url (or \
+             SCHEMABENCH_POSTGRES_URL)"
+                .into(),
+        );
+    }
+    if scenario.backends != [BackendKind::Postgres] {
+        return refuse(
+            "a sharded run measures PostgreSQL only; this scenario also runs on SQLite (add --backend postgres)".into(),
+        );
+    }
+    if scenario.slo.is_some() && !quick {
+        return refuse("the scenario's [slo] search probes rates one process at a time and is not sharded".into());
+    }
+    let clients: u32 = if load.groups.is_empty() {
+        load.clients().get()
+    } else {
+        load.groups.iter().map(|g| g.model.clients().get()).sum()
+    };
+    if clients < run.shard.count {
+        return refuse(format!(
+            "{clients} client(s) cannot be shared by {} shards: every shard needs at least one (raise --clients)",
+            run.shard.count
+        ));
+    }
+    if run.key.is_empty() || run.key.len() > 200 {
+        return refuse("--run-key must be 1 to 200 characters, the same on every shard".into());
+    }
+    Ok(())
 }
 
 /// Cold caches need a server schemabench may restart: refused before any
@@ -185,6 +240,8 @@ pub struct RunPlan {
     /// Who runs what: `[load.groups]`, or one group of the whole mix in
     /// the plan's load model. Clients are numbered across groups.
     pub groups: Vec<GroupPlan>,
+    /// Shard K of N: this process runs only its share of the clients.
+    pub shard: Option<super::shard::ShardRun>,
 }
 
 /// One operation group as run: its mix, load model and clients.
@@ -293,6 +350,15 @@ impl RunPlan {
         self.group_of(client).mix.as_ref().unwrap_or(&self.mix)
     }
 
+    /// The clients this process runs, by their numbers among all the
+    /// window's clients: all of them, or a shard's share.
+    pub fn local_clients(&self) -> Vec<u32> {
+        let all = self.groups.iter().map(|g| g.clients.end).max().unwrap_or(0);
+        (0..all)
+            .filter(|&c| self.shard.as_ref().is_none_or(|s| s.shard.owns(c)))
+            .collect()
+    }
+
     /// The group client `client` belongs to.
     pub fn group_of(&self, client: u32) -> &GroupPlan {
         &self.groups[self.group_index(client)]
@@ -389,6 +455,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
     };
     check_pipeline(scenario, &load)?;
     check_cold_on_url(scenario, &load, &options.postgres)?;
+    check_shard(scenario, &load, options, options.quick)?;
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 
     let mut targets = Vec::new();
@@ -455,6 +522,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         groups: GroupPlan::of(scenario, &load),
         equal_load: load.groups.is_empty()
             && !load.model.is_open()
+            && options.shard.is_none()
             && options
                 .equal_load
                 .unwrap_or_else(|| scenario.wants_equal_load(&load.model)),
@@ -467,6 +535,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
         bound,
         mix: Mix::new(&scenario.mix),
         targets,
+        shard: options.shard.clone(),
     })
 }
 

@@ -58,7 +58,7 @@ pub fn search(
         });
         p.load.warmup = slo.step / 4;
         p.load.duration = slo.step;
-        let w = workers::measure(engine, target, &p, 0, stop, &|_| {})?;
+        let w = workers::measure(engine, target, &p, 0, stop, &|_| {}, &mut workers::at_once)?;
         let p99 = w.records.ops[slo.op].latency.value_at_quantile(0.99);
         let late = w
             .records

@@ -43,7 +43,16 @@ name = "a"
 }
 
 fn window(engine: &MockEngine, plan: &RunPlan) -> Window {
-    workers::measure(engine, &plan.targets[0], plan, 0, &AtomicBool::new(false), &|_| {}).unwrap()
+    workers::measure(
+        engine,
+        &plan.targets[0],
+        plan,
+        0,
+        &AtomicBool::new(false),
+        &|_| {},
+        &mut workers::at_once,
+    )
+    .unwrap()
 }
 
 #[test]

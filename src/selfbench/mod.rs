@@ -334,8 +334,15 @@ pub fn run(scenario: &Scenario, options: &Options, say: &dyn Fn(&str)) -> Result
 
             cpu::wait_idle(options.idle, Duration::from_secs(30));
             let (c0, s0, k) = (cpu::own(), cpu::process_tree(pid), cpu::children(pid));
-            let window =
-                crate::run::workers::measure(&engine, &plan.targets[0], &plan, 0, options.cancel.flag(), &|_| {})?;
+            let window = crate::run::workers::measure(
+                &engine,
+                &plan.targets[0],
+                &plan,
+                0,
+                options.cancel.flag(),
+                &|_| {},
+                &mut crate::run::workers::at_once,
+            )?;
             let (c1, s1) = (cpu::own(), cpu::settled_tree(pid, k));
             let rec = &window.records.ops[op];
             if rec.error_count() > 0 {

@@ -520,6 +520,16 @@ impl Engine for PostgresEngine {
         }
     }
 
+    fn variant_database(&self, variant: &str) -> Option<String> {
+        self.variants.get(variant).cloned()
+    }
+
+    fn adopt_variant(&mut self, variant: &str, database: &str) -> Result<(), BackendError> {
+        // Not in `created`: the process that made it drops it.
+        self.variants.insert(variant.to_string(), database.to_string());
+        Ok(())
+    }
+
     fn counters(&self, variant: &str) -> Result<Option<Counters>, BackendError> {
         let db = self.variant_db(variant)?;
         let sql = format!(

@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct Window {
     pub records: Recorder,
+    /// When the measured part began (warmup excluded), on the wall clock:
+    /// where merged shards line their timelines up.
+    pub started_at: std::time::SystemTime,
     /// Length of the measured window (warmup excluded), seconds.
     pub seconds: f64,
     /// Whether the window was cut short by an interrupt.
@@ -89,7 +92,7 @@ fn thread_cpu() -> Duration {
 /// `poll` for whichever reply comes first, as `pgbench -j` does. Eight threads ping-ponging with eight backends on two
 /// CPUs pay a context switch per operation; a thread with four connections
 /// often finds a second reply waiting.
-fn thread_groups(mut sessions: Vec<Box<dyn Session>>, plan: &RunPlan, target: &Target) -> Vec<Group> {
+fn thread_groups(mut sessions: Vec<(u32, Box<dyn Session>)>, plan: &RunPlan, target: &Target) -> Vec<Group> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let has_steps = plan.mix.ops().all(|op| !target.ops[op].steps.is_empty());
     let multiplex = plan.groups.len() == 1
@@ -98,17 +101,13 @@ fn thread_groups(mut sessions: Vec<Box<dyn Session>>, plan: &RunPlan, target: &T
         && has_steps
         && sessions
             .iter_mut()
-            .all(|s| s.pipeline().is_some_and(|p| p.fd().is_some()));
+            .all(|(_, s)| s.pipeline().is_some_and(|p| p.fd().is_some()));
     if !multiplex {
-        return sessions
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| Group::One(i as u32, s))
-            .collect();
+        return sessions.into_iter().map(|(i, s)| Group::One(i, s)).collect();
     }
     let mut groups: Vec<Vec<(u32, Box<dyn Session>)>> = (0..cpus).map(|_| Vec::new()).collect();
-    for (i, s) in sessions.into_iter().enumerate() {
-        groups[i % cpus].push((i as u32, s));
+    for (n, (i, s)) in sessions.into_iter().enumerate() {
+        groups[n % cpus].push((i, s));
     }
     groups.into_iter().map(Group::Multiplexed).collect()
 }
@@ -157,9 +156,17 @@ fn drive_one(client: &mut Client, id: u32, plan: &RunPlan, round: u32, begin: In
     last
 }
 
+/// The `start` of [`measure`] for a window that starts as soon as its
+/// sessions are open.
+pub fn at_once() -> Result<Option<Instant>, BackendError> {
+    Ok(None)
+}
+
 /// Measures `target` for one round: warmup, then the measured duration.
 /// `tick` is called from the coordinating thread about ten times a second
-/// with the time elapsed since the start of warmup.
+/// with the time elapsed since the start of warmup. `start` is called once
+/// every session is open: `Some` is when the window starts (a sharded
+/// run's common start), `None` at once.
 pub fn measure(
     engine: &dyn Engine,
     target: &Target,
@@ -167,12 +174,19 @@ pub fn measure(
     round: u32,
     stop: &AtomicBool,
     tick: &dyn Fn(Duration),
+    start: &mut dyn FnMut() -> Result<Option<Instant>, BackendError>,
 ) -> Result<Window, BackendError> {
-    let clients = plan.load.clients().get();
-    let mut sessions: Vec<Box<dyn Session>> = Vec::with_capacity(clients as usize);
-    for _ in 0..clients {
-        sessions.push(engine.open_session(&target.name, &target.session_options(plan))?);
+    let mut sessions: Vec<(u32, Box<dyn Session>)> = Vec::new();
+    for i in plan.local_clients() {
+        sessions.push((i, engine.open_session(&target.name, &target.session_options(plan))?));
     }
+    let start_at = start()?;
+    let wait_for_start = || {
+        if let Some(t) = start_at {
+            std::thread::sleep(t.saturating_duration_since(Instant::now()));
+        }
+        start_at.unwrap_or_else(Instant::now)
+    };
     let groups = thread_groups(sessions, plan, target);
     // The clients stop on `halt`: set from `stop` (the user) by the
     // coordinating thread, or by a client that finds the server gone.
@@ -183,7 +197,7 @@ pub fn measure(
     let running = AtomicUsize::new(groups.len());
     let (warmup, duration) = (plan.load.warmup, plan.load.duration);
 
-    let (recorders, start, first, machine_busy) = std::thread::scope(|scope| {
+    let (recorders, start, wall_start, first, machine_busy) = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .into_iter()
             .map(|group| {
@@ -201,7 +215,7 @@ pub fn measure(
                     };
                     let multiplexed = clients.len() > 1;
                     barrier.wait();
-                    let begin = Instant::now();
+                    let begin = wait_for_start();
                     reconnect.window_ends(begin + warmup + duration);
                     let cpu_start = thread_cpu();
                     let last = match clients.as_mut_slice() {
@@ -233,7 +247,8 @@ pub fn measure(
             })
             .collect();
         barrier.wait();
-        let start = Instant::now();
+        let start = wait_for_start();
+        let wall_start = std::time::SystemTime::now() - start.elapsed();
         let mut first: Option<Result<Option<Counters>, BackendError>> = None;
         let mut jiffies = None;
         while running.load(Ordering::Acquire) > 0 {
@@ -258,7 +273,7 @@ pub fn measure(
         let machine_busy = jiffies
             .zip(crate::environment::machine_jiffies())
             .and_then(|(a, b)| crate::environment::busy_between(a, b));
-        (recorders, start, first, machine_busy)
+        (recorders, start, wall_start, first, machine_busy)
     });
 
     let measure_from = start + warmup;
@@ -292,6 +307,7 @@ pub fn measure(
     };
     Ok(Window {
         records,
+        started_at: wall_start + warmup,
         seconds: last.saturating_duration_since(measure_from).as_secs_f64(),
         interrupted: stop.load(Ordering::Relaxed),
         counters,

@@ -19,6 +19,8 @@ command -v cc >/dev/null 2>&1 || apt_missing+=(gcc libc6-dev)
 command -v git >/dev/null 2>&1 || apt_missing+=(git)
 # Headless Chromium opens report.html in tests/browser.rs.
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+# A virtualenv for kubernetes-validate (deploy/k8s in tests/deploy.rs).
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   log "installing ${apt_missing[*]}"
   as_root apt-get update -qq
@@ -52,7 +54,19 @@ log "starting a private Docker daemon"
 eval "$(scripts/dockerd.sh start "$docker_dir")"
 log "building the local PostgreSQL image"
 SCHEMABENCH_DOCKER_IMAGE=$(scripts/build-local-image.sh)
-export DOCKER_HOST SCHEMABENCH_DOCKER_IMAGE
+log "building the schemabench image"
+SCHEMABENCH_IMAGE=$(scripts/build-image.sh)
+export DOCKER_HOST SCHEMABENCH_DOCKER_IMAGE SCHEMABENCH_IMAGE
+
+# kubernetes-validate (PyPI; it carries the Kubernetes API schemas, so
+# validating needs no network) for the deploy/k8s manifests.
+kube_venv=${SCHEMABENCH_TOOLS:-$HOME/.cache/schemabench-tools}/kubernetes-validate
+if [ ! -x "$kube_venv/bin/kubernetes-validate" ]; then
+  log "installing kubernetes-validate"
+  python3 -m venv "$kube_venv"
+  "$kube_venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate==1.37.0
+fi
+export SCHEMABENCH_KUBE_VALIDATE="$kube_venv/bin/kubernetes-validate"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,7 +2,7 @@
 //! one local cluster, merged with `schemabench merge`. The merged counts are
 //! the shards' sums, its percentiles those of one histogram of every
 //! shard's samples, the shards' windows start together, the open loop's
-//! combined rate is held, and shards that do not belong together are
+//! arrivals are the one schedule's, and shards that do not belong together are
 //! refused with what differs.
 
 mod common;
@@ -107,7 +107,7 @@ fn op<'a>(r: &'a Value, variant: &str, op: &str) -> &'a Value {
 }
 
 #[test]
-fn three_shards_merge_exactly_into_one_run_that_shares_its_windows_and_holds_the_rate() {
+fn three_shards_merge_exactly_into_one_run_that_shares_its_windows_and_its_schedule() {
     let bins = local::find_binaries().expect("PostgreSQL binaries");
     // Commits that do not wait for the WAL flush: this machine's fsync
     // stalls (up to a second) make any open loop late, sharded or not.
@@ -184,15 +184,12 @@ fn three_shards_merge_exactly_into_one_run_that_shares_its_windows_and_holds_the
         let skew = p["start_skew_ms"].as_f64().unwrap();
         assert!(skew < 50.0, "shard {} started {skew} ms from shard 1", p["index"]);
     }
-    // The combined open-loop rate (300/s over three processes) is kept:
-    // every arrival of the one schedule is scheduled once, across shards,
-    // and few start late (the < 1% figure against one process is measured
-    // with the release binary by scripts/bench-shards.sh, not here).
+    // The combined open-loop schedule (300/s over three processes) is the
+    // one schedule: every arrival scheduled once, across shards. How late
+    // they start is a performance figure: `cargo bench --bench shards`
+    // measures it against one process (< 1% late), not this test.
     for v in merged["backends"][0]["variants"].as_array().unwrap() {
-        let s = &v["schedule"];
-        let late = s["late_fraction"].as_f64().unwrap();
-        assert!(late < 0.05, "{}: {late} late", v["name"]);
-        let scheduled = s["scheduled"].as_u64().unwrap() as f64;
+        let scheduled = v["schedule"]["scheduled"].as_u64().unwrap() as f64;
         // 300/s × 2 s × 2 rounds, within the staggering of 12 clients.
         assert!(
             (scheduled - 1200.0).abs() <= 24.0,
@@ -205,7 +202,25 @@ fn three_shards_merge_exactly_into_one_run_that_shares_its_windows_and_holds_the
     let verify = bin().arg("verify").arg(&folder).output().unwrap();
     assert_eq!(verify.status.code(), Some(0), "{}", printed(&verify));
     let report = std::fs::read_to_string(folder.join("report.md")).unwrap();
-    assert!(report.contains("3 shards"), "{report}");
+    assert!(report.contains("Merged from 3 shards"), "{report}");
+    // ... and is a baseline and a run to compare like any other.
+    let baselines = dir.path().join("baselines");
+    let save = bin()
+        .args(["baseline", "save", "sharded"])
+        .arg(&folder)
+        .arg("--dir")
+        .arg(&baselines)
+        .output()
+        .unwrap();
+    assert_eq!(save.status.code(), Some(0), "{}", printed(&save));
+    let compare = bin()
+        .arg("compare")
+        .arg(&folder)
+        .args(["--baseline", "sharded", "--baselines"])
+        .arg(&baselines)
+        .output()
+        .unwrap();
+    assert_eq!(compare.status.code(), Some(0), "{}", printed(&compare));
 
     // Nothing left on the server: no barrier table, no schemabench database.
     let mut admin = cluster.endpoint().connect("postgres").unwrap();

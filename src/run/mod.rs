@@ -116,6 +116,26 @@ pub struct BackendRecords {
     pub equal_load_rate: Option<u32>,
 }
 
+impl BackendRecords {
+    /// An engine's description, before anything is loaded or measured.
+    fn of(engine: &dyn Engine, kind: BackendKind) -> Self {
+        BackendRecords {
+            backend: kind,
+            version: engine.version(),
+            server: engine.describe(),
+            placement: engine.placement(),
+            settings: engine.settings(),
+            data_checksum: String::new(),
+            loads: Vec::new(),
+            load_seconds: 0.0,
+            variants: Vec::new(),
+            answers: AnswerReport::default(),
+            round_order: Vec::new(),
+            equal_load_rate: None,
+        }
+    }
+}
+
 /// The raw outcome of a run.
 #[derive(Debug, Clone)]
 pub struct Records {
@@ -206,20 +226,7 @@ fn follow(
     let stop = options.cancel.flag();
     let mut engine = backend::open(kind, &engine_options(plan, options))?;
     observer.provisioned(kind, &engine.describe());
-    records.backends.push(BackendRecords {
-        backend: kind,
-        version: engine.version(),
-        server: engine.describe(),
-        placement: engine.placement(),
-        settings: engine.settings(),
-        data_checksum: String::new(),
-        loads: Vec::new(),
-        load_seconds: 0.0,
-        variants: Vec::new(),
-        answers: AnswerReport::default(),
-        round_order: Vec::new(),
-        equal_load_rate: None,
-    });
+    records.backends.push(BackendRecords::of(engine.as_ref(), kind));
     let rec = records.backends.last_mut().expect("just pushed");
     loop {
         let a = match barrier.next_window()? {
@@ -325,18 +332,10 @@ fn run_backend(
         });
     }
     records.backends.push(BackendRecords {
-        backend: kind,
-        version: engine.version(),
-        server: engine.describe(),
-        placement: engine.placement(),
-        settings: engine.settings(),
         data_checksum: checksum(&first),
         loads: first.loads.clone(),
         load_seconds: first.seconds,
-        variants: Vec::new(),
-        answers: AnswerReport::default(),
-        round_order: Vec::new(),
-        equal_load_rate: None,
+        ..BackendRecords::of(engine.as_ref(), kind)
     });
     let rec = records.backends.last_mut().expect("just pushed");
 

@@ -302,22 +302,15 @@ impl Barrier {
         );
         self.wire.batch(&sql).map_err(err("checking in for a window"))?;
         if me.leads() {
-            let count = format!(
-                "SELECT count(*) FROM {} WHERE step = {step} AND shard > 0 AND state = 'ready'",
-                self.table
-            );
-            let n = me.count.to_string();
-            self.poll(CHECK_IN_TIMEOUT, "every shard to check in", |w| {
-                Ok((cell(&w.simple_query(&count)?, 0) == Some(n.as_str())).then_some(()))
-            })
-            .map_err(|e| match e {
-                BackendError::Unavailable { .. } => failed(format!(
-                    "shard(s) {} did not check in within {} s: is every shard running with the same --run-key?",
-                    self.missing(step).unwrap_or_default(),
-                    CHECK_IN_TIMEOUT.as_secs()
-                )),
-                e => e,
-            })?;
+            self.wait_for_all(step, "ready", "every shard to check in")
+                .map_err(|e| match e {
+                    BackendError::Unavailable { .. } => failed(format!(
+                        "shard(s) {} did not check in within {} s: is every shard running with the same --run-key?",
+                        self.missing(step).unwrap_or_default(),
+                        CHECK_IN_TIMEOUT.as_secs()
+                    )),
+                    e => e,
+                })?;
             let set = format!(
                 "UPDATE {} SET start_at = clock_timestamp() + interval '{} milliseconds' WHERE step = {step} AND \
                  shard = 0",
@@ -373,16 +366,22 @@ impl Barrier {
         );
         self.wire.batch(&sql).map_err(err("checking out of a window"))?;
         if me.leads() {
-            let count = format!(
-                "SELECT count(*) FROM {} WHERE step = {step} AND shard > 0 AND state = 'done'",
-                self.table
-            );
-            let n = me.count.to_string();
-            self.poll(CHECK_IN_TIMEOUT, "every shard to finish the window", |w| {
-                Ok((cell(&w.simple_query(&count)?, 0) == Some(n.as_str())).then_some(()))
-            })?;
+            self.wait_for_all(step, "done", "every shard to finish the window")?;
         }
         Ok(())
+    }
+
+    /// Leader: waits until every shard's row for `step` is in `state`.
+    fn wait_for_all(&mut self, step: u32, state: &str, what: &str) -> Result<(), BackendError> {
+        let count = format!(
+            "SELECT count(*) FROM {} WHERE step = {step} AND shard > 0 AND state = {}",
+            self.table,
+            quote_literal(state)
+        );
+        let n = self.run.shard.count.to_string();
+        self.poll(CHECK_IN_TIMEOUT, what, |w| {
+            Ok((cell(&w.simple_query(&count)?, 0) == Some(n.as_str())).then_some(()))
+        })
     }
 }
 

@@ -14,6 +14,7 @@ mod timescale;
 pub use timescale::tsl_features;
 pub mod value;
 
+use session::check_transport;
 pub use session::{CLIENT_GRACE, PgSession};
 
 use super::{
@@ -35,21 +36,6 @@ pub(crate) fn db_error(context: impl Into<String>) -> impl FnOnce(WireError) -> 
         context,
         message: e.to_string(),
     }
-}
-
-/// Unix-socket sessions need a server whose socket schemabench can reach.
-fn check_transport(server: &dyn Server, transport: provision::Transport) -> Result<(), BackendError> {
-    if transport == provision::Transport::Unix && server.endpoint().socket_dir.is_none() {
-        return Err(BackendError::Unavailable {
-            backend: BackendKind::Postgres,
-            message: format!(
-                "--transport unix needs a server with a unix socket schemabench can reach; the {} provisioner's \
-                 server has none (use --provisioner local, or --transport tcp)",
-                server.provisioner()
-            ),
-        });
-    }
-    Ok(())
 }
 
 pub struct PostgresEngine {

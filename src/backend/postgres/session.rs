@@ -368,3 +368,21 @@ pub fn classify(e: &WireError) -> OpError {
         message: e.to_string(),
     }
 }
+
+/// Unix-socket sessions need a server whose socket schemabench can reach.
+pub(super) fn check_transport(
+    server: &dyn crate::provision::Server,
+    transport: crate::provision::Transport,
+) -> Result<(), BackendError> {
+    if transport == crate::provision::Transport::Unix && server.endpoint().socket_dir.is_none() {
+        return Err(BackendError::Unavailable {
+            backend: BackendKind::Postgres,
+            message: format!(
+                "--transport unix needs a server with a unix socket schemabench can reach; the {} provisioner's \
+                 server has none (use --provisioner local, or --transport tcp)",
+                server.provisioner()
+            ),
+        });
+    }
+    Ok(())
+}

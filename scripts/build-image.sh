@@ -6,13 +6,25 @@
 # Imported as schemabench/schemabench:<version>; prints the image name.
 #
 #   scripts/build-image.sh            # needs DOCKER_HOST or a running daemon
+#   scripts/build-image.sh --debug    # the debug binary: what the tests need,
+#                                     # without a release build of every crate
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=release
+case "${1:-}" in
+  --debug) profile=debug ;;
+  "") ;;
+  *) echo "unknown option: $1 (accepted: --debug)" >&2; exit 2 ;;
+esac
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 image="schemabench/schemabench:$version"
 
-cargo build --release --locked --quiet --bin schemabench
-bin=target/release/schemabench
+if [ "$profile" = release ]; then
+  cargo build --release --locked --quiet --bin schemabench
+else
+  cargo build --locked --quiet --bin schemabench
+fi
+bin=target/$profile/schemabench
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT

@@ -54,8 +54,8 @@ log "starting a private Docker daemon"
 eval "$(scripts/dockerd.sh start "$docker_dir")"
 log "building the local PostgreSQL image"
 SCHEMABENCH_DOCKER_IMAGE=$(scripts/build-local-image.sh)
-log "building the schemabench image"
-SCHEMABENCH_IMAGE=$(scripts/build-image.sh)
+log "building the schemabench image (debug binary; the Dockerfile's is release)"
+SCHEMABENCH_IMAGE=$(scripts/build-image.sh --debug)
 export DOCKER_HOST SCHEMABENCH_DOCKER_IMAGE SCHEMABENCH_IMAGE
 
 # kubernetes-validate (PyPI; it carries the Kubernetes API schemas, so

@@ -247,6 +247,18 @@ fn three_shards_merge_exactly_into_one_run_that_shares_its_windows_and_its_sched
         "{}",
         printed(&refused)
     );
+    let other_seed = dir.path().join("other-seed");
+    std::fs::create_dir(&other_seed).unwrap();
+    let mut third = result(&shards[2]);
+    third["seed"] = 99.into();
+    std::fs::write(other_seed.join("result.json"), third.to_string()).unwrap();
+    let differs = bin()
+        .arg("merge")
+        .args([&shards[0], &shards[1], &other_seed])
+        .output()
+        .unwrap();
+    assert_eq!(differs.status.code(), Some(2));
+    assert!(printed(&differs).contains("seed: 1 → 99"), "{}", printed(&differs));
     let twice = bin()
         .arg("merge")
         .args([&shards[0], &shards[1], &shards[1]])

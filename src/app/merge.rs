@@ -1,6 +1,6 @@
 //! `schemabench merge`: the shards of a sharded run into one run folder.
 
-use super::{Error, Finished, read_result, write_folder};
+use super::{Error, Finished, judge, read_result, write_folder};
 use crate::Exit;
 use crate::report::{self, RunFolder};
 use crate::result::merge::{ShardResult, merge};
@@ -38,8 +38,7 @@ pub fn merge_command(runs: &[std::path::PathBuf], scenario: Option<&Path>, out: 
             merged.scenario.name
         )));
     }
-    let op_names: Vec<String> = sc.workload.ops.iter().map(|o| o.name.clone()).collect();
-    merged.comparison = crate::compare::compare(&merged, &sc.verdict, &op_names);
+    judge(&mut merged, &sc);
     let folder = RunFolder::create(out, &id).map_err(|source| Error::Output {
         path: out.to_path_buf(),
         source,

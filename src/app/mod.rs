@@ -453,10 +453,15 @@ pub(crate) fn run_scenario_as(
     })?;
     let records = run::execute(&plan, options, observer);
     let mut result = crate::result::summarise(&plan, &records, folder.id(), Environment::detect());
-    let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
-    result.comparison = crate::compare::compare(&result, &scenario.verdict, &op_names);
+    judge(&mut result, scenario);
     let folder = write_folder(folder, &result)?;
     Ok(Finished { result, folder })
+}
+
+/// Compares `result`'s variants by `scenario`'s verdict rule.
+pub(crate) fn judge(result: &mut RunResult, scenario: &Scenario) {
+    let op_names: Vec<String> = scenario.workload.ops.iter().map(|o| o.name.clone()).collect();
+    result.comparison = crate::compare::compare(result, &scenario.verdict, &op_names);
 }
 
 /// Writes `result` and its reports into `folder` and gives it its final

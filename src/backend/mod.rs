@@ -129,7 +129,7 @@ pub struct TableLoad {
 }
 
 /// Time spent preparing one variant from the loaded base.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VariantSetup {
     /// Copying the loaded base (SQLite file copy, PostgreSQL TEMPLATE clone).
     pub clone_seconds: f64,
@@ -192,7 +192,7 @@ pub struct ObjectSize {
 }
 
 /// Storage of one variant after setup.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sizes {
     /// Total database size in bytes.
     pub total_bytes: u64,

@@ -139,41 +139,6 @@ impl RunComparison {
     }
 }
 
-/// Why two runs should not be compared: a different scenario, seed, scale,
-/// load model, backends or profile, each as "what: earlier → now".
-pub fn differences(now: &RunResult, earlier: &RunResult) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut differ = |what: &str, a: String, b: String| {
-        if a != b {
-            out.push(format!("{what}: {a} → {b}"));
-        }
-    };
-    differ("scenario", earlier.scenario.name.clone(), now.scenario.name.clone());
-    differ("seed", earlier.seed.to_string(), now.seed.to_string());
-    differ(
-        "scale",
-        format!("{:?}", earlier.scenario.params),
-        format!("{:?}", now.scenario.params),
-    );
-    differ("load model", earlier.run.load_model.clone(), now.run.load_model.clone());
-    differ("--quick", earlier.run.quick.to_string(), now.run.quick.to_string());
-    differ(
-        "backends",
-        format!("{:?}", earlier.scenario.backends),
-        format!("{:?}", now.scenario.backends),
-    );
-    let mix = |r: &RunResult| {
-        r.scenario
-            .mix
-            .iter()
-            .map(|m| format!("{} {}", m.op, m.weight))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    differ("mix", mix(earlier), mix(now));
-    out
-}
-
 /// [`across_runs`] after checking the runs may be compared: the ways `now`
 /// differs from any of `earlier` (scenario, seed, scale, load model) are the
 /// error, unless `allow_different`.
@@ -183,7 +148,10 @@ pub fn compare_runs(
     thresholds: &Thresholds,
     allow_different: bool,
 ) -> Result<RunComparison, Vec<String>> {
-    let differ: Vec<String> = earlier.iter().flat_map(|e| differences(now, e)).collect();
+    let differ: Vec<String> = earlier
+        .iter()
+        .flat_map(|e| crate::result::differences(now, e))
+        .collect();
     if differ.is_empty() || allow_different {
         Ok(across_runs(now, earlier, thresholds))
     } else {

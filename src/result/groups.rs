@@ -78,6 +78,7 @@ pub fn group_results(plan: &RunPlan, windows: &[&Window]) -> Vec<GroupResult> {
                 windows
                     .iter()
                     .filter_map(|w| w.groups.get(g).and_then(|gw| gw.schedule.as_ref())),
+                plan.shard.is_some(),
             );
             let target_per_s = match &run.model {
                 crate::scenario::LoadModel::Open { rate_per_s, .. } => Some(rate_per_s.get() as f64),

@@ -17,14 +17,8 @@ pub enum MergeError {
     NotAShard { run: String },
     #[error("{run}: is already a merged result")]
     Merged { run: String },
-    #[error("{first} and {other} are shards of different runs: {what} differs ({a} vs {b})")]
-    Differs {
-        first: String,
-        other: String,
-        what: String,
-        a: String,
-        b: String,
-    },
+    #[error("{first} and {other} are shards of different runs: {what}")]
+    Differs { first: String, other: String, what: String },
     #[error("shard {index} of {count} is given twice: {a} and {b}")]
     Twice {
         index: u32,
@@ -71,7 +65,6 @@ fn decode(run: &str, what: impl Fn() -> String, text: &str) -> Result<Histogram<
 /// Checks that `shards` are the N shards of one run and puts them in shard
 /// order.
 fn check(mut shards: Vec<ShardResult>) -> Result<Vec<ShardResult>, MergeError> {
-    use erased::Json as _;
     if shards.is_empty() {
         return Err(MergeError::Missing {
             missing: "all".into(),
@@ -93,42 +86,31 @@ fn check(mut shards: Vec<ShardResult>) -> Result<Vec<ShardResult>, MergeError> {
     for other in &shards[1..] {
         let oi = other.result.run.shard.as_ref().expect("checked");
         let (a, b) = (&first.result, &other.result);
-        let fields: [(&str, String, String); 9] = [
-            ("run key", fi.key.clone(), oi.key.clone()),
-            ("shard count", fi.count.to_string(), oi.count.to_string()),
-            ("scenario", a.scenario.name.clone(), b.scenario.name.clone()),
-            ("seed", a.seed.to_string(), b.seed.to_string()),
-            ("scale", a.scenario.params.json(), b.scenario.params.json()),
-            (
-                "load (clients, rate, warmup, duration, rounds)",
-                a.scenario.load.json(),
-                b.scenario.load.json(),
-            ),
-            ("mix", a.scenario.mix.json(), b.scenario.mix.json()),
-            (
-                "variants",
-                a.scenario
-                    .variants
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.scenario
-                    .variants
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            ("profile (--quick)", a.run.quick.to_string(), b.run.quick.to_string()),
-        ];
-        if let Some((what, x, y)) = fields.into_iter().find(|(_, x, y)| x != y) {
+        // What would keep two runs from being compared keeps shards apart,
+        // and so does anything else about the window they shared.
+        let mut differ = differences(b, a);
+        let mut also = |what: &str, x: String, y: String| {
+            if x != y {
+                differ.push(format!("{what}: {x} → {y}"));
+            }
+        };
+        also("run key", fi.key.clone(), oi.key.clone());
+        also("shard count", fi.count.to_string(), oi.count.to_string());
+        let window = |r: &RunResult| {
+            let l = &r.scenario.load;
+            format!("warmup {:?}, {:?} × {} rounds", l.warmup, l.duration, l.rounds)
+        };
+        also("window", window(a), window(b));
+        let variants = |r: &RunResult| {
+            let names: Vec<&str> = r.scenario.variants.iter().map(|v| v.name.as_str()).collect();
+            names.join(", ")
+        };
+        also("variants", variants(a), variants(b));
+        if !differ.is_empty() {
             return Err(MergeError::Differs {
                 first: first.run_id.clone(),
                 other: other.run_id.clone(),
-                what: what.to_string(),
-                a: x,
-                b: y,
+                what: differ.join("; "),
             });
         }
     }
@@ -155,18 +137,6 @@ fn check(mut shards: Vec<ShardResult>) -> Result<Vec<ShardResult>, MergeError> {
         });
     }
     Ok(shards)
-}
-
-/// Serialised form for comparing fields.
-mod erased {
-    pub trait Json {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
 }
 
 /// The start of each (backend, variant, round) window of a result.

@@ -519,3 +519,38 @@ impl BackendResult {
         self.variants.iter().find(|v| v.name == name)
     }
 }
+
+/// Why two runs should not be compared (or merged as shards of one run): a different scenario, seed, scale,
+/// load model, backends or profile, each as "what: earlier → now".
+pub fn differences(now: &RunResult, earlier: &RunResult) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differ = |what: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{what}: {a} → {b}"));
+        }
+    };
+    differ("scenario", earlier.scenario.name.clone(), now.scenario.name.clone());
+    differ("seed", earlier.seed.to_string(), now.seed.to_string());
+    differ(
+        "scale",
+        format!("{:?}", earlier.scenario.params),
+        format!("{:?}", now.scenario.params),
+    );
+    differ("load model", earlier.run.load_model.clone(), now.run.load_model.clone());
+    differ("--quick", earlier.run.quick.to_string(), now.run.quick.to_string());
+    differ(
+        "backends",
+        format!("{:?}", earlier.scenario.backends),
+        format!("{:?}", now.scenario.backends),
+    );
+    let mix = |r: &RunResult| {
+        r.scenario
+            .mix
+            .iter()
+            .map(|m| format!("{} {}", m.op, m.weight))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    differ("mix", mix(earlier), mix(now));
+    out
+}

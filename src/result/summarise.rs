@@ -61,12 +61,13 @@ fn server_counters(plan: &RunPlan, windows: &[&Window]) -> Option<ServerCounters
     })
 }
 
-fn schedule(windows: &[&Window]) -> Option<ScheduleResult> {
-    schedule_of(windows.iter().filter_map(|w| w.records.schedule.as_ref()))
+fn schedule(windows: &[&Window], sharded: bool) -> Option<ScheduleResult> {
+    schedule_of(windows.iter().filter_map(|w| w.records.schedule.as_ref()), sharded)
 }
 
 /// Open-loop schedules (of several windows) merged; `None` for none.
-pub(super) fn schedule_of<'a>(schedules: impl Iterator<Item = &'a Schedule>) -> Option<ScheduleResult> {
+/// A shard's schedule keeps its lag histogram, for `schemabench merge`.
+pub(super) fn schedule_of<'a>(schedules: impl Iterator<Item = &'a Schedule>, sharded: bool) -> Option<ScheduleResult> {
     let mut all: Option<Schedule> = None;
     for s in schedules {
         let a = all.get_or_insert_with(Default::default);
@@ -79,7 +80,7 @@ pub(super) fn schedule_of<'a>(schedules: impl Iterator<Item = &'a Schedule>) -> 
         late: s.late,
         late_fraction: s.late as f64 / s.scheduled.max(1) as f64,
         lag_ns: Latency::of_histogram(&s.lag),
-        lag_histogram: Some(encode_histogram(&s.lag)),
+        lag_histogram: sharded.then(|| encode_histogram(&s.lag)),
     })
 }
 
@@ -199,7 +200,9 @@ fn relaxed_durability(settings: &BTreeMap<String, String>) -> Vec<String> {
         .collect()
 }
 
-fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
+/// One operation over `windows`; a shard's rounds keep their histograms and
+/// window starts, for `schemabench merge`.
+fn op_result(name: &str, windows: &[&Window], op: OpId, sharded: bool) -> OpResult {
     let mut all = OpRecord::default();
     let mut seconds = 0.0;
     let mut rounds = Vec::new();
@@ -214,13 +217,13 @@ fn op_result(name: &str, windows: &[&Window], op: OpId) -> OpResult {
             service_ns: r.service.as_ref().map(Latency::of_histogram),
             per_second: r.timeline.counts(),
             p99_per_second_ns: r.timeline.p99s(),
-            started_at_unix_ns: Some(
+            started_at_unix_ns: sharded.then(|| {
                 w.started_at
                     .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64),
-            ),
-            histogram: Some(encode_histogram(&r.latency)),
-            service_histogram: r.service.as_ref().map(encode_histogram),
+                    .map_or(0, |d| d.as_nanos() as u64)
+            }),
+            histogram: sharded.then(|| encode_histogram(&r.latency)),
+            service_histogram: r.service.as_ref().filter(|_| sharded).map(encode_histogram),
         });
     }
     let errors = ErrorClass::ALL
@@ -276,6 +279,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
     let sc = &plan.scenario;
     let rfc = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let mix_ops: Vec<OpId> = plan.mix.ops().collect();
+    let sharded = plan.shard.is_some();
     let backends: Vec<BackendResult> = records
         .backends
         .iter()
@@ -308,7 +312,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                         let ops = |windows: &[&Window]| -> Vec<OpResult> {
                             mix_ops
                                 .iter()
-                                .map(|&op| op_result(sc.op_name(op), windows, op))
+                                .map(|&op| op_result(sc.op_name(op), windows, op, sharded))
                                 .collect()
                         };
                         let equal_load = (!v.equal_load_rounds.is_empty()).then(|| {
@@ -316,7 +320,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             EqualLoadResult {
                                 rounds_completed: windows.len(),
                                 ops: ops(&windows),
-                                schedule: schedule(&windows),
+                                schedule: schedule(&windows, sharded),
                                 server_counters: server_counters(plan, &windows),
                                 machine_busy_max: busiest(&windows),
                                 warnings: warnings(plan, &windows, embedded),
@@ -354,7 +358,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
                             added_indexes: v.added_indexes.clone(),
                             unused_indexes: v.unused_indexes.clone(),
                             server_counters: server_counters(plan, &windows),
-                            schedule: schedule(&windows),
+                            schedule: schedule(&windows, sharded),
                             client_cpu_max: windows.iter().map(|w| w.client_cpu_max).fold(0.0, f64::max),
                             machine_busy_max: busiest(&windows),
                             notices: windows.iter().map(|w| w.notices).sum(),
@@ -406,7 +410,7 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
             run.shard, run.key, run.shard.count
         ));
     }
-    let mut result = RunResult {
+    RunResult {
         schema_version: SCHEMA_VERSION,
         run: RunInfo {
             id: id.to_string(),
@@ -500,41 +504,5 @@ pub fn summarise(plan: &RunPlan, records: &Records, id: &str, environment: Envir
         environment,
         backends,
         comparison: Comparison::default(),
-    };
-    if plan.shard.is_none() {
-        drop_merge_data(&mut result);
-    }
-    result
-}
-
-/// What only a merge of shards reads (per-round histograms and window
-/// starts, schedule histograms) is left out of ordinary results.
-fn drop_merge_data(r: &mut RunResult) {
-    let ops = |ops: &mut Vec<OpResult>| {
-        for o in ops {
-            for round in &mut o.rounds {
-                round.started_at_unix_ns = None;
-                round.histogram = None;
-                round.service_histogram = None;
-            }
-        }
-    };
-    for b in &mut r.backends {
-        for v in &mut b.variants {
-            ops(&mut v.ops);
-            let schedules = v
-                .schedule
-                .iter_mut()
-                .chain(v.groups.iter_mut().filter_map(|g| g.schedule.as_mut()));
-            for s in schedules {
-                s.lag_histogram = None;
-            }
-            if let Some(e) = &mut v.equal_load {
-                ops(&mut e.ops);
-                if let Some(s) = &mut e.schedule {
-                    s.lag_histogram = None;
-                }
-            }
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! A shard other than the first of a sharded run (see [`super::shard`]).
 
 use super::{BackendRecords, Observer, Records, RunOptions, RunPlan, VariantRecords, engine_options, shard, workers};
-use crate::backend::{self, BackendError, BackendKind, Sizes, VariantSetup};
+use crate::backend::{self, BackendError, BackendKind};
 
 /// A shard other than the first: measures each window shard 1 announces,
 /// on the copy it made, with this shard's share of the clients. Loads,
@@ -45,24 +45,10 @@ pub(super) fn follow(
         let v = match rec.variants.iter().position(|v| v.target == ti) {
             Some(v) => v,
             None => {
+                // Sizes, plans and evidence are shard 1's to record.
                 rec.variants.push(VariantRecords {
                     target: ti,
-                    setup: VariantSetup::new(0.0, Vec::new(), 0.0),
-                    sizes: Sizes {
-                        total_bytes: 0,
-                        objects: Vec::new(),
-                    },
-                    plans: Vec::new(),
-                    added_indexes: Vec::new(),
-                    unused_indexes: Vec::new(),
-                    rounds: Vec::new(),
-                    equal_load_rounds: Vec::new(),
-                    round_setups: Vec::new(),
-                    evidence_after_setup: Vec::new(),
-                    evidence_after_run: Vec::new(),
-                    slo: None,
-                    recall_rounds: Vec::new(),
-                    own_load: None,
+                    ..Default::default()
                 });
                 rec.variants.len() - 1
             }

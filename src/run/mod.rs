@@ -54,7 +54,7 @@ pub struct Silent;
 impl Observer for Silent {}
 
 /// One variant's records on one backend.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct VariantRecords {
     /// Index into `RunPlan::targets`.
     pub target: usize,
@@ -165,35 +165,29 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
         failure: None,
     };
     // A sharded run's shards meet in the target database before anything.
-    let mut barrier = match &plan.shard {
-        Some(run) => match shard::Barrier::open(&options.postgres, run.clone(), options.cancel.clone()) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
-                    records.failure = Some(crate::util::error_chain(&e));
+    let opened = plan
+        .shard
+        .as_ref()
+        .map(|run| shard::Barrier::open(&options.postgres, run.clone(), options.cancel.clone()))
+        .transpose();
+    let mut barrier = None;
+    match opened {
+        Err(e) => keep_failure(&mut records, options, &e),
+        Ok(b) => {
+            barrier = b;
+            for &kind in &plan.scenario.backends {
+                let ran = match barrier.as_mut() {
+                    Some(b) if !b.run().shard.leads() => follow::follow(plan, options, kind, observer, &mut records, b),
+                    b => run_backend(plan, options, kind, observer, &mut records, b),
+                };
+                if let Err(e) = ran {
+                    keep_failure(&mut records, options, &e);
+                    break;
                 }
-                records.interrupted = options.cancel.is_cancelled();
-                records.finished_at = OffsetDateTime::now_utc();
-                observer.finished();
-                return records;
+                if options.cancel.is_cancelled() {
+                    break;
+                }
             }
-        },
-        None => None,
-    };
-    for &kind in &plan.scenario.backends {
-        let ran = match barrier.as_mut() {
-            Some(b) if !b.run().shard.leads() => follow::follow(plan, options, kind, observer, &mut records, b),
-            b => run_backend(plan, options, kind, observer, &mut records, b),
-        };
-        if let Err(e) = ran {
-            // A step cut short by a signal is an interruption, not a failure.
-            if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
-                records.failure = Some(crate::util::error_chain(&e));
-            }
-            break;
-        }
-        if options.cancel.is_cancelled() {
-            break;
         }
     }
     records.interrupted = options.cancel.is_cancelled();
@@ -211,6 +205,14 @@ pub fn execute(plan: &RunPlan, options: &RunOptions, observer: &dyn Observer) ->
     records.finished_at = OffsetDateTime::now_utc();
     observer.finished();
     records
+}
+
+/// Records why a step failed; a step cut short by a signal is an
+/// interruption, not a failure.
+fn keep_failure(records: &mut Records, options: &RunOptions, e: &BackendError) {
+    if !(options.cancel.is_cancelled() && matches!(e, BackendError::Interrupted { .. })) {
+        records.failure = Some(crate::util::error_chain(e));
+    }
 }
 
 fn run_backend(

@@ -87,11 +87,20 @@ pub enum PlanError {
     },
 }
 
+/// Whether PostgreSQL is a server given by URL (not one schemabench starts).
+fn given_by_url(postgres: &crate::provision::Request) -> bool {
+    match postgres.choice {
+        crate::provision::Choice::Url => true,
+        crate::provision::Choice::Auto => postgres.url.is_some(),
+        _ => false,
+    }
+}
+
 /// A sharded run measures one PostgreSQL server given by URL, with at
 /// least one client per shard, and without the phases only one process can
 /// run (the SLO search, the equal-load phase: guards are judged on the main
 /// windows).
-fn check_shard(scenario: &Scenario, load: &LoadShape, options: &RunOptions, quick: bool) -> Result<(), PlanError> {
+fn check_shard(scenario: &Scenario, load: &LoadShape, options: &RunOptions) -> Result<(), PlanError> {
     let Some(run) = &options.shard else {
         return Ok(());
     };
@@ -101,12 +110,7 @@ fn check_shard(scenario: &Scenario, load: &LoadShape, options: &RunOptions, quic
             reason,
         })
     };
-    let url = options.postgres.url.is_some()
-        && matches!(
-            options.postgres.choice,
-            crate::provision::Choice::Url | crate::provision::Choice::Auto
-        );
-    if !url {
+    if !given_by_url(&options.postgres) {
         return refuse(
             "shards measure one server that all of them reach: give it with --postgres-url (or \
              SCHEMABENCH_POSTGRES_URL)"
@@ -118,14 +122,11 @@ fn check_shard(scenario: &Scenario, load: &LoadShape, options: &RunOptions, quic
             "a sharded run measures PostgreSQL only; this scenario also runs on SQLite (add --backend postgres)".into(),
         );
     }
-    if scenario.slo.is_some() && !quick {
+    if scenario.slo.is_some() && !options.quick {
         return refuse("the scenario's [slo] search probes rates one process at a time and is not sharded".into());
     }
-    let clients: u32 = if load.groups.is_empty() {
-        load.clients().get()
-    } else {
-        load.groups.iter().map(|g| g.model.clients().get()).sum()
-    };
+    // With `[load.groups]` the load model's clients are every group's.
+    let clients = load.clients().get();
     if clients < run.shard.count {
         return refuse(format!(
             "{clients} client(s) cannot be shared by {} shards: every shard needs at least one (raise --clients)",
@@ -145,12 +146,10 @@ fn check_cold_on_url(
     load: &LoadShape,
     postgres: &crate::provision::Request,
 ) -> Result<(), PlanError> {
-    let url = match postgres.choice {
-        crate::provision::Choice::Url => true,
-        crate::provision::Choice::Auto => postgres.url.is_some(),
-        _ => false,
-    };
-    if url && load.cache == crate::scenario::CachePolicy::Cold && scenario.backends.contains(&BackendKind::Postgres) {
+    if given_by_url(postgres)
+        && load.cache == crate::scenario::CachePolicy::Cold
+        && scenario.backends.contains(&BackendKind::Postgres)
+    {
         return Err(PlanError::ColdOnUrl);
     }
     Ok(())
@@ -455,7 +454,7 @@ pub fn plan(scenario: &Scenario, options: &RunOptions) -> Result<RunPlan, PlanEr
     };
     check_pipeline(scenario, &load)?;
     check_cold_on_url(scenario, &load, &options.postgres)?;
-    check_shard(scenario, &load, options, options.quick)?;
+    check_shard(scenario, &load, options)?;
     let bound = bind(&scenario.workload, &params).map_err(PlanError::Bind)?;
 
     let mut targets = Vec::new();
